@@ -1,0 +1,20 @@
+//! faultline's checkers: the history data model, readers for the history formats
+//! faultline understands, and the consistency checkers that judge a history.
+//!
+//! Everything here is pure and synchronous: no async runtime, no I/O beyond reading
+//! the history file. The driver (`faultline run`) and `faultline check` both use it.
+//!
+//! The flow is: a reader ([`read`]) turns a file into [`History`] (validated, with
+//! invokes paired to their completions as [`Op`]s); a checker turns a history into a
+//! [`CheckResult`] with a [`Verdict`] and evidence.
+
+pub mod history;
+pub mod read;
+pub mod value;
+pub mod verdict;
+
+pub use history::{
+    Event, EventKind, History, HistoryBuilder, HistoryError, Op, Outcome, Process, F,
+};
+pub use value::Value;
+pub use verdict::{Budget, CheckResult, Checker, Verdict};

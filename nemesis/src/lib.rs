@@ -1,0 +1,1 @@
+//! The nemesis: faults (process, network, clock) with a guaranteed heal.

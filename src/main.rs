@@ -1,0 +1,50 @@
+//! The `faultline` command line: `run`, `check`, `report`, `serve`, `cleanup`.
+//! Each subcommand lives in its own module under `cli/`; this file only dispatches
+//! and turns errors into exit code 3 (DESIGN.md: "the test could not run").
+
+use clap::{Parser, Subcommand};
+use faultline::cli;
+
+/// faultline: fault injection and consistency checking for replicated stores.
+#[derive(Parser)]
+#[command(name = "faultline", version, about)]
+struct Cli {
+    /// Print only the verdict (no progress, no status lines).
+    #[arg(long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a cluster, run a workload with faults, check the history, write results.
+    Run(cli::run::RunArgs),
+    /// Check a recorded history against a model and a consistency level.
+    Check(cli::check::CheckArgs),
+    /// Re-render a run's report from its files.
+    Report(cli::report::ReportArgs),
+    /// Serve the results directory for browsing (loopback only by default).
+    Serve(cli::serve::ServeArgs),
+    /// Heal every fault a killed run may have left behind (idempotent).
+    Cleanup(cli::cleanup::CleanupArgs),
+}
+
+fn main() {
+    let args = Cli::parse();
+    faultline::logging::init(args.quiet);
+    let result = match args.command {
+        Command::Run(a) => cli::run::main(a, args.quiet),
+        Command::Check(a) => cli::check::main(a, args.quiet),
+        Command::Report(a) => cli::report::main(a, args.quiet),
+        Command::Serve(a) => cli::serve::main(a, args.quiet),
+        Command::Cleanup(a) => cli::cleanup::main(a, args.quiet),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(3);
+        }
+    }
+}
