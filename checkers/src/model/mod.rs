@@ -1,0 +1,102 @@
+//! Models: the sequential specifications that checkers search against.
+//!
+//! A [`Model`] says, for a state and an operation (with what the history observed of
+//! it), whether the operation is legal there and what the state becomes. Models are
+//! single-key: multi-key histories are split by key (linearizability) or composed
+//! over keys (sequential consistency) by the checkers.
+//!
+//! Semantics (DESIGN.md): an `ok` op happened, with the observed result; a `fail` op
+//! did not happen (checkers drop it); an `info` op may have happened at any time after
+//! its invoke, or never: checkers may place it or leave it out, and a model steps it
+//! with only what its invoke said (an `info` read constrains nothing).
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use crate::history::Op;
+use crate::value::Value;
+
+/// A sequential specification of one object (one key).
+pub trait Model: Send + Sync {
+    /// The object's state. Cheap to clone, hashable for memoization.
+    type State: Clone + Eq + Hash + Debug + Send + Sync;
+
+    /// The state before any operation.
+    fn init(&self) -> Self::State;
+
+    /// If `op` (an `ok` op, or an `info` op taking effect) is legal in `state`, the
+    /// state after it; `None` if the observed result cannot happen in `state`.
+    fn step(&self, state: &Self::State, op: &Op) -> Option<Self::State>;
+
+    /// Why `op` cannot happen in `state`, in plain words (for evidence), e.g.
+    /// "read returned 3, but the register held 5".
+    fn explain(&self, state: &Self::State, op: &Op) -> String;
+}
+
+/// Which model a history is judged against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ModelKind {
+    /// read / write.
+    Register,
+    /// read / write / cas (`[expected, new]`).
+    CasRegister,
+    /// Independent keys; per key: read|get, write|put, cas, append (string concat).
+    Kv,
+    /// add (element) / read (the whole set).
+    Set,
+    /// add (signed delta) / read.
+    Counter,
+    /// enqueue / dequeue, FIFO.
+    Queue,
+}
+
+impl ModelKind {
+    /// The model's name as written on the command line and in results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Register => "register",
+            ModelKind::CasRegister => "cas-register",
+            ModelKind::Kv => "kv",
+            ModelKind::Set => "set",
+            ModelKind::Counter => "counter",
+            ModelKind::Queue => "queue",
+        }
+    }
+}
+
+impl std::str::FromStr for ModelKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ModelKind, String> {
+        match s {
+            "register" => Ok(ModelKind::Register),
+            "cas-register" => Ok(ModelKind::CasRegister),
+            "kv" => Ok(ModelKind::Kv),
+            "set" => Ok(ModelKind::Set),
+            "counter" => Ok(ModelKind::Counter),
+            "queue" => Ok(ModelKind::Queue),
+            other => Err(format!(
+                "unknown model \"{other}\"; expected one of register, cas-register, kv, set, counter, queue"
+            )),
+        }
+    }
+}
+
+/// A model and its initial value (`--initial`; default `null`, "absent").
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSpec {
+    /// Which model.
+    pub kind: ModelKind,
+    /// The initial value of every key (a register's value, a set's elements as a
+    /// list, a counter's integer, a queue's elements as a list).
+    pub initial: Value,
+}
+
+impl ModelSpec {
+    /// `kind` with the default initial value (`null`).
+    pub fn new(kind: ModelKind) -> ModelSpec {
+        ModelSpec {
+            kind,
+            initial: Value::Null,
+        }
+    }
+}
