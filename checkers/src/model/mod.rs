@@ -100,3 +100,62 @@ impl ModelSpec {
         }
     }
 }
+
+mod counter;
+mod kv;
+mod queue;
+mod register;
+mod set;
+
+pub use counter::Counter;
+pub use kv::Kv;
+pub use queue::Queue;
+pub use register::{cas_pair, Register};
+pub use set::Set;
+
+/// Something to do with a concrete model: lets callers be generic over the model
+/// that a [`ModelSpec`] names (see [`ModelSpec::visit`]).
+pub trait ModelVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Called with the concrete model.
+    fn visit<M: Model + 'static>(self, model: M) -> Self::Output;
+}
+
+impl ModelSpec {
+    /// Calls `visitor` with the concrete model this spec names.
+    pub fn visit<V: ModelVisitor>(&self, visitor: V) -> V::Output {
+        let initial = self.initial.clone();
+        match self.kind {
+            ModelKind::Register => visitor.visit(Register {
+                initial,
+                cas: false,
+            }),
+            ModelKind::CasRegister => visitor.visit(Register { initial, cas: true }),
+            ModelKind::Kv => visitor.visit(Kv { initial }),
+            ModelKind::Set => visitor.visit(Set { initial }),
+            ModelKind::Counter => visitor.visit(Counter { initial }),
+            ModelKind::Queue => visitor.visit(Queue { initial }),
+        }
+    }
+}
+
+/// An `ok` op with `f` and `value`, for model unit tests.
+#[cfg(test)]
+pub(crate) fn test_op(f: crate::history::F, value: Value) -> Op {
+    Op {
+        id: 0,
+        process: 0,
+        f,
+        key: None,
+        invoke_value: Value::Null,
+        value,
+        outcome: crate::history::Outcome::Ok,
+        invoke_index: 0,
+        complete_index: Some(1),
+        invoke_time: 0,
+        complete_time: Some(1),
+        node: None,
+        error: None,
+    }
+}
