@@ -9,6 +9,7 @@
 //! [`CheckResult`] with a [`Verdict`] and evidence.
 
 pub mod history;
+pub mod linearizable;
 pub mod model;
 pub mod read;
 pub mod value;

@@ -103,3 +103,69 @@ mod tests {
         assert!(m.step(&s, &op(F::Read, Value::str("x 0 "))).is_none());
     }
 }
+
+/// A kv key that only sees string appends and reads, checked with an anchor: the
+/// longest string any `ok` read returned. Appends only grow the string, so every
+/// state of a legal order is a prefix of the anchor or has it as a prefix (the anchor
+/// is itself one of those states). A step that leaves that chain is pruned at once,
+/// instead of when a later read fails; the answer is the same, found far sooner.
+#[derive(Clone, Debug)]
+pub struct AppendChain {
+    /// The plain model.
+    pub kv: Kv,
+    /// The longest string an `ok` read returned.
+    pub anchor: std::sync::Arc<str>,
+}
+
+impl AppendChain {
+    /// The anchored model for `ops` if they are only string appends and reads.
+    pub fn for_ops(kv: Kv, ops: &[&Op]) -> Option<AppendChain> {
+        let mut anchor: Option<std::sync::Arc<str>> = None;
+        for o in ops {
+            match (&o.f, &o.value) {
+                (F::Append, Value::Str(_)) => {}
+                (F::Read, v) if o.outcome != crate::history::Outcome::Ok => {
+                    let _ = v;
+                }
+                (F::Read, Value::Str(s)) => {
+                    if anchor.as_ref().is_none_or(|a| a.len() < s.len()) {
+                        anchor = Some(s.clone());
+                    }
+                }
+                (F::Read, Value::Null) => {}
+                _ => return None,
+            }
+        }
+        if !matches!(kv.initial, Value::Null) && kv.initial.as_str() != Some("") {
+            return None;
+        }
+        Some(AppendChain {
+            kv,
+            anchor: anchor.unwrap_or_else(|| std::sync::Arc::from("")),
+        })
+    }
+}
+
+impl Model for AppendChain {
+    type State = Value;
+
+    fn init(&self) -> Value {
+        self.kv.init()
+    }
+
+    fn step(&self, state: &Value, op: &Op) -> Option<Value> {
+        let next = self.kv.step(state, op)?;
+        if op.f == F::Append {
+            let s = next.as_str().unwrap_or("");
+            let a: &str = &self.anchor;
+            if !(a.starts_with(s) || s.starts_with(a)) {
+                return None;
+            }
+        }
+        Some(next)
+    }
+
+    fn explain(&self, state: &Value, op: &Op) -> String {
+        self.kv.explain(state, op)
+    }
+}

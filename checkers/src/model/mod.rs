@@ -108,7 +108,7 @@ mod register;
 mod set;
 
 pub use counter::Counter;
-pub use kv::Kv;
+pub use kv::{AppendChain, Kv};
 pub use queue::Queue;
 pub use register::{cas_pair, Register};
 pub use set::Set;

@@ -5,7 +5,9 @@
 //! Every reader reports a malformed line as `FILE:LINE: what is wrong` and never
 //! guesses.
 
+pub mod edn;
 pub mod jsonl;
+pub mod porcupine_etcd;
 
 use std::path::Path;
 
@@ -66,14 +68,44 @@ pub fn read_path(path: &Path, format: Format) -> Result<History, ReadError> {
         file: name.clone(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let format = match format {
+        Format::Auto => sniff(path).map_err(io)?,
+        f => f,
+    };
     match format {
-        Format::Auto | Format::Jsonl => jsonl::read(reader, &name),
-        other => Err(ReadError::History(HistoryError {
-            file: name,
-            line: 0,
-            message: format!("the {other:?} reader is not built yet; use --format jsonl"),
-        })),
+        Format::Jsonl | Format::Auto => {
+            let file = std::fs::File::open(path).map_err(io)?;
+            jsonl::read(std::io::BufReader::with_capacity(1 << 20, file), &name)
+        }
+        Format::JepsenEdn | Format::PorcupineKv => {
+            edn::read(&std::fs::read_to_string(path).map_err(io)?, &name)
+        }
+        Format::PorcupineEtcd => {
+            porcupine_etcd::read(&std::fs::read_to_string(path).map_err(io)?, &name)
+        }
     }
+}
+
+/// Decides a file's format from its first non-blank line: `{"` is JSONL, a
+/// `jepsen.util -` log line is a Porcupine etcd log, `{:`, `[` or `#` is EDN.
+pub fn sniff(path: &Path) -> std::io::Result<Format> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path)?;
+    for line in std::io::BufReader::new(file).lines().take(100) {
+        let line = line?;
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with(';') {
+            continue;
+        }
+        if t.starts_with("{\"") {
+            return Ok(Format::Jsonl);
+        }
+        if t.contains("jepsen.util -") {
+            return Ok(Format::PorcupineEtcd);
+        }
+        if t.starts_with('{') || t.starts_with('[') || t.starts_with('#') {
+            return Ok(Format::JepsenEdn);
+        }
+    }
+    Ok(Format::Jsonl)
 }
