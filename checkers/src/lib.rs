@@ -8,6 +8,7 @@
 //! invokes paired to their completions as [`Op`]s); a checker turns a history into a
 //! [`CheckResult`] with a [`Verdict`] and evidence.
 
+pub mod eventual;
 pub mod history;
 pub mod linearizable;
 pub mod model;

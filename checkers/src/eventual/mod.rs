@@ -1,0 +1,151 @@
+//! The eventual-consistency checker: after the faults heal and the system quiesces,
+//! do the final reads show every acknowledged update, and do replicas agree?
+//!
+//! **Final reads.** The driver writes a nemesis event with `f` = `final-reads` just
+//! before it performs the final reads; the final reads are the `ok` reads invoked
+//! after it. A history without that marker (e.g. from another tool) uses, per key, the
+//! `ok` reads invoked after the last update of that key completed. A history with no
+//! final read at all is `unknown`: nothing can be decided.
+//!
+//! **Sets** (`add` / `read`), as Jepsen's set-full classifies elements:
+//! - *lost*: an `ok` add whose element is missing from some final read;
+//! - *unexpected*: an element some read returned that no `ok` or `info` add ever
+//!   tried to add (a failed add did not happen, so its element is unexpected too);
+//! - *duplicated*: an element that appears twice in one read;
+//! - *stale*: an `ok` add that a read invoked after the add completed did not show,
+//!   though the element shows in the final reads; with how long it stayed invisible
+//!   (from the add's completion to the completion of the last read that missed it);
+//! - *never read*: added (`ok` or `info`) but in no read at all;
+//! - *stable*: the rest of the `ok` adds.
+//!   Invalid iff anything is lost, unexpected or duplicated.
+//!
+//! **Counters** (`add` of a signed delta / `read`): every final read must equal the sum
+//! of the `ok` deltas plus the sum of some subset of the `info` deltas (failed adds
+//! count for nothing). With up to 20 `info` deltas the subset sums are enumerated
+//! exactly; with more, the check is the interval [ok + negative info deltas,
+//! ok + positive info deltas], which can only miss an anomaly, never invent one
+//! (the evidence says `"exact": false`).
+//!
+//! **Registers and kv** (`write` / `cas` / `read`): per key, the final reads from all
+//! nodes (by `node`, else by process) return the same value, and that value was
+//! written by some op that did not fail (a write, or the new value of a cas), or is
+//! the initial value when no write was acknowledged. Siblings (a read returning
+//! `{"siblings": [...]}`) have not converged.
+
+mod counter;
+mod register;
+mod set;
+
+use serde_json::json;
+
+use crate::history::{History, Op, Outcome, F};
+use crate::model::{ModelKind, ModelSpec};
+use crate::verdict::{Budget, CheckResult, Checker, Verdict};
+
+/// The eventual-consistency checker as a [`Checker`].
+#[derive(Clone, Debug)]
+pub struct Eventual {
+    /// The model: `set`, `counter`, `register`, `cas-register` or `kv`.
+    pub spec: ModelSpec,
+}
+
+impl Checker for Eventual {
+    fn name(&self) -> &str {
+        "eventual"
+    }
+
+    fn check(&self, history: &History, budget: &Budget) -> CheckResult {
+        check(history, &self.spec, budget)
+    }
+}
+
+/// A checker's verdict, summary and evidence, before naming.
+pub(crate) struct Judgement {
+    pub verdict: Verdict,
+    pub summary: String,
+    pub evidence: serde_json::Value,
+}
+
+/// Checks `history` for eventual consistency under `spec`.
+pub fn check(history: &History, spec: &ModelSpec, _budget: &Budget) -> CheckResult {
+    let finals = final_reads(history);
+    let j = if finals.is_empty() {
+        Judgement {
+            verdict: Verdict::Unknown,
+            summary: "unknown: the history has no final reads (reads after the faults healed), so convergence cannot be judged".into(),
+            evidence: json!({"final_reads": 0}),
+        }
+    } else {
+        match spec.kind {
+            ModelKind::Set => set::judge(history, &finals),
+            ModelKind::Counter => counter::judge(history, &finals),
+            ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv => {
+                register::judge(history, spec, &finals)
+            }
+            ModelKind::Queue => Judgement {
+                verdict: Verdict::Unknown,
+                summary: "unknown: eventual consistency is not defined for queues".into(),
+                evidence: json!({}),
+            },
+        }
+    };
+    CheckResult {
+        checker: "eventual".into(),
+        model: spec.kind.as_str().into(),
+        verdict: j.verdict,
+        summary: j.summary,
+        evidence: j.evidence,
+    }
+}
+
+/// Whether `op` changes state (anything but a read).
+fn is_update(op: &Op) -> bool {
+    op.f != F::Read
+}
+
+/// The final reads (see the module docs).
+pub fn final_reads(history: &History) -> Vec<&Op> {
+    let marker = history
+        .nemesis
+        .iter()
+        .rev()
+        .find(|e| e.f.as_str() == "final-reads")
+        .map(|e| e.index);
+    let ok_reads = history
+        .ops
+        .iter()
+        .filter(|o| o.f == F::Read && o.outcome == Outcome::Ok);
+    match marker {
+        Some(m) => ok_reads.filter(|o| o.invoke_index > m).collect(),
+        None => {
+            let mut last_update: std::collections::HashMap<&Option<crate::Value>, u64> =
+                Default::default();
+            for o in history
+                .ops
+                .iter()
+                .filter(|o| is_update(o) && o.outcome != Outcome::Fail)
+            {
+                let end = o.complete_index.unwrap_or(u64::MAX);
+                let e = last_update.entry(&o.key).or_insert(0);
+                *e = (*e).max(end);
+            }
+            ok_reads
+                .filter(|o| o.invoke_index > last_update.get(&o.key).copied().unwrap_or(0))
+                .collect()
+        }
+    }
+}
+
+/// Seconds, for summaries.
+pub(crate) fn secs(ns: u64) -> String {
+    format!("{:.3} s", ns as f64 / 1e9)
+}
+
+/// A list of values for a summary: the first few, then "and N more".
+pub(crate) fn some<T: std::fmt::Display>(items: &[T]) -> String {
+    let mut s: Vec<String> = items.iter().take(8).map(|v| v.to_string()).collect();
+    if items.len() > 8 {
+        s.push(format!("and {} more", items.len() - 8));
+    }
+    s.join(", ")
+}
