@@ -13,6 +13,7 @@ pub mod history;
 pub mod linearizable;
 pub mod model;
 pub mod read;
+pub mod sequential;
 pub mod value;
 pub mod verdict;
 
