@@ -17,6 +17,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing buys nothing
 enum Command {
     /// Start a cluster, run a workload with faults, check the history, write results.
     Run(cli::run::RunArgs),
@@ -31,7 +32,12 @@ enum Command {
 }
 
 fn main() {
-    let args = Cli::parse();
+    // Usage errors exit 3 ("could not run"), not clap's 2, which means "unknown".
+    let args = Cli::try_parse().unwrap_or_else(|e| {
+        let code = if e.use_stderr() { 3 } else { 0 };
+        let _ = e.print();
+        std::process::exit(code);
+    });
     faultline::logging::init(args.quiet);
     let result = match args.command {
         Command::Run(a) => cli::run::main(a, args.quiet),

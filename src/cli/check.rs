@@ -1,12 +1,141 @@
-//! `faultline check`.
+//! `faultline check`: judge a recorded history against a model and a consistency
+//! level, print the verdict and its evidence, exit 0 valid / 1 invalid / 2 unknown /
+//! 3 error.
 
-use clap::Args;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use checkers::model::{ModelKind, ModelSpec};
+use checkers::read::{read_path, Format};
+use checkers::{Budget, CheckResult, Checker, Value};
+use clap::{Args, ValueEnum};
+
+/// Which consistency model to check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Consistency {
+    /// Every op takes effect at one instant between its invoke and its completion.
+    Linearizable,
+    /// One order of all ops that keeps each process's own order.
+    Sequential,
+    /// After healing and quiescence, final reads show every acknowledged update.
+    Eventual,
+}
 
 /// Arguments of `faultline check`.
 #[derive(Args, Debug)]
-pub struct CheckArgs {}
+pub struct CheckArgs {
+    /// The history file (faultline JSONL, Jepsen history.edn, Porcupine logs).
+    pub history: PathBuf,
+    /// The model: register, cas-register, kv, set, counter, queue.
+    #[arg(long, value_parser = parse_model)]
+    pub model: ModelKind,
+    /// The consistency model to check (repeat for several).
+    #[arg(long, value_enum, default_values_t = [Consistency::Linearizable])]
+    pub consistency: Vec<Consistency>,
+    /// The history's format: auto, jsonl, jepsen-edn, porcupine-etcd, porcupine-kv.
+    #[arg(long, default_value = "auto", value_parser = parse_format)]
+    pub format: Format,
+    /// The initial value of every key, as JSON (default: absent, read as null).
+    #[arg(long, value_parser = parse_initial)]
+    pub initial: Option<Value>,
+    /// Give up after this many seconds; what is not decided by then is `unknown`.
+    #[arg(long)]
+    pub timeout: Option<f64>,
+    /// Print the results as JSON instead of words.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write an HTML report of the check to this file.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+fn parse_model(s: &str) -> Result<ModelKind, String> {
+    s.parse()
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn parse_initial(s: &str) -> Result<Value, String> {
+    serde_json::from_str(s)
+        .map_err(|e| format!("--initial must be JSON (e.g. 0, \"x\", [1,2], null): {e}"))
+}
 
 /// Runs `faultline check`; returns the exit code.
-pub fn main(_args: CheckArgs, _quiet: bool) -> anyhow::Result<i32> {
-    anyhow::bail!("faultline check is not built yet")
+pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let history = read_path(&args.history, args.format).map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(events = history.event_count, ops = history.ops.len(), elapsed = ?started.elapsed(), "history read");
+    let spec = ModelSpec {
+        kind: args.model,
+        initial: args.initial.clone().unwrap_or(Value::Null),
+    };
+    let budget = Budget {
+        deadline: args
+            .timeout
+            .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0))),
+        memory_bytes: None,
+    };
+    let checkers = checkers_for(&spec, &args.consistency);
+    let status = crate::cli::status::Status::new(quiet || args.json);
+    let results: Vec<CheckResult> = checkers
+        .iter()
+        .map(|c| {
+            status.say(&format!(
+                "checking {} ({} ops)...",
+                c.name(),
+                history.ops.len()
+            ));
+            c.check(&history, &budget)
+        })
+        .collect();
+    status.clear();
+    let verdict = results
+        .iter()
+        .fold(checkers::Verdict::Valid, |v, r| v.worst(r.verdict));
+    if args.json {
+        let out = serde_json::json!({
+            "history": args.history.display().to_string(),
+            "verdict": verdict,
+            "checkers": results,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for r in &results {
+            println!(
+                "{:<13} {:<8} {}",
+                r.checker,
+                r.verdict.as_str().to_uppercase(),
+                r.summary
+            );
+        }
+        if !quiet {
+            println!(
+                "checked {} ops in {:.2} s",
+                history.ops.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if let Some(path) = &args.report {
+        crate::cli::check_report::write(path, &args.history, &history, &results)
+            .with_context(|| format!("writing the report {}", path.display()))?;
+    }
+    Ok(verdict.exit_code())
+}
+
+/// The checkers for the requested consistency models.
+pub fn checkers_for(spec: &ModelSpec, levels: &[Consistency]) -> Vec<Box<dyn Checker>> {
+    let mut out: Vec<Box<dyn Checker>> = Vec::new();
+    for level in levels {
+        let spec = spec.clone();
+        out.push(match level {
+            Consistency::Linearizable => Box::new(checkers::linearizable::Linearizable { spec }),
+            Consistency::Sequential => Box::new(checkers::sequential::Sequential { spec }),
+            Consistency::Eventual => Box::new(checkers::eventual::Eventual { spec }),
+        });
+    }
+    out
 }

@@ -1,0 +1,112 @@
+//! `faultline check` end to end: the built binary on small histories and corpus files,
+//! its exit codes and its error messages.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn faultline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+}
+
+fn corpus(file: &str) -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/porcupine"
+    ))
+    .join(file)
+}
+
+fn temp(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faultline-check-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn a_linearizable_corpus_history_exits_0_and_an_invalid_one_exits_1() {
+    let ok = faultline()
+        .args(["check", "--model", "cas-register"])
+        .arg(corpus("jepsen/etcd_002.log"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("VALID"));
+    let bad = faultline()
+        .args(["check", "--model", "cas-register"])
+        .arg(corpus("jepsen/etcd_000.log"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("not linearizable"));
+}
+
+#[test]
+fn a_history_without_final_reads_is_unknown_for_eventual_and_exits_2() {
+    let h = temp(
+        "set.jsonl",
+        "{\"index\":0,\"time\":0,\"process\":1,\"type\":\"invoke\",\"f\":\"add\",\"value\":1}\n{\"index\":1,\"time\":5,\"process\":1,\"type\":\"ok\",\"f\":\"add\",\"value\":1}\n",
+    );
+    let out = faultline()
+        .args(["check", "--model", "set", "--consistency", "eventual"])
+        .arg(&h)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn a_malformed_history_is_an_error_naming_file_and_line_and_exits_3() {
+    let h = temp("bad.jsonl", "{\"index\":0,\"time\":0,\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n{\"index\":1,\n");
+    let out = faultline()
+        .args(["check", "--model", "register"])
+        .arg(&h)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.jsonl:2: malformed JSON"), "{err}");
+}
+
+#[test]
+fn json_output_carries_every_requested_checker() {
+    let out = faultline()
+        .args([
+            "check",
+            "--model",
+            "cas-register",
+            "--consistency",
+            "linearizable",
+            "--consistency",
+            "sequential",
+            "--json",
+        ])
+        .arg(corpus("jepsen/etcd_000.log"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["checkers"].as_array().unwrap().len(), 2);
+    assert_eq!(v["checkers"][0]["verdict"], "invalid");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn an_unknown_model_is_refused_with_the_list_of_models_and_exits_3() {
+    let out = faultline()
+        .args(["check", "--model", "tree", "x.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cas-register"));
+}
