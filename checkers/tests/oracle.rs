@@ -41,7 +41,30 @@ struct Sim {
 
 /// Simulates `n` ops on `procs` processes over `keys` cas-registers.
 fn simulate(seed: u64, procs: u64, keys: i64, n: usize) -> Vec<Sim> {
+    simulate_values(seed, procs, keys, n, false)
+}
+
+/// As [`simulate`]; with `unique`, every written value is new (a counter) and a cas
+/// expects some earlier written value, which exercises the checker's reductions for
+/// unique values.
+fn simulate_values(seed: u64, procs: u64, keys: i64, n: usize, unique: bool) -> Vec<Sim> {
     let mut rng = Rng(seed | 1);
+    let mut counter = 10i64;
+    let mut fresh = |rng: &mut Rng| {
+        if unique {
+            counter += 1;
+            counter
+        } else {
+            rng.below(3) as i64
+        }
+    };
+    let old = |rng: &mut Rng, counter: i64| {
+        if unique {
+            10 + rng.below((counter - 9) as u64) as i64
+        } else {
+            rng.below(3) as i64
+        }
+    };
     let mut free_at = vec![0u64; procs as usize];
     let mut next_id = procs;
     let mut ids: Vec<u64> = (0..procs).collect();
@@ -56,14 +79,15 @@ fn simulate(seed: u64, procs: u64, keys: i64, n: usize) -> Vec<Sim> {
         let key = rng.below(keys as u64) as i64;
         let (f, value) = match rng.below(3) {
             0 => (F::Read, Value::Null),
-            1 => (F::Write, Value::Int(rng.below(3) as i64)),
-            _ => (
-                F::Cas,
-                Value::List(vec![
-                    Value::Int(rng.below(3) as i64),
-                    Value::Int(rng.below(3) as i64),
-                ]),
-            ),
+            1 => (F::Write, Value::Int(fresh(&mut rng))),
+            _ => {
+                let new = fresh(&mut rng);
+                let expected = match old(&mut rng, new) {
+                    10 if unique => Value::Null,
+                    e => Value::Int(e),
+                };
+                (F::Cas, Value::List(vec![expected, Value::Int(new)]))
+            }
         };
         let outcome = match rng.below(10) {
             0 => Outcome::Info,
@@ -278,6 +302,16 @@ proptest! {
         prop_assert_eq!(lin, Verdict::Valid);
         prop_assert_eq!(sc, Verdict::Valid);
         prop_assert!(oracle(&h, true));
+    }
+
+    #[test]
+    fn histories_with_unique_values_get_the_oracles_verdicts(seed in any::<u64>(), m in any::<u64>(), procs in 1u64..4, n in 1usize..8, mutated in any::<bool>()) {
+        let sims = simulate_values(seed, procs, 1, n, true);
+        let sims = if mutated { mutate(sims, m) } else { sims };
+        let h = history(&sims);
+        let (lin, sc) = verdicts(&h);
+        prop_assert_eq!(lin, expect(oracle(&h, true)), "linearizable: {:?}", h.ops);
+        prop_assert_eq!(sc, expect(oracle(&h, false)), "sequential: {:?}", h.ops);
     }
 
     #[test]

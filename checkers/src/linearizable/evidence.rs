@@ -69,7 +69,7 @@ pub fn window<M: Model>(
     let fails = |slice: &[SearchOp<'_>], starts: &[M::State]| {
         starts.iter().all(|s| {
             matches!(
-                search(model, slice, s.clone(), budget, false),
+                search(model, slice, s.clone(), None, budget, false),
                 Found::NotLinearizable(_)
             )
         })

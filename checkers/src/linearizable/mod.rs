@@ -159,21 +159,48 @@ impl ModelVisitor for KeyCheck<'_> {
             .ops
             .iter()
             .all(|o| matches!(o.f, F::Read | F::Write | F::Cas));
-        let ops = prepare(self.ops, register_like, &self.spec.initial);
+        let (ops, values) = prepare(self.ops, register_like, &self.spec.initial);
         let mut result = KeyResult {
             key: self.key.clone(),
             verdict: Verdict::Valid,
             window: None,
             anomaly_ns: None,
         };
-        match search(&model, &ops, model.init(), self.budget, false) {
+        match search(
+            &model,
+            &ops,
+            model.init(),
+            values.as_ref(),
+            self.budget,
+            false,
+        ) {
             Found::Linearizable => {}
             Found::Unknown => result.verdict = Verdict::Unknown,
             Found::NotLinearizable(_) => {
                 result.verdict = Verdict::Invalid;
-                if let Found::NotLinearizable(Some(deepest)) =
-                    search(&model, &ops, model.init(), self.budget, true)
-                {
+                // The evidence search first runs without the unique-value pruning (for
+                // a few seconds at most), so that the op blamed is the one whose result
+                // is impossible (a read), not a write the pruning held back.
+                let soon = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                let short = Budget {
+                    deadline: Some(self.budget.deadline.map_or(soon, |d| d.min(soon))),
+                    ..*self.budget
+                };
+                let deepest = match search(&model, &ops, model.init(), None, &short, true) {
+                    Found::NotLinearizable(d) => d,
+                    _ => match search(
+                        &model,
+                        &ops,
+                        model.init(),
+                        values.as_ref(),
+                        self.budget,
+                        true,
+                    ) {
+                        Found::NotLinearizable(d) => d,
+                        _ => None,
+                    },
+                };
+                if let Some(deepest) = deepest {
                     let states = register_like.then(|| register_states(&model, self.ops));
                     let w = evidence::window(&model, &ops, &deepest, states, self.budget);
                     result.anomaly_ns = Some(ops[deepest.culprit].op.invoke_time);

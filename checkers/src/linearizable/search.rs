@@ -31,6 +31,21 @@ pub struct SearchOp<'a> {
     pub ret: u64,
     /// Whether a linearization must include it (false for indeterminate ops).
     pub required: bool,
+    /// Register-like keys: the id of the value this op leaves in the register.
+    pub writes: Option<u32>,
+    /// Register-like keys: the id of the value this required op observes (a read's
+    /// result, an `ok` cas's expected value).
+    pub observes: Option<u32>,
+}
+
+/// What the search knows about values (register-like keys only): which value ids
+/// have a single source, and the id of the initial value.
+#[derive(Clone, Debug, Default)]
+pub struct Values {
+    /// Per value id: written by exactly one op (or only the initial value).
+    pub unique: Vec<bool>,
+    /// The initial value's id.
+    pub initial: u32,
 }
 
 /// What a search found.
@@ -87,10 +102,15 @@ fn entry_bytes<S>(rest_words: usize) -> usize {
 
 /// Searches for a linearization of `ops` (in call order) from `init`.
 /// `track` records the deepest attempt for evidence (slower).
+///
+/// With `values` (register-like keys), one more sound pruning: a value with a single
+/// source can never come back once overwritten, so an op that would overwrite it while
+/// a required op still has to observe it is not tried.
 pub fn search<M: Model>(
     model: &M,
     ops: &[SearchOp<'_>],
     init: M::State,
+    values: Option<&Values>,
     budget: &Budget,
     track: bool,
 ) -> Found<M::State> {
@@ -151,6 +171,15 @@ pub fn search<M: Model>(
     let mut state = init;
     let mut deepest: Option<Deepest<M::State>> = None;
     let mut steps: u64 = 0;
+    // Register-like pruning: pending required observers per value id; current value.
+    let mut pending_obs: Vec<u32> = vec![0; values.map_or(0, |v| v.unique.len())];
+    for o in ops {
+        if let (Some(v), true) = (o.observes, values.is_some()) {
+            pending_obs[v as usize] += 1;
+        }
+    }
+    let mut cur = values.map_or(0, |v| v.initial);
+    let mut cur_stack: Vec<u32> = Vec::new();
 
     let mut entry = next[head];
     loop {
@@ -164,7 +193,20 @@ pub fn search<M: Model>(
         let e = entries[entry];
         if e.is_call {
             let i = e.op as usize;
-            if let Some(new_state) = model.step(&state, ops[i].op) {
+            let futile = values.is_some_and(|vals| {
+                // Other required observers of the current value still to place (a cas
+                // that expects it observes it itself).
+                let others = pending_obs[cur as usize] - u32::from(ops[i].observes == Some(cur));
+                ops[i]
+                    .writes
+                    .is_some_and(|w| w != cur && vals.unique[cur as usize] && others > 0)
+            });
+            let stepped = if futile {
+                None
+            } else {
+                model.step(&state, ops[i].op)
+            };
+            if let Some(new_state) = stepped {
                 let (w, b) = (i / 64, 1u64 << (i % 64));
                 bits[w] |= b;
                 while full_words < words && bits[full_words] == u64::MAX {
@@ -190,6 +232,15 @@ pub fn search<M: Model>(
                     }
                     stack.push((entry, std::mem::replace(&mut state, new_state), hi_word));
                     hi_word = new_hi;
+                    if values.is_some() {
+                        cur_stack.push(cur);
+                        if let Some(w) = ops[i].writes {
+                            cur = w;
+                        }
+                        if let Some(v) = ops[i].observes {
+                            pending_obs[v as usize] -= 1;
+                        }
+                    }
                     if ops[i].required {
                         required_left -= 1;
                     }
@@ -233,6 +284,12 @@ pub fn search<M: Model>(
             let i = entries[call].op as usize;
             state = old_state;
             hi_word = old_hi;
+            if values.is_some() {
+                cur = cur_stack.pop().unwrap_or(cur);
+                if let Some(v) = ops[i].observes {
+                    pending_obs[v as usize] += 1;
+                }
+            }
             if ops[i].required {
                 required_left += 1;
             }
@@ -268,7 +325,11 @@ pub fn search<M: Model>(
 /// - an indeterminate write or cas whose new value is written by no other op, is not
 ///   the initial value, and is observed by an `ok` op, certainly happened, before the
 ///   earliest such observer completed: it becomes a required op returning there.
-pub fn prepare<'a>(ops: &[&'a Op], register_like: bool, initial: &Value) -> Vec<SearchOp<'a>> {
+pub fn prepare<'a>(
+    ops: &[&'a Op],
+    register_like: bool,
+    initial: &Value,
+) -> (Vec<SearchOp<'a>>, Option<Values>) {
     let kept = ops.iter().filter(|o| match o.outcome {
         Outcome::Fail => false,
         Outcome::Info => o.f != F::Read,
@@ -295,7 +356,16 @@ pub fn prepare<'a>(ops: &[&'a Op], register_like: bool, initial: &Value) -> Vec<
             }
         }
     }
-    kept.filter_map(|&o| {
+    let mut ids: HashMap<Value, u32> = HashMap::new();
+    let mut id = |v: &Value| -> u32 {
+        let n = ids.len() as u32;
+        *ids.entry(if is_absent(v) { Value::Null } else { v.clone() })
+            .or_insert(n)
+    };
+    let initial_id = id(initial);
+    let mut sources: HashMap<u32, u32> = HashMap::from([(initial_id, 1)]);
+    let mut search_ops = Vec::new();
+    for &o in kept {
         let ok = o.outcome == Outcome::Ok;
         let mut s = SearchOp {
             op: o,
@@ -306,12 +376,14 @@ pub fn prepare<'a>(ops: &[&'a Op], register_like: bool, initial: &Value) -> Vec<
                 u64::MAX
             },
             required: ok,
+            writes: None,
+            observes: None,
         };
         if register_like && !ok {
             if let Some(v) = written(o).filter(|v| !is_absent(v)) {
                 let pin = pins.get(v).copied().unwrap_or_default();
                 if !pin.observed {
-                    return None;
+                    continue;
                 }
                 if pin.writers == 1
                     && v != initial
@@ -323,9 +395,37 @@ pub fn prepare<'a>(ops: &[&'a Op], register_like: bool, initial: &Value) -> Vec<
                 }
             }
         }
-        Some(s)
-    })
-    .collect()
+        if register_like {
+            if let Some(w) = written(o) {
+                let w = id(w);
+                *sources.entry(w).or_default() += 1;
+                s.writes = Some(w);
+            }
+            if ok {
+                s.observes = match o.f {
+                    F::Read => Some(id(&o.value)),
+                    F::Cas => cas_pair(&o.value).map(|(e, _)| id(e)),
+                    _ => None,
+                };
+            }
+        }
+        search_ops.push(s);
+    }
+    if !register_like {
+        return (search_ops, None);
+    }
+    // Only the ops kept matter: the search places nothing else.
+    let mut unique = vec![false; ids.len()];
+    for (v, n) in sources {
+        unique[v as usize] = n == 1;
+    }
+    (
+        search_ops,
+        Some(Values {
+            unique,
+            initial: initial_id,
+        }),
+    )
 }
 
 /// What the history reveals about one value (register-like keys).
@@ -355,7 +455,7 @@ fn written(o: &Op) -> Option<&Value> {
     }
 }
 
-/// `null` and `""` both mean "absent" for kv keys; never pin or drop on them.
+/// `null` and `""` both mean "absent" for kv keys: one value id, never pinned or dropped.
 fn is_absent(v: &Value) -> bool {
     v.is_null() || v.as_str() == Some("")
 }
