@@ -1,5 +1,88 @@
-//! `faultline-store`: the reference stores faultline tests (leaderless quorum replication).
-fn main() {
-    eprintln!("faultline-store: not built yet");
-    std::process::exit(3);
+//! `faultline-store`: faultline's leaderless, Dynamo-style reference store. One process
+//! per node; HTTP/JSON for clients (docs/http-kv.md) and between peers.
+
+mod actor;
+mod anti_entropy;
+mod config;
+mod coordinator;
+mod handoff;
+mod http;
+mod merkle;
+mod node;
+mod ops;
+mod replica;
+mod ring;
+mod storage;
+mod version;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+
+use crate::config::{Args, Fsync};
+use crate::node::Node;
+use crate::storage::Storage;
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    if let Err(e) = args.validate() {
+        eprintln!("faultline-store: {e}");
+        std::process::exit(2);
+    }
+    let storage = Storage::open(&args.data_dir, args.conflict, args.fsync)
+        .with_context(|| format!("opening data dir {}", args.data_dir.display()))?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let node = Node::new(args.clone(), storage)?;
+    tracing::info!(node = %node.name, listen = %args.listen, ring = ?node.ring.nodes(),
+        n = args.n, w = args.w, r = args.r, conflict = ?args.conflict, "faultline-store up");
+
+    if args.hinted_handoff.on() {
+        tokio::spawn(handoff::run(node.clone(), Duration::from_millis(200)));
+    }
+    if args.anti_entropy_interval_ms > 0 {
+        let every = Duration::from_millis(args.anti_entropy_interval_ms);
+        tokio::spawn(anti_entropy::run(node.clone(), every));
+    }
+    if args.fsync == Fsync::Interval {
+        let n = node.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if let Err(e) = n.storage.sync() {
+                    tracing::error!(error = %e, "fsync failed");
+                }
+            }
+        });
+    }
+
+    let app = http::routes()
+        .merge(replica::routes())
+        .with_state(node.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    node.storage.sync()?;
+    tracing::info!("stopped cleanly");
+    Ok(())
 }
