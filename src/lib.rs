@@ -6,4 +6,9 @@
 
 pub mod cli;
 pub mod client;
+pub mod cluster;
 pub mod logging;
+pub mod recorder;
+pub mod results;
+pub mod run;
+pub mod subject;

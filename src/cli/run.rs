@@ -1,12 +1,287 @@
-//! `faultline run`.
+//! `faultline run`: flags -> a resolved [`RunConfig`] -> the run flow ([`crate::run`]),
+//! then the verdict of every checker, the run directory and the exit code
+//! (0 valid, 1 invalid, 2 unknown; 3 when the test could not run).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
+use tokio::sync::watch;
+
+use crate::run::{self, Progress, RunConfig};
 
 /// Arguments of `faultline run`.
-#[derive(Args, Debug)]
-pub struct RunArgs {}
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// The store under test: leaderless (the reference store, started locally) or
+    /// http (an existing HTTP-KV cluster, with --addrs).
+    #[arg(long, default_value = "leaderless")]
+    pub store: String,
+    /// A TOML file describing the cluster to start (instead of --store).
+    #[arg(long, value_name = "FILE")]
+    pub cluster: Option<PathBuf>,
+    /// The nodes of an existing cluster, comma-separated base URLs (--store http).
+    #[arg(long, value_delimiter = ',')]
+    pub addrs: Vec<String>,
+    /// A store program, for stores that run one (e.g. --store maelstrom --bin PATH).
+    #[arg(long, value_name = "PATH")]
+    pub bin: Option<PathBuf>,
+    /// The workload: register, cas-register, kv, set, counter, list-append.
+    #[arg(long, default_value = "kv")]
+    pub workload: String,
+    /// How many nodes to start.
+    #[arg(long, default_value_t = 3)]
+    pub nodes: usize,
+    /// How many logical client processes run at a time.
+    #[arg(long, default_value_t = 5)]
+    pub concurrency: usize,
+    /// Operations per second across all clients (0: as fast as possible).
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    /// How long the main phase runs (e.g. 10s, 2m).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub time_limit: Duration,
+    /// An operation not answered within this is indeterminate (info).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub op_timeout: Duration,
+    /// How many keys the workload uses.
+    #[arg(long, default_value_t = 5)]
+    pub keys: usize,
+    /// How keys are chosen: uniform, zipf or zipf:S.
+    #[arg(long, default_value = "uniform")]
+    pub key_dist: String,
+    /// The seed of the operation generators (random when absent; always printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The test's name (default: STORE-WORKLOAD).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Where runs are written.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Faults to inject, comma-separated (partition, kill, pause, clock, packet).
+    #[arg(long, value_delimiter = ',')]
+    pub nemesis: Vec<String>,
+    /// Time between faults (seconds, or a duration such as 5s).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub nemesis_interval: Duration,
+    /// Also write results.json to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// The first node's port (the next nodes use the following ports); free ports
+    /// are chosen when absent.
+    #[arg(long)]
+    pub base_port: Option<u16>,
+    /// How long nodes may take to become ready.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub ready_timeout: Duration,
+    /// How long to wait after healing before the final reads.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub quiesce: Duration,
+    /// The checkers' time budget (what is not decided by then is unknown).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub check_timeout: Duration,
+    /// The store's own options, passed through to every node.
+    #[command(flatten)]
+    pub store_options: StoreOptions,
+}
+
+/// The reference store's options (see stores/README.md), passed through.
+#[derive(Args, Debug, Clone, Default)]
+pub struct StoreOptions {
+    /// Replicas per key.
+    #[arg(long)]
+    pub n: Option<usize>,
+    /// Write quorum.
+    #[arg(long)]
+    pub w: Option<usize>,
+    /// Read quorum.
+    #[arg(long)]
+    pub r: Option<usize>,
+    /// Conflict resolution: siblings or lww.
+    #[arg(long)]
+    pub conflict: Option<String>,
+    /// Read repair: on or off.
+    #[arg(long)]
+    pub read_repair: Option<String>,
+    /// Sloppy quorum: on or off.
+    #[arg(long)]
+    pub sloppy_quorum: Option<String>,
+    /// Hinted handoff: on or off.
+    #[arg(long)]
+    pub hinted_handoff: Option<String>,
+    /// Anti-entropy interval in milliseconds.
+    #[arg(long)]
+    pub anti_entropy_interval_ms: Option<u64>,
+    /// fsync policy: always, interval or never.
+    #[arg(long)]
+    pub fsync: Option<String>,
+    /// Delay of replication messages in milliseconds.
+    #[arg(long)]
+    pub replication_delay_ms: Option<u64>,
+    /// The store's own request timeout in milliseconds.
+    #[arg(long)]
+    pub request_timeout_ms: Option<u64>,
+}
+
+impl StoreOptions {
+    /// The options given, as (flag, value) in a fixed order.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        let mut put = |k: &str, x: Option<String>| {
+            if let Some(x) = x {
+                v.push((k.to_string(), x));
+            }
+        };
+        put("n", self.n.map(|x| x.to_string()));
+        put("w", self.w.map(|x| x.to_string()));
+        put("r", self.r.map(|x| x.to_string()));
+        put("conflict", self.conflict.clone());
+        put("read-repair", self.read_repair.clone());
+        put("sloppy-quorum", self.sloppy_quorum.clone());
+        put("hinted-handoff", self.hinted_handoff.clone());
+        put(
+            "anti-entropy-interval-ms",
+            self.anti_entropy_interval_ms.map(|x| x.to_string()),
+        );
+        put("fsync", self.fsync.clone());
+        put(
+            "replication-delay-ms",
+            self.replication_delay_ms.map(|x| x.to_string()),
+        );
+        put(
+            "request-timeout-ms",
+            self.request_timeout_ms.map(|x| x.to_string()),
+        );
+        v
+    }
+}
+
+/// A duration: `10s`, `1m30s`, `250ms`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("\"{s}\" is not a duration ({e}); expected e.g. 10s, 1m30s, 250ms"))
+}
+
+impl RunArgs {
+    /// The resolved configuration (a random seed when none was given).
+    pub fn resolve(&self) -> RunConfig {
+        let store = if self.cluster.is_some() {
+            "cluster-file".to_string()
+        } else {
+            self.store.clone()
+        };
+        let name = self
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{store}-{}", self.workload));
+        RunConfig {
+            name,
+            store: self.store.clone(),
+            cluster: self.cluster.clone(),
+            addrs: self.addrs.clone(),
+            bin: self.bin.clone(),
+            workload: self.workload.clone(),
+            nodes: self.nodes,
+            concurrency: self.concurrency,
+            rate: self.rate,
+            time_limit: self.time_limit,
+            op_timeout: self.op_timeout,
+            keys: self.keys,
+            key_distribution: self.key_dist.clone(),
+            seed: self
+                .seed
+                .unwrap_or_else(|| u64::from(rand::random::<u32>())),
+            results: self.results.clone(),
+            nemesis: self.nemesis.clone(),
+            nemesis_interval: self.nemesis_interval,
+            store_options: self.store_options.pairs(),
+            base_port: self.base_port,
+            ready_timeout: self.ready_timeout,
+            quiesce: self.quiesce,
+            check_timeout: self.check_timeout,
+        }
+    }
+}
+
+/// What a person sees on stderr: phases, and a status line on a terminal.
+struct Terminal {
+    quiet: bool,
+    tty: bool,
+}
+
+impl Progress for Terminal {
+    fn phase(&self, name: &str) {
+        if self.quiet {
+            return;
+        }
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
+        eprintln!("faultline: {name}");
+    }
+
+    fn status(&self, line: &str) {
+        if !self.quiet && self.tty {
+            eprint!("\r\x1b[2K{line}");
+        }
+    }
+}
 
 /// Runs `faultline run`; returns the exit code.
-pub fn main(_args: RunArgs, _quiet: bool) -> anyhow::Result<i32> {
-    anyhow::bail!("faultline run is not built yet")
+pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
+    let config = args.resolve();
+    if !quiet {
+        eprintln!(
+            "faultline run: seed {} (same seed, same operations)",
+            config.seed
+        );
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let progress: Arc<dyn Progress> = Arc::new(Terminal {
+        quiet,
+        tty: std::io::stderr().is_terminal(),
+    });
+    let outcome = rt.block_on(async {
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+            }
+            eprintln!("\nfaultline: interrupted; stopping the clients and the nodes, keeping what was recorded");
+            let _ = tx.send(true);
+        });
+        run::run(&config, progress, rx).await
+    });
+    rt.shutdown_timeout(Duration::from_secs(2));
+    let outcome = outcome?;
+    let r = &outcome.results;
+    if let Some(path) = &args.json {
+        crate::results::write_json(path, r)?;
+    }
+    for c in &r.checkers {
+        println!("{} ({}): {} — {}", c.checker, c.model, c.verdict, c.summary);
+    }
+    println!(
+        "verdict: {}  ({} ops: {} ok, {} fail, {} info)",
+        r.verdict, r.ops.total, r.ops.ok, r.ops.fail, r.ops.info
+    );
+    println!("run: {}", outcome.run_dir.display());
+    if outcome.interrupted {
+        eprintln!("faultline: the run was interrupted; the history holds what was recorded");
+        return Ok(3);
+    }
+    Ok(r.verdict.exit_code())
 }

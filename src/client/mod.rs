@@ -9,12 +9,18 @@
 use std::sync::Arc;
 
 use checkers::{Value, F};
+pub use workloads::DataKind;
+
+pub mod http;
+pub mod noop;
 
 /// An operation for a client to perform.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Invocation {
     /// The logical process performing it.
     pub process: u64,
+    /// What the key holds (a register, a set, a counter, lists): which API to call.
+    pub data: DataKind,
     /// The function.
     pub f: F,
     /// The key, for multi-key workloads.
@@ -22,6 +28,9 @@ pub struct Invocation {
     /// The value (shape per `f`, DESIGN.md).
     pub value: Value,
 }
+
+/// The prefix of the error of an [`Completion::unsupported`] completion.
+pub const UNSUPPORTED: &str = "unsupported: ";
 
 /// How an operation ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +85,21 @@ impl Completion {
             node: None,
             error: Some(error.into()),
         }
+    }
+
+    /// A `fail` completion saying the store does not implement this operation; the
+    /// driver then stops the test as unable to run (exit 3) instead of judging it.
+    pub fn unsupported(value: Value, what: impl std::fmt::Display) -> Completion {
+        Completion::fail(value, format!("{UNSUPPORTED}{what}"))
+    }
+
+    /// Whether this completion says the operation is not supported by the store.
+    pub fn is_unsupported(&self) -> bool {
+        self.ending == Ending::Fail
+            && self
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with(UNSUPPORTED))
     }
 
     /// The same completion, naming the node that served it.

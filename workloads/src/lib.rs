@@ -1,2 +1,162 @@
 //! Workloads: for each kind of test (register, cas-register, kv, set, counter,
 //! list-append), the operation generator and the checkers that judge its history.
+//!
+//! A [`Workload`] is the seam between the driver and a kind of test: it names its
+//! keys and the data they hold ([`DataKind`], so a client knows which store API to
+//! call), gives each concurrent slot a deterministic [`Generator`] (the same seed
+//! gives the same operations), says how to read a key at the end ([`Workload::final_read`])
+//! and which checkers judge the history ([`CheckSpec`]).
+//!
+//! Written values are unique per key: slot `s` of `S` writes `s + 1 + k * S` for its
+//! `k`-th write, so a read names exactly one write.
+
+pub mod generator;
+pub mod keys;
+mod kinds;
+
+use checkers::model::{ModelKind, ModelSpec};
+use checkers::{Value, F};
+
+pub use generator::Generator;
+pub use keys::KeyDistribution;
+
+/// What the keys of a workload hold, i.e. which store API a client uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DataKind {
+    /// A register (read / write / cas) per key.
+    Register,
+    /// A set per key (add / read).
+    Set,
+    /// A counter per key (add a signed delta / read).
+    Counter,
+    /// Lists, read and appended by transactions (`txn`).
+    List,
+}
+
+/// One operation to perform, as a generator makes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpSpec {
+    /// The function.
+    pub f: F,
+    /// The key (every faultline workload names one; `txn` names the first key it touches).
+    pub key: Option<Value>,
+    /// The value (shape per `f`, DESIGN.md).
+    pub value: Value,
+}
+
+/// A consistency property a checker decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Consistency {
+    /// Linearizability.
+    Linearizable,
+    /// Sequential consistency.
+    Sequential,
+    /// Eventual consistency (convergence of the final reads).
+    Eventual,
+    /// Transactional isolation of list-append histories (Elle-style).
+    ListAppend,
+}
+
+impl Consistency {
+    /// The name as written on the command line and in results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consistency::Linearizable => "linearizable",
+            Consistency::Sequential => "sequential",
+            Consistency::Eventual => "eventual",
+            Consistency::ListAppend => "list-append",
+        }
+    }
+}
+
+/// One checker that judges a workload's history, with its model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckSpec {
+    /// The property.
+    pub consistency: Consistency,
+    /// The model the history is judged against.
+    pub model: ModelSpec,
+}
+
+/// How a workload is shaped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadConfig {
+    /// How many keys (at least 1).
+    pub keys: usize,
+    /// How keys are chosen.
+    pub distribution: KeyDistribution,
+}
+
+impl Default for WorkloadConfig {
+    fn default() -> WorkloadConfig {
+        WorkloadConfig {
+            keys: 5,
+            distribution: KeyDistribution::Uniform,
+        }
+    }
+}
+
+/// A kind of test.
+pub trait Workload: Send + Sync {
+    /// The workload's name (`kv`, `register`, ...).
+    fn name(&self) -> &'static str;
+    /// What the keys hold.
+    fn data(&self) -> DataKind;
+    /// Every key the workload uses, in order.
+    fn keys(&self) -> &[Value];
+    /// The generator of slot `slot` of `slots` concurrent slots, for `seed`.
+    fn generator(&self, slot: usize, slots: usize, seed: u64) -> Box<dyn Generator>;
+    /// The operation that reads `key` at the end of the run.
+    fn final_read(&self, key: &Value) -> OpSpec;
+    /// The checkers that judge this workload's history.
+    fn checks(&self) -> Vec<CheckSpec>;
+}
+
+/// Why a workload could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkloadError {
+    /// No workload has this name.
+    #[error("unknown workload \"{0}\"; expected one of {names}", names = NAMES.join(", "))]
+    Unknown(String),
+    /// The configuration is out of range.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// The names [`by_name`] accepts.
+pub const NAMES: &[&str] = &[
+    "register",
+    "cas-register",
+    "kv",
+    "set",
+    "counter",
+    "list-append",
+];
+
+/// The workload called `name`, shaped by `config`.
+pub fn by_name(name: &str, config: &WorkloadConfig) -> Result<Box<dyn Workload>, WorkloadError> {
+    if config.keys == 0 {
+        return Err(WorkloadError::Config(
+            "--keys must be at least 1".to_string(),
+        ));
+    }
+    if let KeyDistribution::Zipf(s) = config.distribution {
+        if !(s.is_finite() && s > 0.0) {
+            return Err(WorkloadError::Config(format!(
+                "zipf exponent {s} must be a positive number"
+            )));
+        }
+    }
+    kinds::make(name, config).ok_or_else(|| WorkloadError::Unknown(name.to_string()))
+}
+
+/// The model spec of `kind` with its natural initial value (empty set, zero counter,
+/// absent register).
+pub fn model(kind: ModelKind) -> ModelSpec {
+    let initial = match kind {
+        ModelKind::Set | ModelKind::Queue => Value::List(Vec::new()),
+        ModelKind::Counter => Value::Int(0),
+        _ => Value::Null,
+    };
+    ModelSpec { kind, initial }
+}

@@ -77,8 +77,8 @@ pub fn check(history: &History, spec: &ModelSpec, _budget: &Budget) -> CheckResu
         }
     } else {
         match spec.kind {
-            ModelKind::Set => set::judge(history, &finals),
-            ModelKind::Counter => counter::judge(history, &finals),
+            ModelKind::Set => per_key(history, &finals, set::judge),
+            ModelKind::Counter => per_key(history, &finals, counter::judge),
             ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv => {
                 register::judge(history, spec, &finals)
             }
@@ -95,6 +95,69 @@ pub fn check(history: &History, spec: &ModelSpec, _budget: &Budget) -> CheckResu
         verdict: j.verdict,
         summary: j.summary,
         evidence: j.evidence,
+    }
+}
+
+/// Judges each key apart (sets and counters are per key) and combines the answers:
+/// the worst verdict, the summaries of the keys that are not valid (or the one
+/// summary when there is a single key), evidence per key under `"keys"`.
+fn per_key(
+    history: &History,
+    finals: &[&Op],
+    judge: fn(&History, &[&Op]) -> Judgement,
+) -> Judgement {
+    let parts = crate::linearizable::partition(history);
+    if parts.len() <= 1 {
+        return judge(history, finals);
+    }
+    let mut verdict = Verdict::Valid;
+    let mut bad = Vec::new();
+    let mut keys = serde_json::Map::new();
+    let mut final_count = 0;
+    for (key, ops) in parts {
+        let sub = History {
+            ops: ops.into_iter().cloned().collect(),
+            nemesis: Vec::new(),
+            event_count: 0,
+        };
+        let key_finals: Vec<&Op> = finals.iter().copied().filter(|o| o.key == key).collect();
+        final_count += key_finals.len();
+        let label = crate::history::key_label(key.as_ref());
+        let j = if key_finals.is_empty() {
+            Judgement {
+                verdict: Verdict::Unknown,
+                summary: "unknown: no final read of this key".into(),
+                evidence: json!({}),
+            }
+        } else {
+            judge(&sub, &key_finals)
+        };
+        verdict = verdict.worst(j.verdict);
+        if j.verdict != Verdict::Valid {
+            bad.push(format!("key {label}: {}", j.summary));
+        }
+        keys.insert(
+            label,
+            json!({"verdict": j.verdict, "summary": j.summary, "evidence": j.evidence}),
+        );
+    }
+    let n = keys.len();
+    let summary = if bad.is_empty() {
+        format!(
+            "eventually consistent: all {n} keys (every acknowledged update is in the final reads)"
+        )
+    } else {
+        let word = if verdict == Verdict::Invalid {
+            "not eventually consistent"
+        } else {
+            "unknown"
+        };
+        format!("{word}: {} of {n} keys; {}", bad.len(), bad.join("; "))
+    };
+    Judgement {
+        verdict,
+        summary,
+        evidence: json!({"final_reads": final_count, "keys": keys}),
     }
 }
 

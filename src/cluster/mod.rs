@@ -1,0 +1,234 @@
+//! Cluster lifecycle: start a set of node processes from [`NodeSpec`]s, wait until every
+//! node passes its ready check, and stop them all (idempotently) at the end.
+//!
+//! Subjects (`src/subject/`) describe their nodes as specs; `--cluster FILE`
+//! ([`file`]) describes any other cluster in TOML. Node logs land in
+//! `results/.../nodes/<node>/`.
+
+pub mod file;
+pub mod ports;
+pub mod process;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+pub use process::{Launch, NodeProcess};
+
+/// How to tell that a node is ready to serve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadyCheck {
+    /// An HTTP GET of this URL answers 2xx.
+    Http(String),
+    /// A TCP connection to this address succeeds.
+    Tcp(String),
+}
+
+impl std::fmt::Display for ReadyCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadyCheck::Http(u) => write!(f, "GET {u}"),
+            ReadyCheck::Tcp(a) => write!(f, "TCP connect to {a}"),
+        }
+    }
+}
+
+/// Everything needed to run one node.
+#[derive(Clone, Debug)]
+pub struct NodeSpec {
+    /// The node's name (`n1`).
+    pub name: String,
+    /// How to start it.
+    pub launch: Launch,
+    /// How to tell it is ready.
+    pub ready: ReadyCheck,
+    /// The signal that asks it to stop (then SIGKILL after a grace period).
+    pub stop_signal: Signal,
+    /// The port it listens on for clients, if known (checked to be free before start).
+    pub port: Option<u16>,
+}
+
+/// Why a cluster could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// A node's port is already taken by another program.
+    #[error("port {port} for node {node} is already in use by another program; choose other ports (e.g. --base-port) or stop what uses it")]
+    PortInUse {
+        /// The node.
+        node: String,
+        /// The port.
+        port: u16,
+    },
+    /// A node's program could not be started.
+    #[error("node {node}: {message}")]
+    Spawn {
+        /// The node.
+        node: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A node exited before it became ready.
+    #[error("node {node} exited ({status}) before it became ready; command: {command}; last stderr: {stderr}")]
+    Exited {
+        /// The node.
+        node: String,
+        /// Its exit status in words.
+        status: String,
+        /// Its command line.
+        command: String,
+        /// The tail of its stderr.
+        stderr: String,
+    },
+    /// A node did not pass its ready check in time.
+    #[error("node {node} did not become ready within {timeout:?} ({check} never succeeded); its logs are in {logs}")]
+    NotReady {
+        /// The node.
+        node: String,
+        /// The ready check.
+        check: ReadyCheck,
+        /// How long we waited.
+        timeout: Duration,
+        /// Its log directory.
+        logs: String,
+    },
+}
+
+/// A started cluster: its node processes, in spec order.
+#[derive(Debug)]
+pub struct Cluster {
+    specs: Vec<NodeSpec>,
+    nodes: Vec<Arc<NodeProcess>>,
+    nodes_dir: PathBuf,
+}
+
+impl Cluster {
+    /// Starts every node of `specs` (logs under `nodes_dir/<node>/`) and waits until all
+    /// are ready, within `ready_timeout`. On any error every started node is stopped.
+    pub async fn start(
+        specs: Vec<NodeSpec>,
+        nodes_dir: &Path,
+        ready_timeout: Duration,
+    ) -> Result<Cluster, ClusterError> {
+        for s in &specs {
+            if let Some(port) = s.port {
+                if !ports::is_free(port) {
+                    return Err(ClusterError::PortInUse {
+                        node: s.name.clone(),
+                        port,
+                    });
+                }
+            }
+        }
+        let mut cluster = Cluster {
+            specs: Vec::new(),
+            nodes: Vec::new(),
+            nodes_dir: nodes_dir.to_path_buf(),
+        };
+        for s in specs {
+            let dir = nodes_dir.join(&s.name);
+            match NodeProcess::spawn(&s.name, &s.launch, &dir) {
+                Ok(p) => {
+                    tracing::info!(node = %s.name, pid = p.pid(), "started {}", s.launch.display());
+                    cluster.nodes.push(Arc::new(p));
+                    cluster.specs.push(s);
+                }
+                Err(e) => {
+                    cluster.stop().await;
+                    return Err(ClusterError::Spawn {
+                        node: s.name.clone(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+        if let Err(e) = cluster.wait_ready(ready_timeout).await {
+            cluster.stop().await;
+            return Err(e);
+        }
+        Ok(cluster)
+    }
+
+    async fn wait_ready(&self, timeout: Duration) -> Result<(), ClusterError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(500))
+            .no_proxy()
+            .build()
+            .map_err(|e| ClusterError::Spawn {
+                node: "-".into(),
+                message: format!("HTTP client: {e}"),
+            })?;
+        for (spec, node) in self.specs.iter().zip(&self.nodes) {
+            loop {
+                if let Some(status) = node.try_status() {
+                    return Err(ClusterError::Exited {
+                        node: spec.name.clone(),
+                        status: process::describe(status),
+                        command: spec.launch.display(),
+                        stderr: process::stderr_tail(node.log_dir(), 600),
+                    });
+                }
+                if probe(&http, &spec.ready).await {
+                    break;
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(ClusterError::NotReady {
+                        node: spec.name.clone(),
+                        check: spec.ready.clone(),
+                        timeout,
+                        logs: node.log_dir().display().to_string(),
+                    });
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// The node processes, in spec order (for the nemesis).
+    pub fn nodes(&self) -> &[Arc<NodeProcess>] {
+        &self.nodes
+    }
+
+    /// The specs the nodes were started from, in the same order.
+    pub fn specs(&self) -> &[NodeSpec] {
+        &self.specs
+    }
+
+    /// Where node logs are written.
+    pub fn nodes_dir(&self) -> &Path {
+        &self.nodes_dir
+    }
+
+    /// Stops every node (its stop signal, then SIGKILL after 5 s) and records exit
+    /// statuses. Idempotent.
+    pub async fn stop(&self) {
+        // Signal every node first, so that their graces run concurrently.
+        for (s, n) in self.specs.iter().zip(&self.nodes) {
+            let _ = n.signal(s.stop_signal);
+            let _ = n.signal(Signal::SIGCONT);
+        }
+        for (s, n) in self.specs.iter().zip(&self.nodes) {
+            n.stop(s.stop_signal, Duration::from_secs(5)).await;
+        }
+    }
+}
+
+/// Whether `check` succeeds right now.
+pub async fn probe(http: &reqwest::Client, check: &ReadyCheck) -> bool {
+    match check {
+        ReadyCheck::Http(url) => {
+            matches!(http.get(url).send().await, Ok(r) if r.status().is_success())
+        }
+        ReadyCheck::Tcp(addr) => matches!(
+            tokio::time::timeout(
+                Duration::from_millis(500),
+                tokio::net::TcpStream::connect(addr.as_str())
+            )
+            .await,
+            Ok(Ok(_))
+        ),
+    }
+}

@@ -1,0 +1,129 @@
+//! The resolved configuration of a run: everything `faultline run` decided, written
+//! to `test.json`, with the exact command line that runs the same test again.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A run, fully resolved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The test's name (directory under the results root).
+    pub name: String,
+    /// `--store`.
+    pub store: String,
+    /// `--cluster FILE`.
+    pub cluster: Option<PathBuf>,
+    /// `--addrs` (for `--store http`).
+    pub addrs: Vec<String>,
+    /// `--bin` (a store program, e.g. for maelstrom).
+    pub bin: Option<PathBuf>,
+    /// `--workload`.
+    pub workload: String,
+    /// `--nodes`.
+    pub nodes: usize,
+    /// `--concurrency`: logical client processes at a time.
+    pub concurrency: usize,
+    /// `--rate`: operations per second across all clients (0: unlimited).
+    pub rate: f64,
+    /// `--time-limit`: length of the main phase.
+    #[serde(with = "humantime_serde_compat")]
+    pub time_limit: Duration,
+    /// `--op-timeout`: an operation not answered in time is indeterminate.
+    #[serde(with = "humantime_serde_compat")]
+    pub op_timeout: Duration,
+    /// `--keys`: how many keys the workload uses.
+    pub keys: usize,
+    /// `--key-dist`: uniform or zipf[:S].
+    pub key_distribution: String,
+    /// `--seed`.
+    pub seed: u64,
+    /// `--results`: the results root.
+    pub results: PathBuf,
+    /// `--nemesis`: the faults.
+    pub nemesis: Vec<String>,
+    /// `--nemesis-interval`.
+    #[serde(with = "humantime_serde_compat")]
+    pub nemesis_interval: Duration,
+    /// The store's own options (`--n`, `--w`, `--conflict`, ...).
+    pub store_options: Vec<(String, String)>,
+    /// `--base-port`.
+    pub base_port: Option<u16>,
+    /// `--ready-timeout`.
+    #[serde(with = "humantime_serde_compat")]
+    pub ready_timeout: Duration,
+    /// `--quiesce`: the wait between heal and final reads.
+    #[serde(with = "humantime_serde_compat")]
+    pub quiesce: Duration,
+    /// `--check-timeout`: the checkers' budget.
+    #[serde(with = "humantime_serde_compat")]
+    pub check_timeout: Duration,
+}
+
+impl RunConfig {
+    /// The command line that runs this test again, same seed.
+    pub fn command(&self) -> String {
+        let mut a: Vec<String> = vec!["faultline".into(), "run".into()];
+        let mut flag = |k: &str, v: String| {
+            a.push(format!("--{k}"));
+            a.push(v);
+        };
+        match &self.cluster {
+            Some(c) => flag("cluster", c.display().to_string()),
+            None => flag("store", self.store.clone()),
+        }
+        if !self.addrs.is_empty() {
+            flag("addrs", self.addrs.join(","));
+        }
+        if let Some(b) = &self.bin {
+            flag("bin", b.display().to_string());
+        }
+        flag("workload", self.workload.clone());
+        flag("nodes", self.nodes.to_string());
+        flag("concurrency", self.concurrency.to_string());
+        flag("rate", self.rate.to_string());
+        flag("time-limit", fmt_duration(self.time_limit));
+        flag("op-timeout", fmt_duration(self.op_timeout));
+        flag("keys", self.keys.to_string());
+        flag("key-dist", self.key_distribution.clone());
+        flag("seed", self.seed.to_string());
+        flag("name", self.name.clone());
+        flag("results", self.results.display().to_string());
+        if !self.nemesis.is_empty() {
+            flag("nemesis", self.nemesis.join(","));
+            flag("nemesis-interval", fmt_duration(self.nemesis_interval));
+        }
+        for (k, v) in &self.store_options {
+            flag(k, v.clone());
+        }
+        if let Some(p) = self.base_port {
+            flag("base-port", p.to_string());
+        }
+        flag("ready-timeout", fmt_duration(self.ready_timeout));
+        flag("quiesce", fmt_duration(self.quiesce));
+        flag("check-timeout", fmt_duration(self.check_timeout));
+        shlex::try_join(a.iter().map(String::as_str)).unwrap_or_else(|_| a.join(" "))
+    }
+}
+
+/// A duration as `faultline run` accepts it (`10s`, `1m 30s`, `250ms`).
+pub fn fmt_duration(d: Duration) -> String {
+    humantime::format_duration(d).to_string().replace(' ', "")
+}
+
+/// Durations in JSON as humantime strings (`"10s"`).
+mod humantime_serde_compat {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::fmt_duration(*d))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,335 @@
+//! The run flow of `faultline run` (DESIGN.md, "Data flow of one run"):
+//!
+//! cluster up and ready -> main phase (clients + the nemesis, when asked) -> heal ->
+//! quiesce -> final reads from every node -> cluster down -> checkers -> results.
+//!
+//! The history is streamed to `history.jsonl` throughout and fsync'd at every phase
+//! change. Just before the final reads a nemesis note `final-reads` marks the final
+//! phase (the eventual checker relies on it). An interrupt (Ctrl-C) at any point stops
+//! the clients, heals, stops the nodes and keeps what was recorded. The cluster is
+//! stopped before the checkers run, so a long check holds no processes.
+
+pub mod check;
+pub mod config;
+pub mod nemesis;
+pub mod rate;
+pub mod scheduler;
+mod status;
+
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use anyhow::Context;
+use checkers::{CheckResult, Value, Verdict};
+use tokio::sync::{watch, RwLock};
+use workloads::{KeyDistribution, WorkloadConfig};
+
+pub use config::RunConfig;
+
+use crate::recorder::Recorder;
+use crate::results::{self, files, RunResults};
+use crate::subject::{self, Subject, SubjectConfig};
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// What `results.json` says.
+    pub results: RunResults,
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// Whether the run was interrupted (Ctrl-C) before it finished.
+    pub interrupted: bool,
+}
+
+/// Callbacks for what a person sees while a run goes.
+pub trait Progress: Send + Sync {
+    /// A phase begins.
+    fn phase(&self, name: &str);
+    /// A one-line status while the main phase runs (counts so far).
+    fn status(&self, line: &str);
+}
+
+/// Progress that shows nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Silent;
+
+impl Progress for Silent {
+    fn phase(&self, _name: &str) {}
+    fn status(&self, _line: &str) {}
+}
+
+/// Runs the test `config` describes. `interrupt` turns true on Ctrl-C.
+///
+/// Errors mean the test could not run (exit 3): nothing is left running either way.
+pub async fn run(
+    config: &RunConfig,
+    progress: Arc<dyn Progress>,
+    interrupt: watch::Receiver<bool>,
+) -> anyhow::Result<RunOutcome> {
+    let wall_start = Instant::now();
+    let distribution: KeyDistribution = config
+        .key_distribution
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--key-dist: {e}"))?;
+    let workload: Arc<dyn workloads::Workload> = Arc::from(workloads::by_name(
+        &config.workload,
+        &WorkloadConfig {
+            keys: config.keys,
+            distribution,
+        },
+    )?);
+    anyhow::ensure!(config.concurrency > 0, "--concurrency must be at least 1");
+    let mut hook = nemesis::hook_for(&config.nemesis)?;
+
+    let started = SystemTime::now();
+    let (started_rfc, stamp) = results::stamps(started);
+    let run_dir =
+        results::create_run_dir(&config.results, &config.name, &stamp).with_context(|| {
+            format!(
+                "cannot create a run directory under {}",
+                config.results.display()
+            )
+        })?;
+    let nodes_dir = run_dir.join(files::NODES);
+    let subject_config = SubjectConfig {
+        store: config.store.clone(),
+        cluster_file: config.cluster.clone(),
+        nodes: config.nodes,
+        addrs: config.addrs.clone(),
+        bin: config.bin.clone(),
+        store_options: config.store_options.clone(),
+        base_port: config.base_port,
+        ready_timeout: config.ready_timeout,
+        nodes_dir: nodes_dir.clone(),
+        op_timeout: config.op_timeout,
+    };
+    let mut subject = match subject::open(&subject_config) {
+        Ok(s) => s,
+        Err(e) => {
+            // Nothing ran: leave no empty run directory behind.
+            let _ = std::fs::remove_dir_all(&run_dir);
+            return Err(e.into());
+        }
+    };
+    write_test_json(&run_dir, config, subject.as_ref())?;
+    let start = Instant::now();
+    let recorder = Recorder::create(&run_dir.join(files::HISTORY), start)
+        .context("cannot create history.jsonl")?;
+
+    // Cluster up.
+    progress.phase("starting the cluster");
+    let mut int = interrupt.clone();
+    let up = tokio::select! {
+        r = subject.start() => r.map(|_| true),
+        _ = until_interrupted(&mut int) => Ok(false),
+    };
+    match up {
+        Ok(true) => {}
+        Ok(false) => {
+            subject.stop().await;
+            recorder.finish()?;
+            anyhow::bail!("interrupted while the cluster was starting; nodes stopped");
+        }
+        Err(e) => {
+            subject.stop().await;
+            recorder.finish()?;
+            return Err(e.into());
+        }
+    }
+    write_test_json(&run_dir, config, subject.as_ref())?;
+    let node_names = subject.nodes();
+    let node_procs = subject
+        .cluster()
+        .map(|c| c.nodes().to_vec())
+        .unwrap_or_default();
+    let subject: Arc<RwLock<Box<dyn Subject>>> = Arc::new(RwLock::new(subject));
+    let pool = scheduler::Pool {
+        subject: subject.clone(),
+        workload: workload.clone(),
+        recorder: recorder.clone(),
+        concurrency: config.concurrency,
+        nodes: node_names.len().max(1),
+        seed: config.seed,
+        op_timeout: config.op_timeout,
+        rate: Arc::new(rate::RateLimit::new(config.rate)),
+        max_process: Arc::new(AtomicU64::new(0)),
+        abort: Arc::new(Mutex::new(None)),
+    };
+    let flow = async {
+        recorder.sync()?;
+
+        // Main phase: clients and the nemesis until the time limit.
+        progress.phase("main phase");
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let nemesis_task = hook.as_mut().map(|h| {
+            h.run(nemesis::NemesisContext {
+                faults: config.nemesis.clone(),
+                interval: config.nemesis_interval,
+                seed: config.seed,
+                node_names: node_names.clone(),
+                nodes: node_procs.clone(),
+                recorder: recorder.clone(),
+                stop: stop_rx.clone(),
+            })
+        });
+        let timer = {
+            let mut int = interrupt.clone();
+            let abort = pool.abort.clone();
+            let limit = config.time_limit;
+            let recorder = recorder.clone();
+            let progress = progress.clone();
+            async move {
+                let deadline = tokio::time::Instant::now() + limit;
+                let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(deadline) => break,
+                        _ = until_interrupted(&mut int) => break,
+                        _ = tick.tick() => {
+                            if abort.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+                                break;
+                            }
+                            progress.status(&status::line(&recorder, limit));
+                        }
+                    }
+                }
+                let _ = stop_tx.send(true);
+            }
+        };
+        let nemesis_result = match nemesis_task {
+            Some(n) => tokio::join!(pool.run_main(stop_rx.clone()), timer, n).2,
+            None => {
+                tokio::join!(pool.run_main(stop_rx.clone()), timer);
+                Ok(())
+            }
+        };
+        recorder.sync()?;
+        anyhow::Ok(nemesis_result)
+    };
+    let main = flow.await;
+
+    // Heal, always.
+    progress.phase("healing faults");
+    let healed = match hook.as_mut() {
+        Some(h) => h.heal().await,
+        None => Ok(()),
+    };
+    let aborted = pool.abort.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let interrupted = *interrupt.borrow();
+    let mut failure = match (main, healed, aborted) {
+        (Err(e), _, _) => Some(e),
+        (Ok(Err(e)), _, _) => Some(e.context("the nemesis failed")),
+        (_, Err(e), _) => Some(e.context("healing faults failed")),
+        (_, _, Some(a)) => Some(anyhow::anyhow!(a)),
+        _ => None,
+    };
+
+    // Quiesce, then the final reads.
+    if failure.is_none() && !interrupted {
+        progress.phase("quiescing");
+        let mut int = interrupt.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(config.quiesce) => {}
+            _ = until_interrupted(&mut int) => {}
+        }
+    }
+    if failure.is_none() && !*interrupt.borrow() {
+        progress.phase("final reads");
+        recorder.nemesis("final-reads", &Value::Null);
+        if let Err(e) = recorder.sync() {
+            failure = Some(e.into());
+        } else {
+            let mut int = interrupt.clone();
+            tokio::select! {
+                _ = pool.final_reads(workload.keys(), 3) => {}
+                _ = until_interrupted(&mut int) => {}
+            }
+        }
+    }
+    drop(pool);
+
+    // Cluster down.
+    progress.phase("stopping the cluster");
+    subject.write().await.stop().await;
+    let synced = recorder.finish();
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    synced.context("cannot write history.jsonl")?;
+    let interrupted = *interrupt.borrow();
+
+    // Checkers.
+    let history_path = run_dir.join(files::HISTORY);
+    let file = std::fs::File::open(&history_path)
+        .with_context(|| format!("cannot read back {}", history_path.display()))?;
+    let history =
+        checkers::read::jsonl::read(BufReader::new(file), &history_path.display().to_string())
+            .context("the recorded history does not validate")?;
+    let specs = workload.checks();
+    let checks: Vec<CheckResult> = if interrupted {
+        Vec::new()
+    } else {
+        progress.phase("checking");
+        let budget = config.check_timeout;
+        let mut int = interrupt.clone();
+        let task = tokio::task::spawn_blocking(move || check::run_checks(&specs, &history, budget));
+        tokio::select! {
+            r = task => r.context("a checker panicked")?,
+            _ = until_interrupted(&mut int) => Vec::new(),
+        }
+    };
+    let interrupted = *interrupt.borrow();
+    let verdict = if interrupted || checks.is_empty() {
+        Verdict::Unknown
+    } else {
+        checks
+            .iter()
+            .fold(Verdict::Valid, |v, c| v.worst(c.verdict))
+    };
+    let results = RunResults {
+        name: config.name.clone(),
+        run_dir: run_dir.display().to_string(),
+        started: started_rfc,
+        duration_ms: wall_start.elapsed().as_millis() as u64,
+        verdict,
+        store: subject.read().await.name().to_string(),
+        workload: config.workload.clone(),
+        nemesis: config.nemesis.clone(),
+        seed: config.seed,
+        checkers: checks,
+        ops: recorder.counts(),
+        command: config.command(),
+    };
+    results::write_json(&run_dir.join(files::RESULTS), &results)
+        .context("cannot write results.json")?;
+    results::update_latest(&run_dir).context("cannot update the latest link")?;
+    Ok(RunOutcome {
+        results,
+        run_dir,
+        interrupted,
+    })
+}
+
+fn write_test_json(
+    run_dir: &std::path::Path,
+    config: &RunConfig,
+    subject: &dyn Subject,
+) -> anyhow::Result<()> {
+    let mut json = serde_json::to_value(config)?;
+    if let Some(o) = json.as_object_mut() {
+        o.insert("command".into(), config.command().into());
+        o.insert("subject".into(), subject.describe());
+        o.insert("faultline_version".into(), env!("CARGO_PKG_VERSION").into());
+    }
+    results::write_json(&run_dir.join(files::TEST), &json).context("cannot write test.json")
+}
+
+/// Resolves when `rx` turns true; never, if its sender is gone without doing so.
+pub async fn until_interrupted(rx: &mut watch::Receiver<bool>) {
+    if rx.wait_for(|v| *v).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}

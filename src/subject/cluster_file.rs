@@ -1,0 +1,82 @@
+//! `--cluster FILE`: a cluster described in TOML ([`crate::cluster::file`]) whose nodes
+//! speak the HTTP-KV protocol. faultline starts, watches and stops its processes.
+
+use std::path::{Path, PathBuf};
+
+use crate::client::Client;
+use crate::cluster::{file, Cluster};
+
+use super::http::HttpNodes;
+use super::{Subject, SubjectConfig, SubjectError};
+
+/// A cluster started from a cluster file.
+#[derive(Debug)]
+pub struct ClusterFileSubject {
+    path: PathBuf,
+    config: SubjectConfig,
+    file: file::ClusterFile,
+    nodes: HttpNodes,
+    cluster: Option<Cluster>,
+}
+
+impl ClusterFileSubject {
+    /// Reads `path`; errors name the file and the line.
+    pub fn load(path: &Path, config: &SubjectConfig) -> Result<ClusterFileSubject, SubjectError> {
+        let f = file::load(path, &config.nodes_dir).map_err(SubjectError::Config)?;
+        let names = f.specs.iter().map(|s| s.name.clone()).collect();
+        let nodes = HttpNodes::new(names, f.clients.clone(), config.op_timeout)?;
+        Ok(ClusterFileSubject {
+            path: path.to_path_buf(),
+            config: config.clone(),
+            file: f,
+            nodes,
+            cluster: None,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Subject for ClusterFileSubject {
+    fn name(&self) -> &str {
+        "cluster-file"
+    }
+
+    async fn start(&mut self) -> Result<(), SubjectError> {
+        let timeout = self.file.ready_timeout.unwrap_or(self.config.ready_timeout);
+        let cluster =
+            Cluster::start(self.file.specs.clone(), &self.config.nodes_dir, timeout).await?;
+        self.cluster = Some(cluster);
+        Ok(())
+    }
+
+    fn nodes(&self) -> Vec<String> {
+        self.nodes.names()
+    }
+
+    fn client(&self, node: usize, _process: u64) -> Box<dyn Client> {
+        self.nodes.client(node)
+    }
+
+    fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+
+    async fn stop(&mut self) {
+        if let Some(c) = &self.cluster {
+            c.stop().await;
+        }
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        serde_json::json!({
+            "store": "cluster-file",
+            "file": self.path.display().to_string(),
+            "nodes": self.file.specs.iter().zip(self.nodes.urls()).map(|(s, url)| serde_json::json!({
+                "name": s.name,
+                "command": s.launch.display(),
+                "ready": s.ready.to_string(),
+                "client": url,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}

@@ -1,0 +1,122 @@
+//! The subject of a test: a kind of store. A [`Subject`] starts its cluster (or connects
+//! to one that runs already) and waits until it is ready, hands out one
+//! [`Client`](crate::client::Client) per (node, logical process), exposes its node
+//! processes to the nemesis, and stops everything at the end, idempotently.
+//!
+//! [`open`] maps `--store NAME` (or `--cluster FILE`) to a subject. Subjects here:
+//! [`leaderless`] (the default: the reference store `faultline-store`), [`http`]
+//! (`--store http --addrs URL,...`, an existing HTTP-KV cluster) and
+//! [`cluster_file`] (`--cluster FILE`). Other stores (`etcd`, `redis`, `maelstrom`)
+//! add a module and a line in [`open`].
+
+pub mod binary;
+pub mod cluster_file;
+pub mod http;
+pub mod leaderless;
+pub mod noop;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::cluster::{Cluster, ClusterError};
+
+/// What a subject needs to know to start.
+#[derive(Clone, Debug)]
+pub struct SubjectConfig {
+    /// `--store`: which kind of store.
+    pub store: String,
+    /// `--cluster FILE`, when given (takes the place of `--store`).
+    pub cluster_file: Option<PathBuf>,
+    /// `--nodes`: how many nodes to start (subjects that start nodes).
+    pub nodes: usize,
+    /// `--addrs`: the nodes of an existing cluster (`--store http`).
+    pub addrs: Vec<String>,
+    /// `--bin`: a store program (e.g. `--store maelstrom --bin PATH`).
+    pub bin: Option<PathBuf>,
+    /// The store's own options passed through (`--n 3`, `--conflict lww`, ...), as
+    /// (flag name without dashes, value).
+    pub store_options: Vec<(String, String)>,
+    /// `--base-port`: the first node listens here, the next on +1, ...; `None` lets
+    /// the OS choose free ports.
+    pub base_port: Option<u16>,
+    /// How long nodes may take to become ready.
+    pub ready_timeout: Duration,
+    /// Where node logs and data go (`results/.../nodes`).
+    pub nodes_dir: PathBuf,
+    /// The per-operation timeout (clients may use it for their requests).
+    pub op_timeout: Duration,
+}
+
+/// Why a subject could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SubjectError {
+    /// The configuration is wrong (unknown store, missing `--addrs`, bad file, ...).
+    #[error("{0}")]
+    Config(String),
+    /// The cluster could not be started or never became ready.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// The store is running but does not answer as expected.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+/// A kind of store under test.
+#[async_trait::async_trait]
+pub trait Subject: Send + Sync {
+    /// The store's name as written in results (`leaderless`, `http`, `etcd`, ...).
+    fn name(&self) -> &str;
+
+    /// Starts the cluster (or connects to it) and waits until every node is ready.
+    async fn start(&mut self) -> Result<(), SubjectError>;
+
+    /// The nodes' names, in order (`n1`, `n2`, ...). Valid after [`Subject::start`].
+    fn nodes(&self) -> Vec<String>;
+
+    /// A client for logical process `process`, talking to node number `node`
+    /// (an index into [`Subject::nodes`]).
+    fn client(&self, node: usize, process: u64) -> Box<dyn Client>;
+
+    /// The node processes this subject started (for the nemesis: kill, pause, ...);
+    /// `None` for a cluster faultline did not start.
+    fn cluster(&self) -> Option<&Cluster>;
+
+    /// Stops everything it started and records each node's exit status. Idempotent.
+    async fn stop(&mut self);
+
+    /// The resolved configuration, for `test.json` (ports, options, binary, ...).
+    fn describe(&self) -> serde_json::Value;
+}
+
+/// The store names `--store` accepts.
+pub const STORES: &[&str] = &["leaderless", "http"];
+
+/// The subject that `config` names.
+pub fn open(config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
+    if let Some(file) = &config.cluster_file {
+        return Ok(Box::new(cluster_file::ClusterFileSubject::load(
+            file, config,
+        )?));
+    }
+    match config.store.as_str() {
+        "leaderless" => Ok(Box::new(leaderless::Leaderless::new(config)?)),
+        "http" => Ok(Box::new(http::HttpSubject::new(config)?)),
+        other => Err(SubjectError::Config(format!(
+            "unknown store \"{other}\"; expected one of {}",
+            STORES.join(", ")
+        ))),
+    }
+}
+
+/// The client handed out before a subject started: every operation is refused as
+/// unsupported, which stops the test (exit 3) rather than recording anything.
+#[derive(Debug, Clone, Copy)]
+pub struct NotStarted;
+
+#[async_trait::async_trait]
+impl Client for NotStarted {
+    async fn invoke(&mut self, op: &crate::client::Invocation) -> crate::client::Completion {
+        crate::client::Completion::unsupported(op.value.clone(), "the subject was not started")
+    }
+}

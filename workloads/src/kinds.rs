@@ -1,0 +1,381 @@
+//! The six workloads: their operation mixes, final reads and checkers.
+//!
+//! | workload | ops | checkers |
+//! |---|---|---|
+//! | `register` | read 50%, write 50% | linearizable, sequential (register) |
+//! | `cas-register` | read 40%, write 30%, cas 30% | linearizable, sequential (cas-register) |
+//! | `kv` | read 40%, write 40%, cas 20% over several keys | linearizable, sequential, eventual (kv) |
+//! | `set` | add 80% (unique elements), read 20% | eventual (set) |
+//! | `counter` | add 70% (delta in -5..=5, not 0), read 30% | eventual (counter) |
+//! | `list-append` | txn of 1-4 micro-ops, append 50% / read 50% | list-append |
+//!
+//! A cas expects the value its slot last wrote to the key (or `null`), so cas
+//! operations succeed often when there is little contention and the stream stays
+//! deterministic (it does not depend on what reads returned).
+
+use std::collections::HashMap;
+
+use checkers::model::ModelKind;
+use checkers::{Value, F};
+
+use crate::generator::{key_name, Draw, Generator};
+use crate::keys::KeyChooser;
+use crate::{model, CheckSpec, Consistency, DataKind, OpSpec, Workload, WorkloadConfig};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Register,
+    CasRegister,
+    Kv,
+    Set,
+    Counter,
+    ListAppend,
+}
+
+/// Makes the workload called `name`, or `None`.
+pub(crate) fn make(name: &str, config: &WorkloadConfig) -> Option<Box<dyn Workload>> {
+    let kind = match name {
+        "register" => Kind::Register,
+        "cas-register" => Kind::CasRegister,
+        "kv" => Kind::Kv,
+        "set" => Kind::Set,
+        "counter" => Kind::Counter,
+        "list-append" => Kind::ListAppend,
+        _ => return None,
+    };
+    Some(Box::new(Standard {
+        kind,
+        keys: (0..config.keys).map(key_name).collect(),
+        config: config.clone(),
+    }))
+}
+
+struct Standard {
+    kind: Kind,
+    keys: Vec<Value>,
+    config: WorkloadConfig,
+}
+
+impl Workload for Standard {
+    fn name(&self) -> &'static str {
+        match self.kind {
+            Kind::Register => "register",
+            Kind::CasRegister => "cas-register",
+            Kind::Kv => "kv",
+            Kind::Set => "set",
+            Kind::Counter => "counter",
+            Kind::ListAppend => "list-append",
+        }
+    }
+
+    fn data(&self) -> DataKind {
+        match self.kind {
+            Kind::Register | Kind::CasRegister | Kind::Kv => DataKind::Register,
+            Kind::Set => DataKind::Set,
+            Kind::Counter => DataKind::Counter,
+            Kind::ListAppend => DataKind::List,
+        }
+    }
+
+    fn keys(&self) -> &[Value] {
+        &self.keys
+    }
+
+    fn generator(&self, slot: usize, slots: usize, seed: u64) -> Box<dyn Generator> {
+        let chooser = KeyChooser::new(self.keys.len(), self.config.distribution);
+        Box::new(Gen {
+            kind: self.kind,
+            draw: Draw::new(chooser, slot, slots, seed),
+            keys: self.keys.clone(),
+            last_written: HashMap::new(),
+        })
+    }
+
+    fn final_read(&self, key: &Value) -> OpSpec {
+        match self.kind {
+            Kind::ListAppend => OpSpec {
+                f: F::Txn,
+                key: Some(key.clone()),
+                value: Value::List(vec![Value::List(vec![
+                    Value::str("r"),
+                    key.clone(),
+                    Value::Null,
+                ])]),
+            },
+            _ => OpSpec {
+                f: F::Read,
+                key: Some(key.clone()),
+                value: Value::Null,
+            },
+        }
+    }
+
+    fn checks(&self) -> Vec<CheckSpec> {
+        let spec = |consistency, kind| CheckSpec {
+            consistency,
+            model: model(kind),
+        };
+        use Consistency::*;
+        match self.kind {
+            Kind::Register => vec![
+                spec(Linearizable, ModelKind::Register),
+                spec(Sequential, ModelKind::Register),
+            ],
+            Kind::CasRegister => vec![
+                spec(Linearizable, ModelKind::CasRegister),
+                spec(Sequential, ModelKind::CasRegister),
+            ],
+            Kind::Kv => vec![
+                spec(Linearizable, ModelKind::Kv),
+                spec(Sequential, ModelKind::Kv),
+                spec(Eventual, ModelKind::Kv),
+            ],
+            Kind::Set => vec![spec(Eventual, ModelKind::Set)],
+            Kind::Counter => vec![spec(Eventual, ModelKind::Counter)],
+            // Judged as lists of appended values; the model names the data, the
+            // checker is transactional.
+            Kind::ListAppend => vec![spec(ListAppend, ModelKind::Kv)],
+        }
+    }
+}
+
+struct Gen {
+    kind: Kind,
+    draw: Draw,
+    keys: Vec<Value>,
+    last_written: HashMap<usize, i64>,
+}
+
+impl Gen {
+    fn read(&self, k: usize) -> OpSpec {
+        OpSpec {
+            f: F::Read,
+            key: Some(self.keys[k].clone()),
+            value: Value::Null,
+        }
+    }
+
+    fn write(&mut self, k: usize) -> OpSpec {
+        let v = self.draw.unique();
+        self.last_written.insert(k, v);
+        OpSpec {
+            f: F::Write,
+            key: Some(self.keys[k].clone()),
+            value: Value::Int(v),
+        }
+    }
+
+    fn cas(&mut self, k: usize) -> OpSpec {
+        let expected = self
+            .last_written
+            .get(&k)
+            .map_or(Value::Null, |&v| Value::Int(v));
+        let new = self.draw.unique();
+        self.last_written.insert(k, new);
+        OpSpec {
+            f: F::Cas,
+            key: Some(self.keys[k].clone()),
+            value: Value::List(vec![expected, Value::Int(new)]),
+        }
+    }
+
+    fn txn(&mut self) -> OpSpec {
+        let n = self.draw.between(1, 4);
+        let mut micro = Vec::with_capacity(n as usize);
+        let mut first = None;
+        for _ in 0..n {
+            let k = self.draw.key();
+            first.get_or_insert(k);
+            let key = self.keys[k].clone();
+            if self.draw.chance(0.5) {
+                let v = self.draw.unique();
+                micro.push(Value::List(vec![Value::str("append"), key, Value::Int(v)]));
+            } else {
+                micro.push(Value::List(vec![Value::str("r"), key, Value::Null]));
+            }
+        }
+        OpSpec {
+            f: F::Txn,
+            key: first.map(|k| self.keys[k].clone()),
+            value: Value::List(micro),
+        }
+    }
+}
+
+impl Generator for Gen {
+    fn next(&mut self) -> OpSpec {
+        if self.kind == Kind::ListAppend {
+            return self.txn();
+        }
+        let k = self.draw.key();
+        let roll = self.draw.between(0, 99);
+        match self.kind {
+            Kind::Register => {
+                if roll < 50 {
+                    self.read(k)
+                } else {
+                    self.write(k)
+                }
+            }
+            Kind::CasRegister | Kind::Kv => {
+                let (reads, writes) = if self.kind == Kind::Kv {
+                    (40, 80)
+                } else {
+                    (40, 70)
+                };
+                if roll < reads {
+                    self.read(k)
+                } else if roll < writes {
+                    self.write(k)
+                } else {
+                    self.cas(k)
+                }
+            }
+            Kind::Set => {
+                if roll < 80 {
+                    let v = self.draw.unique();
+                    OpSpec {
+                        f: F::Add,
+                        key: Some(self.keys[k].clone()),
+                        value: Value::Int(v),
+                    }
+                } else {
+                    self.read(k)
+                }
+            }
+            Kind::Counter => {
+                if roll < 70 {
+                    let mut d = self.draw.between(-5, 4);
+                    if d >= 0 {
+                        d += 1;
+                    }
+                    OpSpec {
+                        f: F::Add,
+                        key: Some(self.keys[k].clone()),
+                        value: Value::Int(d),
+                    }
+                } else {
+                    self.read(k)
+                }
+            }
+            Kind::ListAppend => unreachable!("handled above"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{by_name, KeyDistribution, NAMES};
+    use std::collections::HashSet;
+
+    fn ops(name: &str, slot: usize, seed: u64, n: usize) -> Vec<OpSpec> {
+        let w = by_name(name, &WorkloadConfig::default()).unwrap();
+        let mut g = w.generator(slot, 4, seed);
+        (0..n).map(|_| g.next()).collect()
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_operations() {
+        for name in NAMES {
+            assert_eq!(ops(name, 1, 42, 200), ops(name, 1, 42, 200), "{name}");
+            assert_ne!(ops(name, 1, 42, 200), ops(name, 1, 43, 200), "{name}");
+        }
+    }
+
+    fn written(op: &OpSpec) -> Vec<(Value, i64)> {
+        match op.f {
+            F::Write | F::Add => vec![(op.key.clone().unwrap(), op.value.as_int().unwrap())],
+            F::Cas => vec![(
+                op.key.clone().unwrap(),
+                op.value.as_list().unwrap()[1].as_int().unwrap(),
+            )],
+            F::Txn => op
+                .value
+                .as_list()
+                .unwrap()
+                .iter()
+                .filter_map(|m| {
+                    let m = m.as_list().unwrap();
+                    (m[0].as_str() == Some("append"))
+                        .then(|| (m[1].clone(), m[2].as_int().unwrap()))
+                })
+                .collect(),
+            _ => vec![],
+        }
+    }
+
+    #[test]
+    fn written_values_are_unique_across_slots() {
+        for name in ["register", "cas-register", "kv", "set", "list-append"] {
+            let mut seen = HashSet::new();
+            for slot in 0..4 {
+                for op in ops(name, slot, 9, 500) {
+                    for (k, v) in written(&op) {
+                        assert!(seen.insert((k, v)), "{name}: value {v} written twice");
+                    }
+                }
+            }
+            assert!(seen.len() > 500, "{name} wrote only {}", seen.len());
+        }
+    }
+
+    #[test]
+    fn kv_mixes_reads_writes_and_cas_over_several_keys() {
+        let all = ops("kv", 0, 1, 1000);
+        let count = |f: F| all.iter().filter(|o| o.f == f).count();
+        assert!(count(F::Read) > 300 && count(F::Write) > 300 && count(F::Cas) > 100);
+        let keys: HashSet<_> = all.iter().map(|o| o.key.clone()).collect();
+        assert_eq!(keys.len(), 5);
+    }
+
+    #[test]
+    fn counter_deltas_are_signed_and_never_zero() {
+        let adds: Vec<i64> = ops("counter", 0, 3, 1000)
+            .into_iter()
+            .filter(|o| o.f == F::Add)
+            .map(|o| o.value.as_int().unwrap())
+            .collect();
+        assert!(adds.iter().all(|&d| d != 0 && (-5..=5).contains(&d)));
+        assert!(adds.iter().any(|&d| d < 0) && adds.iter().any(|&d| d > 0));
+    }
+
+    #[test]
+    fn zipf_keys_make_one_key_hot() {
+        let config = WorkloadConfig {
+            keys: 20,
+            distribution: KeyDistribution::Zipf(1.5),
+        };
+        let w = by_name("kv", &config).unwrap();
+        let mut g = w.generator(0, 1, 5);
+        let hot = (0..2000)
+            .filter(|_| g.next().key == Some(key_name(0)))
+            .count();
+        assert!(hot > 600, "k0 chosen {hot} times of 2000");
+    }
+
+    #[test]
+    fn kv_is_judged_for_linearizability_sequential_consistency_and_convergence() {
+        let w = by_name("kv", &WorkloadConfig::default()).unwrap();
+        let c: Vec<_> = w.checks().iter().map(|c| c.consistency).collect();
+        assert_eq!(
+            c,
+            [
+                Consistency::Linearizable,
+                Consistency::Sequential,
+                Consistency::Eventual
+            ]
+        );
+        assert_eq!(w.final_read(&key_name(2)).f, F::Read);
+    }
+
+    #[test]
+    fn unknown_workloads_and_zero_keys_are_refused() {
+        assert!(by_name("bank", &WorkloadConfig::default()).is_err());
+        let zero = WorkloadConfig {
+            keys: 0,
+            ..WorkloadConfig::default()
+        };
+        assert!(by_name("kv", &zero).is_err());
+    }
+}
