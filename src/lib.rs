@@ -9,6 +9,7 @@ pub mod client;
 pub mod cluster;
 pub mod logging;
 pub mod recorder;
+pub mod report;
 pub mod results;
 pub mod run;
 pub mod subject;

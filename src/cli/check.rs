@@ -120,7 +120,7 @@ pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
         }
     }
     if let Some(path) = &args.report {
-        crate::cli::check_report::write(path, &args.history, &history, &results)
+        crate::report::write_check_report(path, &args.history, &history, &results)
             .with_context(|| format!("writing the report {}", path.display()))?;
     }
     Ok(verdict.exit_code())

@@ -2,7 +2,6 @@
 //! process exit code (0 valid, 1 invalid, 2 unknown; errors become 3 in `main.rs`).
 
 pub mod check;
-pub mod check_report;
 pub mod cleanup;
 pub mod report;
 pub mod run;

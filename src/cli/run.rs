@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Args;
 use tokio::sync::watch;
 
@@ -70,6 +71,9 @@ pub struct RunArgs {
     /// Also write results.json to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Also write JUnit XML (one test case per checker) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
     /// The first node's port (the next nodes use the following ports); free ports
     /// are chosen when absent.
     #[arg(long)]
@@ -271,6 +275,16 @@ pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
     if let Some(path) = &args.json {
         crate::results::write_json(path, r)?;
     }
+    if let Some(path) = &args.junit {
+        let xml = crate::report::junit::render(&r.name, &r.checkers, r.duration_ms as f64 / 1000.0);
+        std::fs::write(path, xml).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let report = crate::report::write_run_report(&outcome.run_dir);
+    if let Some(root) = outcome.run_dir.parent().and_then(|t| t.parent()) {
+        if let Err(e) = crate::report::index::write(root) {
+            eprintln!("faultline: the results index could not be written: {e:#}");
+        }
+    }
     for c in &r.checkers {
         println!("{} ({}): {} — {}", c.checker, c.model, c.verdict, c.summary);
     }
@@ -279,6 +293,10 @@ pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
         r.verdict, r.ops.total, r.ops.ok, r.ops.fail, r.ops.info
     );
     println!("run: {}", outcome.run_dir.display());
+    match report {
+        Ok(p) => println!("report: {}", p.display()),
+        Err(e) => eprintln!("faultline: the report could not be written: {e:#}"),
+    }
     if outcome.interrupted {
         eprintln!("faultline: the run was interrupted; the history holds what was recorded");
         return Ok(3);

@@ -4,12 +4,11 @@
 //! The window is the shortest run of the key's ops (in invoke order), ending with the
 //! shortest prefix of the key's history that already has no legal order, such that
 //! the run alone has no legal order from any of the candidate start states. For
-//! register-like keys the candidates are every state the register can ever hold (the
-//! initial value and every value written), so the window is a self-contained proof:
-//! no earlier history can rescue it (`"standalone": true`). For other models the
-//! candidates are the initial state and the states along the longest legal prefix;
-//! and when there are too many candidates, only the state after the longest legal
-//! prefix: then `"standalone": false`. `"verified": false` means no such run was found
+//! register-like keys with few distinct values the candidates are every state the
+//! register can ever hold (the initial value and every value written), so the window
+//! is a self-contained proof: no earlier history can rescue it (`"standalone": true`).
+//! Otherwise the candidates are the initial state and the (at most 64 latest) states
+//! along the longest legal prefix: `"standalone": false`. `"verified": false` means no such run was found
 //! within the budget and the window shown is the whole failing prefix.
 
 use std::collections::HashSet;
@@ -78,26 +77,31 @@ pub fn window<M: Model>(
     if !fails(&ops[..=end], &init) {
         end = ops.len() - 1;
     }
-    // Candidate start states.
-    let complete = register_states.is_some();
-    let mut starts: Vec<M::State> = vec![model.init()];
-    let mut seen: HashSet<M::State> = starts.iter().cloned().collect();
-    if let Some(all) = register_states {
-        starts.extend(all.into_iter().filter(|s| seen.insert(s.clone())));
-    } else {
+    // Candidate start states: every state a register can hold (when few enough),
+    // else the initial state and the states along the longest legal prefix.
+    let along_prefix = || {
+        let mut v = vec![model.init()];
         let mut state = model.init();
         for &p in &deepest.prefix {
             if let Some(s) = model.step(&state, ops[p].op) {
                 state = s;
-                if seen.insert(state.clone()) {
-                    starts.push(state.clone());
-                }
+                v.push(state.clone());
             }
         }
-    }
-    let standalone = complete && starts.len() <= MAX_STARTS;
+        v
+    };
+    let (mut starts, standalone) = match register_states {
+        Some(all) if all.len() < MAX_STARTS => {
+            let mut v = vec![model.init()];
+            v.extend(all);
+            (v, true)
+        }
+        _ => (along_prefix(), false),
+    };
+    let mut seen: HashSet<M::State> = HashSet::new();
+    starts.retain(|s| seen.insert(s.clone()));
     if starts.len() > MAX_STARTS {
-        starts = vec![deepest.state.clone()];
+        starts.drain(..starts.len() - MAX_STARTS);
     }
     let mut start = end;
     let mut verified = false;
@@ -141,6 +145,7 @@ pub fn window<M: Model>(
         "explanation": explanation,
         "verified": verified,
         "standalone": standalone && verified,
+        "checked_from": if standalone { "every value the register can hold" } else { "the initial state and the states along the longest legal order" },
         "key_label": key_label(culprit.key.as_ref()),
     })
 }

@@ -28,8 +28,9 @@
 //!              "explanation": "...", "verified": true}}],
 //!  "decided": 3, "undecided": [], "total_components": 3}
 //! ```
-//! `window.ops` is the failing window: each blocked process's next op and the ops
-//! placed since the last op that set a key those blocked ops touch; `verified` says
+//! `window.ops` is the failing window: the blocked ops on the culprit's key and the
+//! ops placed since the op that last set that key, of that key or of the processes
+//! involved (at most 64); `verified` says
 //! the history cut after each process's blocked op was re-checked and has no legal
 //! order.
 
@@ -275,11 +276,27 @@ fn evidence<M: Model>(
     let since = setter
         .and_then(|s| d.prefix.iter().position(|&x| std::ptr::eq(op_at(x), s)))
         .unwrap_or(d.prefix.len().saturating_sub(8));
+    // Only ops that bear on the culprit: its key, or the processes of the culprit and
+    // of the op that last set its key.
+    let involved = |o: &Op| {
+        o.key == culprit.key
+            || o.process == culprit.process
+            || setter.is_some_and(|s| s.process == o.process)
+    };
     let mut window: Vec<u64> = d.prefix[since..]
         .iter()
-        .map(|&x| op_at(x).invoke_index)
+        .map(|&x| op_at(x))
+        .filter(|o| involved(o))
+        .map(|o| o.invoke_index)
         .collect();
-    window.extend(d.blocked.iter().map(|&b| op_at(b).invoke_index));
+    window.extend(
+        d.blocked
+            .iter()
+            .map(|&b| op_at(b))
+            .filter(|o| o.key == culprit.key)
+            .map(|o| o.invoke_index),
+    );
+    window.truncate(64);
     window.sort_unstable();
     json!({
         "ops": window,
