@@ -157,8 +157,8 @@ fn values_from_the_store_are_escaped_and_never_execute() {
     let payload =
         "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>";
     let history = run.join("history.jsonl");
-    let text = std::fs::read_to_string(&history).unwrap();
-    let planted = text.replacen(
+    let recorded = std::fs::read_to_string(&history).unwrap();
+    let planted = recorded.replacen(
         "\"value\":null}",
         &format!("\"value\":{}}}", serde_json::to_string(payload).unwrap()),
         1,
