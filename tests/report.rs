@@ -54,6 +54,8 @@ fn invalid_run(name: &str) -> (PathBuf, PathBuf) {
     let junit = dir.join("junit.xml");
     let o = faultline(&[
         "run",
+        "--nemesis",
+        "none",
         "--workload",
         "register",
         "--w",

@@ -13,6 +13,8 @@ fn a_run_on_the_default_cluster_records_a_valid_history_and_runs_every_checker()
     let r = dir.join("results");
     let o = faultline(&[
         "run",
+        "--nemesis",
+        "none",
         "--time-limit",
         "3s",
         "--seed",
@@ -98,6 +100,8 @@ fn a_weak_quorum_with_slow_replication_is_found_not_linearizable_with_evidence()
     let r = dir.join("results");
     let o = faultline(&[
         "run",
+        "--nemesis",
+        "none",
         "--workload",
         "register",
         "--keys",
@@ -150,6 +154,8 @@ fn a_set_run_with_final_reads_is_eventually_consistent() {
     let r = dir.join("results");
     let o = faultline(&[
         "run",
+        "--nemesis",
+        "none",
         "--workload",
         "set",
         "--time-limit",
@@ -179,6 +185,8 @@ fn every_workload_runs_against_the_reference_store_and_records_a_valid_history()
         let r = dir.join(w);
         let o = faultline(&[
             "run",
+            "--nemesis",
+            "none",
             "--workload",
             w,
             "--time-limit",
@@ -211,6 +219,8 @@ fn an_interrupted_run_stops_its_nodes_and_keeps_what_was_recorded() {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
         .args([
             "run",
+            "--nemesis",
+            "none",
             "--time-limit",
             "60s",
             "--results",
@@ -262,6 +272,8 @@ fn a_cluster_file_starts_the_reference_store_and_stops_it() {
     );
     let o = faultline(&[
         "run",
+        "--nemesis",
+        "none",
         "--cluster",
         file,
         "--workload",

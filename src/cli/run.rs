@@ -16,8 +16,9 @@ use crate::run::{self, Progress, RunConfig};
 /// Arguments of `faultline run`.
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
-    /// The store under test: leaderless (the reference store, started locally) or
-    /// http (an existing HTTP-KV cluster, with --addrs).
+    /// The store under test: leaderless (the reference store, started locally),
+    /// http (an existing HTTP-KV cluster, with --addrs), etcd, redis, or maelstrom
+    /// (with --bin; see docs/subjects.md).
     #[arg(long, default_value = "leaderless")]
     pub store: String,
     /// A TOML file describing the cluster to start (instead of --store).
@@ -62,11 +63,12 @@ pub struct RunArgs {
     /// Where runs are written.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
-    /// Faults to inject, comma-separated (partition, kill, pause, clock, packet).
-    #[arg(long, value_delimiter = ',')]
+    /// Faults to inject, comma-separated: kill, pause (partition, clock and packet are
+    /// planned); `none` for a run without faults.
+    #[arg(long, value_delimiter = ',', default_value = "kill,pause")]
     pub nemesis: Vec<String>,
-    /// Time between faults (seconds, or a duration such as 5s).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    /// Time between faults, and how long each lasts (seconds, or a duration such as 5s).
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub nemesis_interval: Duration,
     /// Also write results.json to this file.
     #[arg(long, value_name = "FILE")]
@@ -85,7 +87,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub quiesce: Duration,
     /// The checkers' time budget (what is not decided by then is unknown).
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub check_timeout: Duration,
     /// The store's own options, passed through to every node.
     #[command(flatten)]
@@ -128,6 +130,30 @@ pub struct StoreOptions {
     /// The store's own request timeout in milliseconds.
     #[arg(long)]
     pub request_timeout_ms: Option<u64>,
+    /// etcd: serve reads from the member's local state (serializable), not linearizable.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub etcd_serializable_reads: Option<bool>,
+    /// redis: after every write, WAIT until this many replicas acknowledged it.
+    #[arg(long)]
+    pub redis_wait: Option<u32>,
+    /// redis: fail over (promote a replica, kill the old primary) this long after start.
+    #[arg(long)]
+    pub redis_failover_after_ms: Option<u64>,
+    /// redis: who fails over, manual (faultline) or sentinel (three redis-sentinels).
+    #[arg(long)]
+    pub redis_failover: Option<String>,
+    /// redis: how long the old primary still serves clients after the promotion.
+    #[arg(long)]
+    pub redis_detection_ms: Option<u64>,
+    /// maelstrom: delay every node-to-node message by this many milliseconds.
+    #[arg(long)]
+    pub maelstrom_latency_ms: Option<u64>,
+    /// maelstrom: the Maelstrom workload set data is spoken as (g-set or broadcast).
+    #[arg(long)]
+    pub maelstrom_workload: Option<String>,
+    /// maelstrom: drop each node-to-node message with this probability.
+    #[arg(long)]
+    pub maelstrom_loss: Option<f64>,
 }
 
 impl StoreOptions {
@@ -159,6 +185,28 @@ impl StoreOptions {
             "request-timeout-ms",
             self.request_timeout_ms.map(|x| x.to_string()),
         );
+        put(
+            "etcd-serializable-reads",
+            self.etcd_serializable_reads
+                .filter(|&on| on)
+                .map(|_| "true".to_string()),
+        );
+        put("redis-wait", self.redis_wait.map(|x| x.to_string()));
+        put("redis-failover", self.redis_failover.clone());
+        put(
+            "redis-failover-after-ms",
+            self.redis_failover_after_ms.map(|x| x.to_string()),
+        );
+        put(
+            "redis-detection-ms",
+            self.redis_detection_ms.map(|x| x.to_string()),
+        );
+        put(
+            "maelstrom-latency-ms",
+            self.maelstrom_latency_ms.map(|x| x.to_string()),
+        );
+        put("maelstrom-loss", self.maelstrom_loss.map(|x| x.to_string()));
+        put("maelstrom-workload", self.maelstrom_workload.clone());
         v
     }
 }
@@ -204,14 +252,36 @@ impl RunArgs {
                 .seed
                 .unwrap_or_else(|| u64::from(rand::random::<u32>())),
             results: self.results.clone(),
-            nemesis: self.nemesis.clone(),
+            nemesis: self
+                .nemesis
+                .iter()
+                .filter(|f| f.as_str() != "none")
+                .cloned()
+                .collect(),
             nemesis_interval: self.nemesis_interval,
-            store_options: self.store_options.pairs(),
+            store_options: self.default_store_options(),
             base_port: self.base_port,
             ready_timeout: self.ready_timeout,
             quiesce: self.quiesce,
             check_timeout: self.check_timeout,
         }
+    }
+}
+
+impl RunArgs {
+    /// The store options, with the reference store's conflict mode chosen for the
+    /// workload when `--conflict` is absent: last-write-wins for registers and kv
+    /// (faultline's clients write blindly, without a read context, so in `siblings`
+    /// mode every concurrent write would stay a sibling for ever), siblings for sets,
+    /// counters and lists (their siblings merge).
+    fn default_store_options(&self) -> Vec<(String, String)> {
+        let mut options = self.store_options.pairs();
+        let register_like = matches!(self.workload.as_str(), "register" | "cas-register" | "kv");
+        let leaderless = self.cluster.is_none() && self.store == "leaderless";
+        if leaderless && register_like && !options.iter().any(|(k, _)| k == "conflict") {
+            options.push(("conflict".to_string(), "lww".to_string()));
+        }
+        options
     }
 }
 

@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use nemesis::{Fault, Schedule, Target};
+use nix::sys::signal::Signal;
+
 use crate::cluster::NodeProcess;
 use crate::recorder::Recorder;
 
@@ -43,19 +46,136 @@ pub trait NemesisHook: Send {
 }
 
 /// The faults `--nemesis` accepts.
-pub const FAULTS: &[&str] = &[];
+pub const FAULTS: &[&str] = &["kill", "pause"];
 
 /// The hook for `faults`; `None` when no faults are asked for.
 pub fn hook_for(faults: &[String]) -> anyhow::Result<Option<Box<dyn NemesisHook>>> {
-    match faults.first() {
-        None => Ok(None),
-        Some(f) => anyhow::bail!(
-            "--nemesis {f}: no such fault is available in this build (available: {})",
-            if FAULTS.is_empty() {
-                "none yet".to_string()
-            } else {
-                FAULTS.join(", ")
+    if faults.is_empty() {
+        return Ok(None);
+    }
+    let parsed = faults
+        .iter()
+        .map(|f| {
+            f.parse::<Fault>()
+                .map_err(|e| anyhow::anyhow!("--nemesis {f}: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<Fault>>>()?;
+    Ok(Some(Box::new(ProcessFaults {
+        faults: parsed,
+        active: Vec::new(),
+    })))
+}
+
+/// Process faults: kill -9 (healed by a restart on the same data dir) and pause
+/// (SIGSTOP, healed by SIGCONT), each sent to the node's whole process group.
+/// Faults alternate with quiet gaps: start, wait an interval, stop, wait an interval.
+pub struct ProcessFaults {
+    faults: Vec<Fault>,
+    /// Faults started and not yet healed.
+    active: Vec<(Fault, Arc<NodeProcess>)>,
+}
+
+impl ProcessFaults {
+    fn start(&mut self, fault: Fault, node: &Arc<NodeProcess>) -> anyhow::Result<()> {
+        match fault {
+            Fault::Kill => {
+                node.kill_now();
             }
-        ),
+            Fault::Pause => node.signal(Signal::SIGSTOP)?,
+        }
+        self.active.push((fault, node.clone()));
+        Ok(())
+    }
+
+    fn stop(fault: Fault, node: &NodeProcess) -> anyhow::Result<()> {
+        match fault {
+            Fault::Kill => {
+                if node.try_status().is_some() {
+                    node.restart()?;
+                }
+            }
+            Fault::Pause => node.signal(Signal::SIGCONT)?,
+        }
+        Ok(())
+    }
+
+    /// Stops every active fault, recording a `stop-*` event for each batch.
+    fn stop_all(&mut self, recorder: Option<&crate::recorder::Recorder>) -> anyhow::Result<()> {
+        let mut first_error = None;
+        let active = std::mem::take(&mut self.active);
+        let mut by_fault: Vec<(Fault, Vec<String>)> = Vec::new();
+        for (fault, node) in &active {
+            if let Err(e) = Self::stop(*fault, node) {
+                first_error.get_or_insert(e.context(format!("healing {fault} on {}", node.name())));
+            }
+            match by_fault.iter_mut().find(|(f, _)| f == fault) {
+                Some((_, names)) => names.push(node.name().to_string()),
+                None => by_fault.push((*fault, vec![node.name().to_string()])),
+            }
+        }
+        if let Some(r) = recorder {
+            for (fault, names) in by_fault {
+                r.nemesis(&format!("stop-{fault}"), &nodes_value(&names));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+fn nodes_value(names: &[String]) -> checkers::Value {
+    checkers::Value::Map(vec![(
+        "nodes".into(),
+        checkers::Value::List(names.iter().map(|n| checkers::Value::str(n)).collect()),
+    )])
+}
+
+/// Waits `d`, or less if `stop` turns true; returns whether the phase is over.
+async fn wait(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(d) => *stop.borrow(),
+        _ = stop.changed() => true,
+    }
+}
+
+#[async_trait::async_trait]
+impl NemesisHook for ProcessFaults {
+    async fn run(&mut self, mut ctx: NemesisContext) -> anyhow::Result<()> {
+        if ctx.nodes.is_empty() {
+            anyhow::bail!(
+                "--nemesis kill/pause needs nodes that faultline started; this cluster has none"
+            );
+        }
+        let schedule = Schedule::new(
+            self.faults.clone(),
+            Target::DEFAULT.to_vec(),
+            ctx.node_names.clone(),
+            ctx.seed,
+        );
+        for step in schedule {
+            if wait(&mut ctx.stop, ctx.interval).await {
+                break;
+            }
+            for name in &step.nodes {
+                if let Some(node) = ctx.nodes.iter().find(|n| n.name() == name) {
+                    self.start(step.fault, node)?;
+                }
+            }
+            ctx.recorder
+                .nemesis(&format!("start-{}", step.fault), &nodes_value(&step.nodes));
+            tracing::info!(fault = %step.fault, nodes = ?step.nodes, "fault started");
+            let over = wait(&mut ctx.stop, ctx.interval).await;
+            self.stop_all(Some(&ctx.recorder))?;
+            if over {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn heal(&mut self) -> anyhow::Result<()> {
+        self.stop_all(None)
     }
 }

@@ -11,9 +11,12 @@
 
 pub mod binary;
 pub mod cluster_file;
+pub mod etcd;
 pub mod http;
 pub mod leaderless;
+pub mod maelstrom;
 pub mod noop;
+pub mod redis;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -90,7 +93,7 @@ pub trait Subject: Send + Sync {
 }
 
 /// The store names `--store` accepts.
-pub const STORES: &[&str] = &["leaderless", "http"];
+pub const STORES: &[&str] = &["leaderless", "http", "etcd", "redis", "maelstrom"];
 
 /// The subject that `config` names.
 pub fn open(config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
@@ -102,6 +105,9 @@ pub fn open(config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
     match config.store.as_str() {
         "leaderless" => Ok(Box::new(leaderless::Leaderless::new(config)?)),
         "http" => Ok(Box::new(http::HttpSubject::new(config)?)),
+        "etcd" => Ok(Box::new(etcd::Etcd::new(config)?)),
+        "redis" => Ok(Box::new(redis::Redis::new(config)?)),
+        "maelstrom" => Ok(Box::new(maelstrom::Maelstrom::new(config)?)),
         other => Err(SubjectError::Config(format!(
             "unknown store \"{other}\"; expected one of {}",
             STORES.join(", ")

@@ -52,18 +52,25 @@ pub(crate) fn judge(history: &History, spec: &ModelSpec, finals: &[&Op]) -> Judg
                 "key {label}: nodes disagree ({})",
                 values
                     .iter()
-                    .map(|(n, v)| format!("{n}: {v}"))
+                    .map(|(n, v)| format!("{n}: {}", short(v)))
                     .collect::<Vec<_>>()
                     .join(", ")
             ))
         } else if let Some(v) = distinct.first() {
             if v.get("siblings").is_some() {
-                Some(format!("key {label}: unresolved siblings {v}"))
+                let n = v
+                    .get("siblings")
+                    .and_then(Value::as_list)
+                    .map_or(0, <[Value]>::len);
+                Some(format!("key {label}: {n} unresolved siblings"))
             } else if written.contains(&(key, *v)) || (**v == spec.initial && !acked.contains(key))
             {
                 None
             } else {
-                Some(format!("key {label}: final value {v} was never written"))
+                Some(format!(
+                    "key {label}: final value {} was never written",
+                    short(v)
+                ))
             }
         } else {
             None
@@ -99,5 +106,14 @@ pub(crate) fn judge(history: &History, spec: &ModelSpec, finals: &[&Op]) -> Judg
         verdict,
         summary,
         evidence: json!({"final_reads": finals.len(), "keys": keys}),
+    }
+}
+
+/// A value for a summary, cut to 60 characters.
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    match s.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s,
     }
 }

@@ -1,0 +1,356 @@
+//! `--store etcd`: faultline starts an etcd cluster (Debian's `etcd-server`, Raft) of
+//! `--nodes` members on loopback ports, waits until each answers `GET /health`, keeps
+//! each member's log under `nodes/<node>/`, and stops it at the end. Elections are
+//! fast (`--heartbeat-interval 25 --election-timeout 250`).
+//!
+//! With `--addrs URL,...` faultline starts nothing and tests the etcd cluster at
+//! those client URLs (no process faults are possible then).
+//!
+//! Clients speak etcd's v3 JSON gateway: `POST /v3/kv/range` (linearizable, or
+//! serializable with the store option `etcd-serializable-reads`), `/v3/kv/put`, and
+//! `/v3/kv/txn` for cas (compare the VALUE, or that the key was never created when the
+//! expected value is `null`). Keys and values travel base64-encoded.
+//!
+//! Outcomes: a refused connection means the request never reached etcd (`fail`); a
+//! timeout or an error after the request was sent may have taken effect (`info`),
+//! except for reads, which change nothing (`fail`). A txn whose compare failed did
+//! not write (`fail`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use checkers::{Value, F};
+use nix::sys::signal::Signal;
+use serde_json::{json, Value as Json};
+
+use crate::client::{Client, Completion, DataKind, Invocation};
+use crate::cluster::{ports, Cluster, Launch, NodeSpec, ReadyCheck};
+
+use super::{Subject, SubjectConfig, SubjectError};
+
+/// An etcd cluster faultline starts.
+#[derive(Debug)]
+pub struct Etcd {
+    config: SubjectConfig,
+    program: PathBuf,
+    serializable: bool,
+    specs: Vec<NodeSpec>,
+    names: Vec<String>,
+    urls: Vec<String>,
+    http: Option<reqwest::Client>,
+    cluster: Option<Cluster>,
+}
+
+impl Etcd {
+    /// The cluster `config` describes (nothing started yet).
+    pub fn new(config: &SubjectConfig) -> Result<Etcd, SubjectError> {
+        if config.nodes == 0 {
+            return Err(SubjectError::Config("--nodes must be at least 1".into()));
+        }
+        let program = config
+            .bin
+            .clone()
+            .or_else(|| super::binary::locate("etcd"))
+            .ok_or_else(|| {
+                SubjectError::Config(
+                    "etcd is not installed (Debian: apt-get install etcd-server); or pass --bin PATH"
+                        .into(),
+                )
+            })?;
+        let mut serializable = false;
+        for (k, v) in &config.store_options {
+            match k.as_str() {
+                "etcd-serializable-reads" => {
+                    serializable = matches!(v.as_str(), "true" | "on" | "yes" | "1")
+                }
+                _ => {
+                    return Err(SubjectError::Config(format!(
+                        "--{k}: not an option of --store etcd"
+                    )))
+                }
+            }
+        }
+        Ok(Etcd {
+            config: config.clone(),
+            program,
+            serializable,
+            specs: Vec::new(),
+            names: Vec::new(),
+            urls: Vec::new(),
+            http: None,
+            cluster: None,
+        })
+    }
+
+    fn specs(&self) -> Result<(Vec<NodeSpec>, Vec<String>), SubjectError> {
+        let n = self.config.nodes;
+        let ports = ports::free_ports(2 * n)
+            .map_err(|e| SubjectError::Config(format!("cannot find free ports: {e}")))?;
+        let names: Vec<String> = (1..=n).map(|i| format!("n{i}")).collect();
+        let peer = |i: usize| format!("http://127.0.0.1:{}", ports[n + i]);
+        let client = |i: usize| format!("http://127.0.0.1:{}", ports[i]);
+        let initial: Vec<String> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| format!("{name}={}", peer(i)))
+            .collect();
+        let token = format!("faultline-{}-{}", std::process::id(), ports[0]);
+        let mut specs = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let data = self.config.nodes_dir.join(name).join("data");
+            let args = [
+                ("--name", name.clone()),
+                ("--data-dir", data.display().to_string()),
+                ("--listen-client-urls", client(i)),
+                ("--advertise-client-urls", client(i)),
+                ("--listen-peer-urls", peer(i)),
+                ("--initial-advertise-peer-urls", peer(i)),
+                ("--initial-cluster", initial.join(",")),
+                ("--initial-cluster-state", "new".into()),
+                ("--initial-cluster-token", token.clone()),
+                ("--heartbeat-interval", "25".into()),
+                ("--election-timeout", "250".into()),
+            ]
+            .into_iter()
+            .flat_map(|(k, v)| [k.to_string(), v])
+            .collect();
+            specs.push(NodeSpec {
+                name: name.clone(),
+                launch: Launch {
+                    program: self.program.clone(),
+                    args,
+                    env: Vec::new(),
+                },
+                ready: ReadyCheck::Http(format!("{}/health", client(i))),
+                stop_signal: Signal::SIGTERM,
+                port: Some(ports[i]),
+            });
+        }
+        Ok((specs, (0..n).map(client).collect()))
+    }
+}
+
+#[async_trait::async_trait]
+impl Subject for Etcd {
+    fn name(&self) -> &str {
+        "etcd"
+    }
+
+    async fn start(&mut self) -> Result<(), SubjectError> {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(self.config.op_timeout)
+            .build()
+            .map_err(|e| SubjectError::Config(format!("HTTP client: {e}")))?;
+        if !self.config.addrs.is_empty() {
+            // A cluster someone else runs: its client URLs, checked for health.
+            self.urls = self
+                .config
+                .addrs
+                .iter()
+                .map(|a| a.trim_end_matches('/').to_string())
+                .collect();
+            self.names = (1..=self.urls.len()).map(|i| format!("n{i}")).collect();
+            for u in &self.urls {
+                let ok = matches!(http.get(format!("{u}/health")).send().await, Ok(r) if r.status().is_success());
+                if !ok {
+                    return Err(SubjectError::Unreachable(format!(
+                        "etcd at {u} does not answer GET /health"
+                    )));
+                }
+            }
+            self.http = Some(http);
+            return Ok(());
+        }
+        let (specs, urls) = self.specs()?;
+        self.names = specs.iter().map(|s| s.name.clone()).collect();
+        self.specs = specs.clone();
+        self.urls = urls;
+        self.http = Some(
+            reqwest::Client::builder()
+                .no_proxy()
+                .timeout(self.config.op_timeout)
+                .build()
+                .map_err(|e| SubjectError::Config(format!("HTTP client: {e}")))?,
+        );
+        let cluster =
+            Cluster::start(specs, &self.config.nodes_dir, self.config.ready_timeout).await?;
+        self.cluster = Some(cluster);
+        Ok(())
+    }
+
+    fn nodes(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    fn client(&self, node: usize, _process: u64) -> Box<dyn Client> {
+        match &self.http {
+            Some(http) if !self.urls.is_empty() => {
+                let i = node % self.urls.len();
+                Box::new(EtcdClient {
+                    http: http.clone(),
+                    url: self.urls[i].clone(),
+                    node: Arc::from(self.names[i].as_str()),
+                    serializable: self.serializable,
+                })
+            }
+            _ => Box::new(super::NotStarted),
+        }
+    }
+
+    fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+
+    async fn stop(&mut self) {
+        if let Some(c) = &self.cluster {
+            c.stop().await;
+        }
+    }
+
+    fn describe(&self) -> Json {
+        json!({
+            "store": "etcd",
+            "program": self.program.display().to_string(),
+            "serializable_reads": self.serializable,
+            "external": !self.config.addrs.is_empty(),
+            "nodes": self.names.iter().zip(&self.urls).enumerate().map(|(i, (n, u))| json!({
+                "name": n, "client_url": u,
+                "command": self.specs.get(i).map(|s| s.launch.display()),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// A v3 JSON-gateway client for one etcd member.
+#[derive(Debug)]
+pub struct EtcdClient {
+    http: reqwest::Client,
+    url: String,
+    node: Arc<str>,
+    serializable: bool,
+}
+
+fn b64(s: &str) -> String {
+    B64.encode(s.as_bytes())
+}
+
+/// A register value as etcd stores it: its JSON text.
+fn encode(v: &Value) -> String {
+    b64(&v.to_json().to_string())
+}
+
+fn decode(s: &str) -> Result<Value, String> {
+    let bytes = B64
+        .decode(s)
+        .map_err(|e| format!("bad base64 from etcd: {e}"))?;
+    let v: Json = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("etcd holds a value faultline did not write: {e}"))?;
+    Ok(Value::from_json(&v))
+}
+
+impl EtcdClient {
+    async fn post(&self, path: &str, body: Json) -> Result<Json, (bool, String)> {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| (e.is_connect(), e.to_string()))?;
+        let status = r.status();
+        let j: Json = r
+            .json()
+            .await
+            .map_err(|e| (false, format!("{status}: unreadable answer: {e}")))?;
+        if !status.is_success() || j.get("error").is_some() {
+            return Err((false, format!("{status}: {j}")));
+        }
+        Ok(j)
+    }
+
+    async fn perform(&self, op: &Invocation) -> Result<Completion, (bool, String)> {
+        let key = op
+            .key
+            .as_ref()
+            .map(|k| match k.as_str() {
+                Some(s) => s.to_string(),
+                None => k.to_json().to_string(),
+            })
+            .unwrap_or_else(|| "register".into());
+        let k64 = b64(&key);
+        match (&op.f, op.data) {
+            (F::Read, DataKind::Register) => {
+                let mut body = json!({"key": k64});
+                if self.serializable {
+                    body["serializable"] = Json::Bool(true);
+                }
+                let j = self.post("/v3/kv/range", body).await?;
+                let v = match j["kvs"].as_array().and_then(|a| a.first()) {
+                    Some(kv) => decode(kv["value"].as_str().unwrap_or("")).map_err(|e| (false, e))?,
+                    None => Value::Null,
+                };
+                Ok(Completion::ok(v))
+            }
+            (F::Write, DataKind::Register) => {
+                self.post("/v3/kv/put", json!({"key": k64, "value": encode(&op.value)}))
+                    .await?;
+                Ok(Completion::ok(op.value.clone()))
+            }
+            (F::Cas, DataKind::Register) => {
+                let Some([from, to]) = op.value.as_list().and_then(|l| <&[Value; 2]>::try_from(l).ok())
+                else {
+                    return Ok(Completion::unsupported(op.value.clone(), "cas value is not [expected, new]"));
+                };
+                let compare = if from.is_null() {
+                    json!({"key": k64, "target": "CREATE", "result": "EQUAL", "create_revision": "0"})
+                } else {
+                    json!({"key": k64, "target": "VALUE", "result": "EQUAL", "value": encode(from)})
+                };
+                let j = self
+                    .post(
+                        "/v3/kv/txn",
+                        json!({"compare": [compare], "success": [{"request_put": {"key": k64, "value": encode(to)}}]}),
+                    )
+                    .await?;
+                if j.get("succeeded").and_then(Json::as_bool) == Some(true) {
+                    Ok(Completion::ok(op.value.clone()))
+                } else {
+                    Ok(Completion::fail(op.value.clone(), "compare failed"))
+                }
+            }
+            (f, data) => Ok(Completion::unsupported(
+                op.value.clone(),
+                format!("etcd client has no {f} for {data:?} data (workloads: register, cas-register, kv)"),
+            )),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Client for EtcdClient {
+    async fn invoke(&mut self, op: &Invocation) -> Completion {
+        let node = self.node.clone();
+        match self.perform(op).await {
+            Ok(c) => c.on(node),
+            Err((true, e)) => Completion::fail(op.value.clone(), format!("not sent: {e}")).on(node),
+            Err((false, e)) if op.f == F::Read => Completion::fail(op.value.clone(), e).on(node),
+            Err((false, e)) => Completion::info(op.value.clone(), e).on(node),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_through_base64_json_text() {
+        for v in [Value::Int(42), Value::str("x"), Value::Null] {
+            assert_eq!(decode(&encode(&v)).unwrap(), v);
+        }
+        assert!(decode("!!").is_err());
+    }
+}

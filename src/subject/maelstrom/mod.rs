@@ -1,0 +1,207 @@
+//! `--store maelstrom --bin PATH [--nodes N]`: any program speaking Maelstrom's
+//! stdin/stdout JSON protocol runs as the nodes (`n0`, `n1`, ...), and faultline is the
+//! network between them ([`net`]): it routes every message, can delay or drop them,
+//! partitions by dropping, and serves `lin-kv`, `seq-kv` and `lww-kv` in-process
+//! ([`services`]). Clients speak the Maelstrom workload's messages ([`client`]).
+//!
+//! Store options (as `(name, value)` pairs): `maelstrom-latency-ms` (delay of every
+//! node-to-node message), `maelstrom-loss` (probability that one is dropped) and
+//! `maelstrom-workload broadcast` (set data spoken as `broadcast`, after a
+//! `topology` message in which every node neighbours all others).
+
+pub mod client;
+pub mod net;
+pub mod protocol;
+pub mod services;
+pub mod unique_ids;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::cluster::Cluster;
+
+use super::{Subject, SubjectConfig, SubjectError};
+use net::{NetConfig, Network};
+
+/// A Maelstrom cluster faultline runs and routes.
+#[derive(Debug)]
+pub struct Maelstrom {
+    bin: PathBuf,
+    count: usize,
+    net_config: NetConfig,
+    nodes_dir: PathBuf,
+    ready_timeout: Duration,
+    op_timeout: Duration,
+    broadcast: bool,
+    net: Option<Network>,
+}
+
+impl Maelstrom {
+    /// The cluster `config` describes (nothing started yet).
+    pub fn new(config: &SubjectConfig) -> Result<Maelstrom, SubjectError> {
+        let bin = config.bin.clone().ok_or_else(|| {
+            SubjectError::Config(
+                "--store maelstrom needs --bin PATH: the program to run as each node".into(),
+            )
+        })?;
+        if !bin.is_file() {
+            return Err(SubjectError::Config(format!(
+                "--bin {}: no such file",
+                bin.display()
+            )));
+        }
+        if config.nodes == 0 {
+            return Err(SubjectError::Config("--nodes must be at least 1".into()));
+        }
+        let mut net_config = NetConfig::default();
+        let mut broadcast = false;
+        for (k, v) in &config.store_options {
+            let bad = |what: &str| SubjectError::Config(format!("--{k} {v}: expected {what}"));
+            match k.as_str() {
+                "maelstrom-latency-ms" => {
+                    net_config.latency =
+                        Duration::from_millis(v.parse().map_err(|_| bad("milliseconds"))?)
+                }
+                "maelstrom-workload" => {
+                    match v.as_str() {
+                        "broadcast" => broadcast = true,
+                        "g-set" | "lin-kv" | "g-counter" | "pn-counter" | "txn-list-append" => {}
+                        _ => return Err(bad(
+                            "broadcast, g-set, lin-kv, g-counter, pn-counter or txn-list-append",
+                        )),
+                    }
+                }
+                "maelstrom-loss" => {
+                    let p: f64 = v.parse().map_err(|_| bad("a probability"))?;
+                    if !(0.0..=1.0).contains(&p) {
+                        return Err(bad("a probability between 0 and 1"));
+                    }
+                    net_config.loss = p;
+                }
+                _ => {
+                    return Err(SubjectError::Config(format!(
+                        "--{k}: not an option of --store maelstrom"
+                    )))
+                }
+            }
+        }
+        Ok(Maelstrom {
+            bin,
+            count: config.nodes,
+            net_config,
+            nodes_dir: config.nodes_dir.clone(),
+            ready_timeout: config.ready_timeout,
+            op_timeout: config.op_timeout,
+            broadcast,
+            net: None,
+        })
+    }
+
+    /// The network (after [`Subject::start`]): the partition hook, signals, requests.
+    pub fn network(&self) -> Option<&Network> {
+        self.net.as_ref()
+    }
+}
+
+#[async_trait::async_trait]
+impl Subject for Maelstrom {
+    fn name(&self) -> &str {
+        "maelstrom"
+    }
+
+    async fn start(&mut self) -> Result<(), SubjectError> {
+        let net = Network::spawn(
+            &self.bin,
+            self.count,
+            &self.nodes_dir,
+            self.net_config.clone(),
+        )
+        .map_err(|e| SubjectError::Unreachable(e.to_string()))?;
+        self.net = Some(net.clone());
+        net.init(self.ready_timeout)
+            .await
+            .map_err(SubjectError::Unreachable)?;
+        if self.broadcast {
+            // Every node's neighbours: all the others.
+            let names = net.names().to_vec();
+            let topology: serde_json::Map<String, serde_json::Value> = names
+                .iter()
+                .map(|n| {
+                    (
+                        n.clone(),
+                        names
+                            .iter()
+                            .filter(|m| *m != n)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .into(),
+                    )
+                })
+                .collect();
+            for n in &names {
+                let body = serde_json::json!({"type": "topology", "topology": topology});
+                let r = net.request("c0", n, body, self.ready_timeout).await;
+                if !matches!(&r, Ok(m) if m.kind() == Some("topology_ok")) {
+                    return Err(SubjectError::Unreachable(format!(
+                        "{n} did not answer topology with topology_ok: {r:?}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn nodes(&self) -> Vec<String> {
+        self.net
+            .as_ref()
+            .map(|n| n.names().to_vec())
+            .unwrap_or_default()
+    }
+
+    fn client(&self, node: usize, process: u64) -> Box<dyn Client> {
+        match &self.net {
+            Some(net) if !net.names().is_empty() => Box::new(client::MaelstromClient {
+                net: net.clone(),
+                node: Arc::from(net.names()[node % net.names().len()].as_str()),
+                id: format!("c{}", process + 1),
+                timeout: self.op_timeout,
+                broadcast: self.broadcast,
+            }),
+            _ => Box::new(super::NotStarted),
+        }
+    }
+
+    fn cluster(&self) -> Option<&Cluster> {
+        None
+    }
+
+    async fn stop(&mut self) {
+        if let Some(net) = &self.net {
+            net.stop().await;
+        }
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        let stats = self.net.as_ref().map(|n| {
+            use std::sync::atomic::Ordering::Relaxed;
+            let s = n.stats();
+            serde_json::json!({
+                "delivered": s.delivered.load(Relaxed),
+                "dropped": s.dropped.load(Relaxed),
+                "service_requests": s.service_requests.load(Relaxed),
+                "malformed_lines": s.malformed.load(Relaxed),
+            })
+        });
+        serde_json::json!({
+            "store": "maelstrom",
+            "bin": self.bin.display().to_string(),
+            "nodes": self.count,
+            "latency_ms": self.net_config.latency.as_millis() as u64,
+            "loss": self.net_config.loss,
+            "broadcast": self.broadcast,
+            "network": stats,
+        })
+    }
+}

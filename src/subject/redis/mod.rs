@@ -1,0 +1,457 @@
+//! `--store redis`: one Redis primary (`n1`) and two replicas (`n2`, `n3`) with
+//! Redis's asynchronous replication, started by faultline from Debian's
+//! `redis-server` on loopback ports (no persistence, diskless sync with no delay).
+//!
+//! Clients write to the current primary and read from their own node. A *failover*
+//! ([`RedisControl::failover`]) is what an operator or a failover script does when it
+//! believes the primary is gone: it promotes `n2` (`REPLICAOF NO ONE`) and re-points
+//! `n3` at it while the old primary, cut off from its replicas but not from its
+//! clients, still accepts writes for a detection delay; then the old primary is killed,
+//! clients move to the new one, and the old primary is restarted as a replica of the
+//! new one (its data replaced by a full resync). Acknowledged writes taken by the old
+//! primary after the promotion are lost, and the eventual checker names them.
+//!
+//! Store options: `redis-wait N` sends `WAIT N <op-timeout>` on the same connection
+//! after every write; a write fewer than N replicas acknowledged is then `info`, not
+//! `ok`. `redis-failover-after-ms MS` schedules one failover MS after the start;
+//! `redis-detection-ms MS` is the detection delay (default 500).
+//! `redis-failover sentinel` leaves the failover to three real `redis-sentinel`s
+//! ([`sentinel`]): the scheduled failover then only kills the primary.
+
+pub mod client;
+pub mod sentinel;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use serde_json::{json, Value as Json};
+
+use crate::client::Client;
+use crate::cluster::{ports, Cluster, Launch, NodeSpec, ReadyCheck};
+
+use super::{Subject, SubjectConfig, SubjectError};
+
+/// What clients and the failover share: the ports and which node is the primary.
+#[derive(Debug)]
+pub struct RedisControl {
+    ports: Vec<u16>,
+    primary: AtomicUsize,
+    detection: Duration,
+    cluster: std::sync::OnceLock<Arc<Cluster>>,
+    sentinels: std::sync::OnceLock<Vec<u16>>,
+}
+
+async fn connect(
+    port: u16,
+    timeout: Duration,
+) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))?;
+    match tokio::time::timeout(timeout, client.get_multiplexed_async_connection()).await {
+        Ok(r) => r,
+        Err(_) => Err(redis::RedisError::from((
+            redis::ErrorKind::IoError,
+            "connect timed out",
+        ))),
+    }
+}
+
+async fn command(port: u16, args: &[&str]) -> redis::RedisResult<redis::Value> {
+    let mut c = connect(port, Duration::from_secs(1)).await?;
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query_async(&mut c).await
+}
+
+async fn info_replication(port: u16) -> String {
+    match command(port, &["INFO", "replication"]).await {
+        Ok(v) => redis::from_redis_value::<String>(&v).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+impl RedisControl {
+    /// The index of the current primary.
+    pub fn primary(&self) -> usize {
+        self.primary.load(Ordering::SeqCst)
+    }
+
+    /// Promotes the next node, re-points the others, kills the old primary after the
+    /// detection delay and restarts it as a replica. Returns what happened, in words.
+    pub async fn failover(&self) -> Result<String, String> {
+        if let Some(s) = self.sentinels.get() {
+            return self.sentinel_failover(s).await;
+        }
+        let old = self.primary();
+        let n = self.ports.len();
+        if n < 2 {
+            return Err("a failover needs at least one replica".into());
+        }
+        let new = (old + 1) % n;
+        let new_port = self.ports[new].to_string();
+        command(self.ports[new], &["REPLICAOF", "NO", "ONE"])
+            .await
+            .map_err(|e| format!("cannot promote n{}: {e}", new + 1))?;
+        for i in (0..n).filter(|&i| i != old && i != new) {
+            let _ = command(self.ports[i], &["REPLICAOF", "127.0.0.1", &new_port]).await;
+        }
+        tracing::info!(
+            old = old + 1,
+            new = new + 1,
+            "redis: replica promoted; old primary still serves for the detection delay"
+        );
+        tokio::time::sleep(self.detection).await;
+        let Some(cluster) = self.cluster.get() else {
+            return Err("the cluster is not running".into());
+        };
+        let node = &cluster.nodes()[old];
+        node.kill_now();
+        self.primary.store(new, Ordering::SeqCst);
+        node.restart()
+            .map_err(|e| format!("cannot restart n{}: {e}", old + 1))?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            if command(self.ports[old], &["REPLICAOF", "127.0.0.1", &new_port])
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!("n{} did not come back after the failover", old + 1));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(format!(
+            "n{} promoted; n{} killed after {:?} and restarted as its replica",
+            new + 1,
+            old + 1,
+            self.detection
+        ))
+    }
+}
+
+impl RedisControl {
+    /// Kills the primary and lets the sentinels elect a new one; clients move to it
+    /// once the sentinels name it. The old primary stays down.
+    async fn sentinel_failover(&self, sentinels: &[u16]) -> Result<String, String> {
+        let old = self.primary();
+        let Some(cluster) = self.cluster.get() else {
+            return Err("the cluster is not running".into());
+        };
+        let node = &cluster.nodes()[old];
+        let killed = tokio::time::Instant::now();
+        node.kill_now();
+        let deadline = killed + Duration::from_secs(15);
+        let new = loop {
+            if let Some(p) = sentinel::primary_port(sentinels).await {
+                if let Some(i) = self
+                    .ports
+                    .iter()
+                    .position(|&q| q == p)
+                    .filter(|&i| i != old)
+                {
+                    break i;
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err("the sentinels did not elect a new primary within 15 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let took = killed.elapsed();
+        self.primary.store(new, Ordering::SeqCst);
+        // The old primary stays down: restarted without persistence, it would come back
+        // empty and, while any sentinel still names it, replicas would copy that.
+        Ok(format!(
+            "n{} killed; the sentinels promoted n{} after {took:?}",
+            old + 1,
+            new + 1
+        ))
+    }
+}
+
+/// A Redis primary/replica cluster faultline starts.
+#[derive(Debug)]
+pub struct Redis {
+    config: SubjectConfig,
+    program: PathBuf,
+    wait: Option<u32>,
+    failover_after: Option<Duration>,
+    detection: Duration,
+    specs: Vec<NodeSpec>,
+    control: Option<Arc<RedisControl>>,
+    cluster: Option<Arc<Cluster>>,
+    failover_task: Option<tokio::task::JoinHandle<()>>,
+    use_sentinels: bool,
+    sentinels: Option<sentinel::Sentinels>,
+    watch_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Redis {
+    /// The cluster `config` describes (nothing started yet).
+    pub fn new(config: &SubjectConfig) -> Result<Redis, SubjectError> {
+        let program = config
+            .bin
+            .clone()
+            .or_else(|| super::binary::locate("redis-server"))
+            .ok_or_else(|| {
+                SubjectError::Config(
+                    "redis-server is not installed (Debian: apt-get install redis-server)".into(),
+                )
+            })?;
+        if !config.addrs.is_empty() {
+            return Err(SubjectError::Config(
+                "--store redis starts its own primary and replicas; testing a Redis someone \
+                 else runs (--addrs) is not supported yet"
+                    .into(),
+            ));
+        }
+        if config.nodes < 2 {
+            return Err(SubjectError::Config(
+                "--store redis needs at least 2 nodes (a primary and a replica)".into(),
+            ));
+        }
+        let mut use_sentinels = false;
+        let (mut wait, mut failover_after, mut detection) =
+            (None, None, Duration::from_millis(500));
+        for (k, v) in &config.store_options {
+            let num = || {
+                v.parse::<u64>()
+                    .map_err(|_| SubjectError::Config(format!("--{k} {v}: expected a number")))
+            };
+            match k.as_str() {
+                "redis-wait" => wait = Some(num()? as u32).filter(|&n| n > 0),
+                "redis-failover-after-ms" => failover_after = Some(Duration::from_millis(num()?)),
+                "redis-detection-ms" => detection = Duration::from_millis(num()?),
+                "redis-failover" => match v.as_str() {
+                    "manual" => use_sentinels = false,
+                    "sentinel" => use_sentinels = true,
+                    _ => {
+                        return Err(SubjectError::Config(format!(
+                            "--redis-failover {v}: expected manual or sentinel"
+                        )))
+                    }
+                },
+                _ => {
+                    return Err(SubjectError::Config(format!(
+                        "--{k}: not an option of --store redis"
+                    )))
+                }
+            }
+        }
+        Ok(Redis {
+            config: config.clone(),
+            program,
+            wait,
+            failover_after,
+            detection,
+            specs: Vec::new(),
+            control: None,
+            cluster: None,
+            failover_task: None,
+            use_sentinels,
+            sentinels: None,
+            watch_task: None,
+        })
+    }
+
+    /// The control handle (after start): the primary, and failover.
+    pub fn control(&self) -> Option<Arc<RedisControl>> {
+        self.control.clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl Subject for Redis {
+    fn name(&self) -> &str {
+        "redis"
+    }
+
+    async fn start(&mut self) -> Result<(), SubjectError> {
+        let n = self.config.nodes;
+        let ports = ports::free_ports(n)
+            .map_err(|e| SubjectError::Config(format!("cannot find free ports: {e}")))?;
+        let mut specs = Vec::new();
+        for (i, port) in ports.iter().enumerate() {
+            let name = format!("n{}", i + 1);
+            let data = self.config.nodes_dir.join(&name).join("data");
+            std::fs::create_dir_all(&data)
+                .map_err(|e| SubjectError::Config(format!("{}: {e}", data.display())))?;
+            let mut args: Vec<String> = [
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                &data.display().to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "no",
+                "--repl-diskless-sync",
+                "yes",
+                "--repl-diskless-sync-delay",
+                "0",
+                "--daemonize",
+                "no",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            if i > 0 {
+                args.extend([
+                    "--replicaof".into(),
+                    "127.0.0.1".into(),
+                    ports[0].to_string(),
+                ]);
+            }
+            specs.push(NodeSpec {
+                name,
+                launch: Launch {
+                    program: self.program.clone(),
+                    args,
+                    env: Vec::new(),
+                },
+                ready: ReadyCheck::Tcp(format!("127.0.0.1:{port}")),
+                stop_signal: Signal::SIGTERM,
+                port: Some(*port),
+            });
+        }
+        self.specs = specs.clone();
+        let cluster = Arc::new(
+            Cluster::start(specs, &self.config.nodes_dir, self.config.ready_timeout).await?,
+        );
+        self.cluster = Some(cluster.clone());
+        let control = Arc::new(RedisControl {
+            ports: ports.clone(),
+            primary: AtomicUsize::new(0),
+            detection: self.detection,
+            cluster: std::sync::OnceLock::new(),
+            sentinels: std::sync::OnceLock::new(),
+        });
+        let _ = control.cluster.set(cluster);
+        self.control = Some(control.clone());
+        // Wait until every replica's link to the primary is up.
+        let deadline = tokio::time::Instant::now() + self.config.ready_timeout;
+        for (i, port) in ports.iter().enumerate().skip(1) {
+            while !info_replication(*port)
+                .await
+                .contains("master_link_status:up")
+            {
+                if tokio::time::Instant::now() > deadline {
+                    return Err(SubjectError::Unreachable(format!(
+                        "replica n{} never connected to the primary",
+                        i + 1
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        if self.use_sentinels {
+            let s = sentinel::start(&self.config.nodes_dir, ports[0], self.config.ready_timeout)
+                .await?;
+            let _ = control.sentinels.set(s.ports.clone());
+            // Follow the sentinels: clients write wherever they say the primary is.
+            let watcher = control.clone();
+            let sports = s.ports.clone();
+            self.watch_task = Some(tokio::spawn(async move {
+                loop {
+                    if let Some(p) = sentinel::primary_port(&sports).await {
+                        if let Some(i) = watcher.ports.iter().position(|&q| q == p) {
+                            let was = watcher.primary.swap(i, Ordering::SeqCst);
+                            if was != i {
+                                tracing::info!("redis sentinels: the primary is now n{}", i + 1);
+                            }
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }));
+            self.sentinels = Some(s);
+            // Let the sentinels discover the replicas and each other.
+            let deadline = tokio::time::Instant::now() + self.config.ready_timeout;
+            while sentinel::primary_port(
+                &self
+                    .sentinels
+                    .as_ref()
+                    .map(|s| s.ports.clone())
+                    .unwrap_or_default(),
+            )
+            .await
+                != Some(ports[0])
+            {
+                if tokio::time::Instant::now() > deadline {
+                    return Err(SubjectError::Unreachable(
+                        "the sentinels never named the primary".into(),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        if let Some(after) = self.failover_after {
+            self.failover_task = Some(tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                match control.failover().await {
+                    Ok(what) => tracing::info!("redis failover: {what}"),
+                    Err(e) => tracing::warn!("redis failover failed: {e}"),
+                }
+            }));
+        }
+        Ok(())
+    }
+
+    fn nodes(&self) -> Vec<String> {
+        self.specs.iter().map(|s| s.name.clone()).collect()
+    }
+
+    fn client(&self, node: usize, _process: u64) -> Box<dyn Client> {
+        match &self.control {
+            Some(c) => Box::new(client::RedisClient {
+                control: c.clone(),
+                node: node % c.ports.len(),
+                wait: self.wait,
+                timeout: self.config.op_timeout,
+                conns: vec![None; c.ports.len()],
+            }),
+            None => Box::new(super::NotStarted),
+        }
+    }
+
+    fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_deref()
+    }
+
+    async fn stop(&mut self) {
+        if let Some(t) = self.failover_task.take() {
+            t.abort();
+        }
+        if let Some(t) = self.watch_task.take() {
+            t.abort();
+        }
+        if let Some(s) = &self.sentinels {
+            s.cluster.stop().await;
+        }
+        if let Some(c) = &self.cluster {
+            c.stop().await;
+        }
+    }
+
+    fn describe(&self) -> Json {
+        json!({
+            "store": "redis",
+            "program": self.program.display().to_string(),
+            "wait": self.wait,
+            "failover_after_ms": self.failover_after.map(|d| d.as_millis() as u64),
+            "detection_ms": self.detection.as_millis() as u64,
+            "failover": if self.use_sentinels { "sentinel" } else { "manual" },
+            "nodes": self.specs.iter().map(|s| json!({"name": s.name, "port": s.port, "command": s.launch.display()})).collect::<Vec<_>>(),
+        })
+    }
+}

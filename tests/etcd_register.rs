@@ -1,0 +1,211 @@
+//! End-to-end against a real etcd cluster (Debian's `etcd-server`) that faultline
+//! starts: with linearizable reads the history is linearizable, also while a member is
+//! paused again and again; with serializable reads, a member that was paused serves
+//! what it had before the pause, and the stale reads are found.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use checkers::Verdict;
+use faultline::run::{self, RunConfig, Silent};
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use tokio::sync::watch;
+
+fn have_etcd() -> bool {
+    std::process::Command::new("etcd")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn config(test: &str, options: &[(&str, &str)], time_limit: u64) -> RunConfig {
+    let results =
+        std::env::temp_dir().join(format!("faultline-etcd-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&results);
+    RunConfig {
+        name: test.to_string(),
+        store: "etcd".into(),
+        cluster: None,
+        addrs: Vec::new(),
+        bin: None,
+        workload: "register".into(),
+        nodes: 3,
+        concurrency: 6,
+        rate: 200.0,
+        time_limit: Duration::from_secs(time_limit),
+        op_timeout: Duration::from_secs(2),
+        keys: 2,
+        key_distribution: "uniform".into(),
+        seed: 11,
+        results,
+        nemesis: Vec::new(),
+        nemesis_interval: Duration::from_secs(5),
+        store_options: options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        base_port: None,
+        ready_timeout: Duration::from_secs(20),
+        quiesce: Duration::from_millis(500),
+        check_timeout: Duration::from_secs(30),
+    }
+}
+
+/// The PID of node `node` of the (only) run under `results`, once it is written.
+fn node_pid(results: &Path, test: &str, node: &str) -> Option<i32> {
+    let dir = results.join(test);
+    for run in std::fs::read_dir(dir).ok()?.flatten() {
+        let p: PathBuf = run.path().join("nodes").join(node).join("pid");
+        if let Ok(text) = std::fs::read_to_string(p) {
+            return text.lines().last()?.trim().parse().ok();
+        }
+    }
+    None
+}
+
+/// Runs `config` while node n2 is paused for 800 ms every 1.2 s (when `pause`).
+async fn run(config: RunConfig, pause: bool) -> Vec<(String, Verdict, String)> {
+    let (_tx, rx) = watch::channel(false);
+    let (done_tx, mut done_rx) = watch::channel(false);
+    let pauser = {
+        let results = config.results.clone();
+        let test = config.name.clone();
+        tokio::spawn(async move {
+            if !pause {
+                return 0;
+            }
+            let mut pauses = 0;
+            let pid = loop {
+                if let Some(pid) = node_pid(&results, &test, "n2") {
+                    break pid;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            // Let the cluster come up and the clients start.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            while !*done_rx.borrow() {
+                let _ = killpg(Pid::from_raw(pid), Signal::SIGSTOP);
+                pauses += 1;
+                let _ = tokio::time::timeout(Duration::from_millis(800), done_rx.changed()).await;
+                let _ = killpg(Pid::from_raw(pid), Signal::SIGCONT);
+                let _ = tokio::time::timeout(Duration::from_millis(400), done_rx.changed()).await;
+            }
+            pauses
+        })
+    };
+    let out = run::run(&config, Arc::new(Silent), rx).await;
+    let _ = done_tx.send(true);
+    let pauses = pauser.await.unwrap();
+    let out = out.expect("the run completes");
+    assert!(!pause || pauses >= 2, "only {pauses} pauses");
+    assert!(
+        out.results.ops.ok > 100,
+        "too few ok ops: {:?}",
+        out.results.ops
+    );
+    out.results
+        .checkers
+        .iter()
+        .map(|c| (c.checker.clone(), c.verdict, c.summary.clone()))
+        .collect()
+}
+
+fn verdict(checks: &[(String, Verdict, String)], name: &str) -> Verdict {
+    checks.iter().find(|c| c.0 == name).unwrap().1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etcd_with_linearizable_reads_is_linearizable_while_a_member_is_paused() {
+    if !have_etcd() {
+        eprintln!("skipped: etcd is not installed (apt-get install etcd-server)");
+        return;
+    }
+    let checks = run(config("lin", &[], 6), true).await;
+    assert_eq!(
+        verdict(&checks, "linearizable"),
+        Verdict::Valid,
+        "{checks:?}"
+    );
+    assert_eq!(verdict(&checks, "sequential"), Verdict::Valid, "{checks:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etcd_serializable_reads_from_a_paused_member_are_stale_and_not_linearizable() {
+    if !have_etcd() {
+        eprintln!("skipped: etcd is not installed (apt-get install etcd-server)");
+        return;
+    }
+    let checks = run(
+        config("ser", &[("etcd-serializable-reads", "true")], 6),
+        true,
+    )
+    .await;
+    assert_eq!(
+        verdict(&checks, "linearizable"),
+        Verdict::Invalid,
+        "{checks:?}"
+    );
+    // Sequential consistency is reported too, whatever it finds.
+    assert!(checks.iter().any(|c| c.0 == "sequential"), "{checks:?}");
+    eprintln!("serializable reads: {checks:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_etcd_someone_else_runs_is_tested_by_its_addresses() {
+    if !have_etcd() {
+        eprintln!("skipped: etcd is not installed (apt-get install etcd-server)");
+        return;
+    }
+    let ports = faultline::cluster::ports::free_ports(2).unwrap();
+    let data = std::env::temp_dir().join(format!("faultline-etcd-ext-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let client = format!("http://127.0.0.1:{}", ports[0]);
+    let peer = format!("http://127.0.0.1:{}", ports[1]);
+    let mut etcd = std::process::Command::new("etcd")
+        .args(["--name", "solo", "--data-dir"])
+        .arg(&data)
+        .args([
+            "--listen-client-urls",
+            &client,
+            "--advertise-client-urls",
+            &client,
+        ])
+        .args([
+            "--listen-peer-urls",
+            &peer,
+            "--initial-advertise-peer-urls",
+            &peer,
+        ])
+        .args(["--initial-cluster", &format!("solo={peer}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut c = config("external", &[], 2);
+    c.addrs = vec![client.clone()];
+    c.nodes = 1;
+    c.workload = "cas-register".into();
+    // It may take a moment to elect itself.
+    let mut checks = None;
+    for _ in 0..50 {
+        let ok = reqwest::get(format!("{client}/health"))
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ok {
+            checks = Some(run(c.clone(), false).await);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = etcd.kill();
+    let _ = etcd.wait();
+    let _ = std::fs::remove_dir_all(&data);
+    let checks = checks.expect("the external etcd became healthy");
+    assert_eq!(
+        verdict(&checks, "linearizable"),
+        Verdict::Valid,
+        "{checks:?}"
+    );
+}

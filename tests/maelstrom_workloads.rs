@@ -1,0 +1,286 @@
+//! End-to-end: real Maelstrom nodes (small Python programs in `tests/maelstrom_nodes/`)
+//! run under `--store maelstrom`, faultline being their network; a correct node and a
+//! deliberately broken one per workload, each judged as it should be.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use checkers::Verdict;
+use faultline::run::{self, RunConfig, Silent};
+use tokio::sync::watch;
+
+fn node(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/maelstrom_nodes")
+        .join(name)
+}
+
+fn have_python() -> bool {
+    std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn config(test: &str, bin: &str, workload: &str, options: &[(&str, &str)]) -> RunConfig {
+    let results =
+        std::env::temp_dir().join(format!("faultline-maelstrom-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&results);
+    RunConfig {
+        name: test.to_string(),
+        store: "maelstrom".into(),
+        cluster: None,
+        addrs: Vec::new(),
+        bin: Some(node(bin)),
+        workload: workload.into(),
+        nodes: 3,
+        concurrency: 6,
+        rate: 300.0,
+        time_limit: Duration::from_secs(3),
+        op_timeout: Duration::from_secs(1),
+        keys: 3,
+        key_distribution: "uniform".into(),
+        seed: 7,
+        results,
+        nemesis: Vec::new(),
+        nemesis_interval: Duration::from_secs(5),
+        store_options: options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        base_port: None,
+        ready_timeout: Duration::from_secs(10),
+        quiesce: Duration::from_millis(500),
+        check_timeout: Duration::from_secs(20),
+    }
+}
+
+/// Runs `config`; returns each checker's (name, verdict, summary) and the run dir.
+async fn run(config: RunConfig) -> (Vec<(String, Verdict, String)>, PathBuf) {
+    let (_tx, rx) = watch::channel(false);
+    let out = run::run(&config, Arc::new(Silent), rx)
+        .await
+        .expect("the run completes");
+    let checks = out
+        .results
+        .checkers
+        .iter()
+        .map(|c| (c.checker.clone(), c.verdict, c.summary.clone()))
+        .collect();
+    (checks, out.run_dir)
+}
+
+fn verdict_of(checks: &[(String, Verdict, String)], checker: &str) -> Verdict {
+    checks
+        .iter()
+        .find(|c| c.0 == checker)
+        .unwrap_or_else(|| panic!("no {checker} checker in {checks:?}"))
+        .1
+}
+
+fn ok_ops(dir: &Path) -> usize {
+    let text = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
+    text.lines()
+        .filter(|l| l.contains("\"type\":\"ok\""))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lin_kv_node_backed_by_the_lin_kv_service_is_linearizable() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let (checks, dir) = run(config("linkv-good", "lin_kv_proxy.py", "cas-register", &[])).await;
+    assert!(
+        ok_ops(&dir) > 100,
+        "too few operations in {}",
+        dir.display()
+    );
+    assert_eq!(
+        verdict_of(&checks, "linearizable"),
+        Verdict::Valid,
+        "{checks:?}"
+    );
+    assert_eq!(
+        verdict_of(&checks, "sequential"),
+        Verdict::Valid,
+        "{checks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lin_kv_node_that_reads_its_local_copy_is_not_linearizable() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let (checks, dir) = run(config("linkv-local", "lin_kv_local.py", "kv", &[])).await;
+    assert!(
+        ok_ops(&dir) > 100,
+        "too few operations in {}",
+        dir.display()
+    );
+    assert_eq!(
+        verdict_of(&checks, "linearizable"),
+        Verdict::Invalid,
+        "{checks:?}"
+    );
+    // The nodes never exchange a write: their final reads disagree.
+    assert_eq!(
+        verdict_of(&checks, "eventual"),
+        Verdict::Invalid,
+        "{checks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gossiping_g_set_converges_on_a_lossy_network() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let (checks, dir) = run(config(
+        "gset-good",
+        "g_set.py",
+        "set",
+        &[("maelstrom-loss", "0.3"), ("maelstrom-latency-ms", "5")],
+    ))
+    .await;
+    assert!(
+        ok_ops(&dir) > 100,
+        "too few operations in {}",
+        dir.display()
+    );
+    assert_eq!(
+        verdict_of(&checks, "eventual"),
+        Verdict::Valid,
+        "{checks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_g_set_that_gossips_once_loses_acknowledged_adds_on_a_lossy_network() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let (checks, dir) = run(config(
+        "gset-lossy",
+        "g_set_lossy.py",
+        "set",
+        &[("maelstrom-loss", "0.3")],
+    ))
+    .await;
+    assert!(
+        ok_ops(&dir) > 100,
+        "too few operations in {}",
+        dir.display()
+    );
+    let (_, v, summary) = checks.iter().find(|c| c.0 == "eventual").unwrap();
+    assert_eq!(*v, Verdict::Invalid, "{checks:?}");
+    assert!(summary.contains("lost"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pn_counter_that_gossips_its_state_converges_on_a_lossy_network() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let mut c = config(
+        "pn-good",
+        "pn_counter.py",
+        "counter",
+        &[("maelstrom-loss", "0.3")],
+    );
+    c.keys = 1;
+    let (checks, dir) = run(c).await;
+    assert!(
+        ok_ops(&dir) > 100,
+        "too few operations in {}",
+        dir.display()
+    );
+    assert_eq!(
+        verdict_of(&checks, "eventual"),
+        Verdict::Valid,
+        "{checks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_counter_that_sends_each_delta_once_diverges_on_a_lossy_network() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let mut c = config(
+        "pn-lossy",
+        "pn_counter_lossy.py",
+        "counter",
+        &[("maelstrom-loss", "0.3")],
+    );
+    c.keys = 1;
+    let (checks, dir) = run(c).await;
+    assert!(
+        ok_ops(&dir) > 100,
+        "too few operations in {}",
+        dir.display()
+    );
+    assert_eq!(
+        verdict_of(&checks, "eventual"),
+        Verdict::Invalid,
+        "{checks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_that_resends_until_acknowledged_delivers_everything() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let opts = [
+        ("maelstrom-workload", "broadcast"),
+        ("maelstrom-loss", "0.3"),
+    ];
+    let mut c = config("bcast-good", "broadcast.py", "set", &opts);
+    c.keys = 1;
+    let (checks, dir) = run(c).await;
+    assert!(
+        ok_ops(&dir) > 100,
+        "too few operations in {}",
+        dir.display()
+    );
+    assert_eq!(
+        verdict_of(&checks, "eventual"),
+        Verdict::Valid,
+        "{checks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_that_forwards_once_loses_messages_on_a_lossy_network() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let opts = [
+        ("maelstrom-workload", "broadcast"),
+        ("maelstrom-loss", "0.3"),
+    ];
+    let mut c = config("bcast-once", "broadcast_once.py", "set", &opts);
+    c.keys = 1;
+    let (checks, dir) = run(c).await;
+    assert!(
+        ok_ops(&dir) > 100,
+        "too few operations in {}",
+        dir.display()
+    );
+    assert_eq!(
+        verdict_of(&checks, "eventual"),
+        Verdict::Invalid,
+        "{checks:?}"
+    );
+}

@@ -1,0 +1,164 @@
+//! End-to-end against real Redis (Debian's `redis-server`): one primary, two
+//! asynchronous replicas, and a failover in the middle of a `set` run. Acknowledged
+//! adds taken by the old primary after the promotion are lost, and the eventual
+//! checker names them; with `WAIT 2` after every add, those adds are not acknowledged
+//! (they end `info`), and nothing acknowledged is lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use checkers::Verdict;
+use faultline::run::{self, RunConfig, Silent};
+use tokio::sync::watch;
+
+fn have_redis() -> bool {
+    std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn config(test: &str, options: &[(&str, &str)]) -> RunConfig {
+    let results =
+        std::env::temp_dir().join(format!("faultline-redis-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&results);
+    RunConfig {
+        name: test.to_string(),
+        store: "redis".into(),
+        cluster: None,
+        addrs: Vec::new(),
+        bin: None,
+        workload: "set".into(),
+        nodes: 3,
+        concurrency: 4,
+        rate: 200.0,
+        time_limit: Duration::from_secs(4),
+        op_timeout: Duration::from_secs(1),
+        keys: 2,
+        key_distribution: "uniform".into(),
+        seed: 5,
+        results,
+        nemesis: Vec::new(),
+        nemesis_interval: Duration::from_secs(5),
+        store_options: options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        base_port: None,
+        ready_timeout: Duration::from_secs(20),
+        quiesce: Duration::from_secs(1),
+        check_timeout: Duration::from_secs(20),
+    }
+}
+
+async fn eventual(config: RunConfig) -> (Verdict, String, serde_json::Value) {
+    let (_tx, rx) = watch::channel(false);
+    let out = run::run(&config, Arc::new(Silent), rx)
+        .await
+        .expect("the run completes");
+    assert!(
+        out.results.ops.ok > 100,
+        "too few ok ops: {:?}",
+        out.results.ops
+    );
+    let c = out
+        .results
+        .checkers
+        .iter()
+        .find(|c| c.checker == "eventual")
+        .expect("an eventual checker")
+        .clone();
+    (c.verdict, c.summary, c.evidence)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_adds_are_lost_across_a_redis_failover() {
+    if !have_redis() {
+        eprintln!("skipped: redis-server is not installed");
+        return;
+    }
+    let (v, summary, _) = eventual(config(
+        "failover",
+        &[
+            ("redis-failover-after-ms", "1500"),
+            ("redis-detection-ms", "500"),
+        ],
+    ))
+    .await;
+    eprintln!("without WAIT: {summary}");
+    assert_eq!(v, Verdict::Invalid, "{summary}");
+    assert!(summary.contains("lost"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_wait_for_both_replicas_no_acknowledged_add_is_lost_across_a_failover() {
+    if !have_redis() {
+        eprintln!("skipped: redis-server is not installed");
+        return;
+    }
+    let (v, summary, _) = eventual(config(
+        "failover-wait",
+        &[
+            ("redis-failover-after-ms", "1500"),
+            ("redis-detection-ms", "500"),
+            ("redis-wait", "2"),
+        ],
+    ))
+    .await;
+    eprintln!("with WAIT 2: {summary}");
+    assert_eq!(v, Verdict::Valid, "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_without_faults_keeps_every_acknowledged_add() {
+    if !have_redis() {
+        eprintln!("skipped: redis-server is not installed");
+        return;
+    }
+    let (v, summary, _) = eventual(config("nofault", &[])).await;
+    assert_eq!(v, Verdict::Valid, "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_sentinels_promote_a_replica_when_the_primary_is_killed() {
+    if !have_redis() || which("redis-sentinel").is_none() {
+        eprintln!("skipped: redis-server or redis-sentinel is not installed");
+        return;
+    }
+    let mut c = config(
+        "sentinel",
+        &[
+            ("redis-failover", "sentinel"),
+            ("redis-failover-after-ms", "1000"),
+        ],
+    );
+    c.time_limit = Duration::from_secs(7);
+    let (_tx, rx) = watch::channel(false);
+    let out = run::run(&c, Arc::new(Silent), rx)
+        .await
+        .expect("the run completes");
+    let text = std::fs::read_to_string(out.run_dir.join("history.jsonl")).unwrap();
+    // Adds acknowledged by a promoted replica: the sentinels failed over.
+    let promoted = text
+        .lines()
+        .filter(|l| l.contains("\"type\":\"ok\"") && l.contains("\"f\":\"add\""))
+        .filter(|l| !l.contains("\"node\":\"n1\""))
+        .count();
+    assert!(
+        promoted > 20,
+        "only {promoted} adds acknowledged after the failover"
+    );
+    let e = out
+        .results
+        .checkers
+        .iter()
+        .find(|c| c.checker == "eventual")
+        .unwrap();
+    eprintln!("sentinel failover: {}", e.summary);
+}
+
+fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
