@@ -1,36 +1,55 @@
 //! The eventual-consistency checker: after the faults heal and the system quiesces,
 //! do the final reads show every acknowledged update, and do replicas agree?
 //!
-//! **Final reads.** The driver writes a nemesis event with `f` = `final-reads` just
-//! before it performs the final reads; the final reads are the `ok` reads invoked
-//! after it. A history without that marker (e.g. from another tool) uses, per key, the
-//! `ok` reads invoked after the last update of that key completed. A history with no
-//! final read at all is `unknown`: nothing can be decided.
+//! **Final reads (part of the history contract).** The driver writes the nemesis event
+//! `{"process":"nemesis","type":"info","f":"final-reads","value":null}` after it has
+//! healed every fault and let the system quiesce, just before it performs the final
+//! reads; the final reads are the `ok` reads *invoked after* the last such marker. A
+//! history without the marker (e.g. from another tool) uses, per key, the `ok` reads
+//! invoked after the last non-failed update of that key completed (an update still
+//! open at the end of the history leaves that key with no final read). A history with
+//! no final read at all is `unknown`: nothing can be decided.
 //!
-//! **Sets** (`add` / `read`), as Jepsen's set-full classifies elements:
+//! **Sets** (`add` / `read`; a read returns a list, `null` is the empty set), per key,
+//! as Jepsen's set-full classifies elements:
 //! - *lost*: an `ok` add whose element is missing from some final read;
-//! - *unexpected*: an element some read returned that no `ok` or `info` add ever
-//!   tried to add (a failed add did not happen, so its element is unexpected too);
+//! - *unexpected*: an element some read returned that no `ok` or `info` add tried to
+//!   add and that is not in the initial set (a failed add did not happen);
 //! - *duplicated*: an element that appears twice in one read;
-//! - *stale*: an `ok` add that a read invoked after the add completed did not show,
-//!   though the element shows in the final reads; with how long it stayed invisible
-//!   (from the add's completion to the completion of the last read that missed it);
+//! - *stale*: an `ok` add, not lost, that some read invoked after the add completed did
+//!   not show; `ms` is how long it stayed invisible: from the add's completion to the
+//!   latest completion of such a read;
 //! - *never read*: added (`ok` or `info`) but in no read at all;
-//! - *stable*: the rest of the `ok` adds.
-//!   Invalid iff anything is lost, unexpected or duplicated.
+//! - *stable*: the other `ok` adds (visible to every read invoked after their ack).
 //!
-//! **Counters** (`add` of a signed delta / `read`): every final read must equal the sum
-//! of the `ok` deltas plus the sum of some subset of the `info` deltas (failed adds
-//! count for nothing). With up to 20 `info` deltas the subset sums are enumerated
-//! exactly; with more, the check is the interval [ok + negative info deltas,
-//! ok + positive info deltas], which can only miss an anomaly, never invent one
-//! (the evidence says `"exact": false`).
+//! Invalid iff anything is lost, unexpected or duplicated; otherwise unknown if some
+//! read returned something that is not a list (it cannot be accounted for); else valid.
+//!
+//! **Counters** (`add` of a signed integer delta / `read`), per key: every final read
+//! must equal the initial value (`null` = 0) plus the sum of the `ok` deltas plus the
+//! sum of some subset of the `info` deltas (failed adds count for nothing). The subset
+//! sums are computed exactly with a bitset over the range [sum of negative info deltas,
+//! sum of positive ones] when that range is at most 2^26 wide (and deltas × words at
+//! most 4·10^8), else enumerated when there are at most 20 info deltas; only past both
+//! does the check fall back to the interval itself, which can miss an anomaly but
+//! never invents one (the evidence then says `"exact": false`). A non-integer delta
+//! makes the verdict unknown.
 //!
 //! **Registers and kv** (`write` / `cas` / `read`): per key, the final reads from all
-//! nodes (by `node`, else by process) return the same value, and that value was
-//! written by some op that did not fail (a write, or the new value of a cas), or is
-//! the initial value when no write was acknowledged. Siblings (a read returning
-//! `{"siblings": [...]}`) have not converged.
+//! nodes (by `node`, else by process; a node's last final read counts) return the same
+//! value, and that value was written by some op that did not fail (a write, or the new
+//! value of a cas), or is the initial value when no write of that key was
+//! acknowledged. Siblings (a read returning `{"siblings": [...]}`) have not converged.
+//! Invalid if any key breaks this; otherwise unknown if a key with an acknowledged
+//! write has no final read.
+//!
+//! Evidence (JSON): sets `{"final_reads", "elements": {"lost", "stale": [{"element",
+//! "ms"}], "never_read", "unexpected", "duplicated", "stable", "acknowledged"},
+//! "malformed_reads"}`; counters `{"final_reads", "counter": {"initial", "ok_sum",
+//! "info_deltas", "lower", "upper", "exact", "bad_reads"}}`; registers `{"final_reads",
+//! "keys": [{"key", "final_values": {node: value}, "problem"}], "unread_keys"}`. Sets
+//! and counters over several keys nest one such object per key under
+//! `"keys": {key: {"verdict", "summary", "evidence"}}`.
 
 mod counter;
 mod register;
@@ -77,8 +96,8 @@ pub fn check(history: &History, spec: &ModelSpec, _budget: &Budget) -> CheckResu
         }
     } else {
         match spec.kind {
-            ModelKind::Set => per_key(history, &finals, set::judge),
-            ModelKind::Counter => per_key(history, &finals, counter::judge),
+            ModelKind::Set => per_key(history, spec, &finals, set::judge),
+            ModelKind::Counter => per_key(history, spec, &finals, counter::judge),
             ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv => {
                 register::judge(history, spec, &finals)
             }
@@ -103,12 +122,13 @@ pub fn check(history: &History, spec: &ModelSpec, _budget: &Budget) -> CheckResu
 /// summary when there is a single key), evidence per key under `"keys"`.
 fn per_key(
     history: &History,
+    spec: &ModelSpec,
     finals: &[&Op],
-    judge: fn(&History, &[&Op]) -> Judgement,
+    judge: fn(&History, &ModelSpec, &[&Op]) -> Judgement,
 ) -> Judgement {
     let parts = crate::linearizable::partition(history);
     if parts.len() <= 1 {
-        return judge(history, finals);
+        return judge(history, spec, finals);
     }
     let mut verdict = Verdict::Valid;
     let mut bad = Vec::new();
@@ -130,7 +150,7 @@ fn per_key(
                 evidence: json!({}),
             }
         } else {
-            judge(&sub, &key_finals)
+            judge(&sub, spec, &key_finals)
         };
         verdict = verdict.worst(j.verdict);
         if j.verdict != Verdict::Valid {

@@ -84,15 +84,31 @@ pub(crate) fn judge(history: &History, spec: &ModelSpec, finals: &[&Op]) -> Judg
             problems.push(p);
         }
     }
-    let verdict = if problems.is_empty() {
-        Verdict::Valid
-    } else {
+    // Keys with an acknowledged write but no final read cannot be judged.
+    let mut unread: Vec<String> = acked
+        .iter()
+        .map(|k| key_label(k.as_ref()))
+        .filter(|l| !by_key.contains_key(l))
+        .collect();
+    unread.sort();
+    let verdict = if !problems.is_empty() {
         Verdict::Invalid
+    } else if !unread.is_empty() {
+        Verdict::Unknown
+    } else {
+        Verdict::Valid
     };
-    let summary = if problems.is_empty() {
+    let summary = if verdict == Verdict::Valid {
         format!(
             "eventually consistent: all {} keys converged to a written value",
             by_key.len()
+        )
+    } else if verdict == Verdict::Unknown {
+        format!(
+            "unknown: {} keys converged, but {} written keys have no final read: {}",
+            by_key.len(),
+            unread.len(),
+            some(&unread)
         )
     } else {
         format!(
@@ -105,7 +121,7 @@ pub(crate) fn judge(history: &History, spec: &ModelSpec, finals: &[&Op]) -> Judg
     Judgement {
         verdict,
         summary,
-        evidence: json!({"final_reads": finals.len(), "keys": keys}),
+        evidence: json!({"final_reads": finals.len(), "keys": keys, "unread_keys": unread}),
     }
 }
 

@@ -1,22 +1,32 @@
 //! Evidence for a key that is not linearizable: the longest legal prefix the search
 //! found, the op that cannot be placed after it and why, and a verified window.
 //!
-//! The window is the shortest run of the key's ops (in invoke order), ending with the
-//! shortest prefix of the key's history that already has no legal order, such that
-//! the run alone has no legal order from any of the candidate start states. For
-//! register-like keys with few distinct values the candidates are every state the
-//! register can ever hold (the initial value and every value written), so the window
-//! is a self-contained proof: no earlier history can rescue it (`"standalone": true`).
-//! Otherwise the candidates are the initial state and the (at most 64 latest) states
-//! along the longest legal prefix: `"standalone": false`. `"verified": false` means no such run was found
-//! within the budget and the window shown is the whole failing prefix.
-
-use std::collections::HashSet;
+//! The window is a proof, checked by searching it again. Let `T` be the completion of
+//! the op the search could not place (the culprit), and `H_T` the history cut at `T`:
+//! the ops invoked before `T`, where an op still running at `T` may or may not have
+//! taken effect. If `H` is linearizable so is `H_T` (take the ops a linearization of
+//! `H` places before `T`). The checker first confirms that `H_T` has no legal order
+//! from the initial state (trying later cuts if not).
+//!
+//! Then, for register-like keys, it shrinks `H_T` from the front: a window is the ops
+//! of `H_T` invoked at or after some op `s`, plus, as optional, every earlier op of
+//! `H_T` still running when `s` was invoked. In any linearization of `H_T`, the ops
+//! placed after `s`'s invoke are exactly such ops, starting from the value the
+//! register held then: the value of the last write placed before, which is one of the
+//! writes not surely overwritten by then (or the initial value if no write surely
+//! happened). So a window with no legal order from *every* such value proves the
+//! history is not linearizable on its own (`"standalone": true`). Otherwise the window is `H_T` itself,
+//! checked from the initial state. `"optional"` lists the window's ops that may or may
+//! not have taken effect; `"context"` the earlier writes (also in `"ops"`) whose values
+//! are the states a standalone window was checked from, and `"starts_at"` the invoke
+//! index where it begins. `"verified": false` means no
+//! failing cut was found within the budget and the window shown is every op of the key.
 
 use serde_json::json;
 
+use super::lookahead::Pruning;
 use super::search::{search, Deepest, Found, SearchOp};
-use crate::history::{key_label, Op};
+use crate::history::{key_label, Op, Outcome};
 use crate::model::Model;
 use crate::verdict::Budget;
 
@@ -50,83 +60,204 @@ pub fn describe(op: &Op) -> String {
     }
 }
 
-/// Builds the evidence JSON for an invalid key.
-pub fn window<M: Model>(
+/// `ops` (in call order) cut at `t`: the ops invoked before `t`; those still running
+/// at `t` may or may not take effect.
+///
+/// Indeterminate ops are as the history says (the search may have pinned some to
+/// return before the op that observed them: a fact about the whole history, which a
+/// proof on its own should not lean on).
+fn cut_at<'a>(ops: &[SearchOp<'a>], t: u64) -> Vec<SearchOp<'a>> {
+    ops.iter()
+        .filter(|o| o.call < t)
+        .map(|o| {
+            let mut o = *o;
+            if o.ret > t || o.op.outcome != Outcome::Ok {
+                o.required = false;
+                o.ret = u64::MAX;
+            }
+            o
+        })
+        .collect()
+}
+
+/// The window of `h` (in call order) that starts at `k`: `h[k..]`, after the earlier
+/// ops still running at `h[k]`'s call, as optional ops.
+fn window_from<'a>(h: &[SearchOp<'a>], k: usize) -> Vec<SearchOp<'a>> {
+    let from = h[k].call;
+    let mut w: Vec<SearchOp<'a>> = h[..k]
+        .iter()
+        .filter(|o| o.ret > from)
+        .map(|o| SearchOp {
+            required: false,
+            ..*o
+        })
+        .collect();
+    w.extend_from_slice(&h[k..]);
+    w
+}
+
+/// An op that may set the state to `state` whatever it was (a register's write or
+/// cas), with its call and return order keys (`u64::MAX`: never returns).
+#[derive(Clone, Debug)]
+pub struct Writer<S> {
+    /// Order key of its call: its invoke index.
+    pub call: u64,
+    /// Order key of its return (`u64::MAX` for an op that may or may not happen).
+    pub ret: u64,
+    /// The state it leaves.
+    pub state: S,
+}
+
+/// The states the key may be in at `at` (just before the op called there), in any
+/// linearization: the initial state unless some write surely took effect before,
+/// and the value of every write called before `at` that no other write surely
+/// follows before `at` (one that was called after it returned, and returned before
+/// `at`); and the calls of those writes. `None` if there are more than [`MAX_STARTS`].
+fn possible_states<M: Model>(
+    model: &M,
+    writers: &[Writer<M::State>],
+    at: u64,
+) -> Option<(Vec<M::State>, Vec<u64>)> {
+    let latest_done_call = writers.iter().filter(|w| w.ret < at).map(|w| w.call).max();
+    let mut states: Vec<M::State> = Vec::new();
+    let mut calls = Vec::new();
+    if latest_done_call.is_none() {
+        states.push(model.init());
+    }
+    for w in writers {
+        if w.call < at && latest_done_call.is_none_or(|c| w.ret > c) {
+            calls.push(w.call);
+            if !states.contains(&w.state) {
+                states.push(w.state.clone());
+                if states.len() > MAX_STARTS {
+                    return None;
+                }
+            }
+        }
+    }
+    Some((states, calls))
+}
+
+/// Builds the evidence JSON for an invalid key. `writers`: for register-like keys,
+/// every op that may set the state (writes and cas that did not fail).
+pub fn window<M: Model, P: Pruning<M::State>>(
     model: &M,
     ops: &[SearchOp<'_>],
     deepest: &Deepest<M::State>,
-    register_states: Option<Vec<M::State>>,
+    writers: Option<Vec<Writer<M::State>>>,
+    pruning: &P,
     budget: &Budget,
 ) -> serde_json::Value {
-    let culprit = ops[deepest.culprit].op;
-    // Shortest failing prefix: ops invoked before the culprit completed, then shrink.
-    let cut = culprit.complete_index.unwrap_or(u64::MAX);
-    let mut end = ops
-        .iter()
-        .rposition(|o| o.call < cut)
-        .unwrap_or(ops.len() - 1);
-    let fails = |slice: &[SearchOp<'_>], starts: &[M::State]| {
+    let culprit = ops[deepest.culprit];
+    let fails = |inst: &[SearchOp<'_>], starts: &[M::State]| {
         starts.iter().all(|s| {
             matches!(
-                search(model, slice, s.clone(), None, budget, false),
+                search(model, inst, s.clone(), pruning, budget, false),
                 Found::NotLinearizable(_)
             )
         })
     };
     let init = [model.init()];
-    if !fails(&ops[..=end], &init) {
-        end = ops.len() - 1;
+    // The earliest cut, from the culprit's completion on, with no legal order.
+    let mut cuts: Vec<u64> = ops
+        .iter()
+        .map(|o| o.ret)
+        .filter(|&r| r != u64::MAX && r >= culprit.ret)
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.push(u64::MAX);
+    let mut cut = None;
+    let (mut i, mut step) = (0usize, 1usize);
+    loop {
+        let t = cuts[i.min(cuts.len() - 1)];
+        if fails(&cut_at(ops, t), &init) {
+            cut = Some(t);
+            break;
+        }
+        if i >= cuts.len() - 1 || budget.expired() {
+            break;
+        }
+        i += step;
+        step *= 2;
     }
-    // Candidate start states: every state a register can hold (when few enough),
-    // else the initial state and the states along the longest legal prefix.
-    let along_prefix = || {
-        let mut v = vec![model.init()];
-        let mut state = model.init();
-        for &p in &deepest.prefix {
-            if let Some(s) = model.step(&state, ops[p].op) {
-                state = s;
-                v.push(state.clone());
+    let mut verified = cut.is_some();
+    let h = cut_at(ops, cut.unwrap_or(u64::MAX));
+    let mut standalone = false;
+    let mut win = h.clone();
+    let mut context: Vec<u64> = Vec::new();
+    let mut starts_at = None;
+    if let (Some(writers), true) = (&writers, verified) {
+        let last = h
+            .iter()
+            .rposition(|o| o.op.invoke_index == culprit.op.invoke_index)
+            .unwrap_or(h.len() - 1);
+        let fails_from = |k: usize| {
+            let (from, calls) = possible_states(model, writers, h[k].call)?;
+            let w = window_from(&h, k);
+            fails(&w, &from).then_some((w, calls, h[k].call))
+        };
+        // Grow the window from the culprit back in doubling steps until it has no legal
+        // order, then bisect for the latest start that still has none.
+        let (mut good, mut size) = (last + 1, 1usize);
+        let mut bad = None;
+        while good > 0 && !budget.expired() {
+            let k = (last + 1).saturating_sub(size);
+            if let Some(w) = fails_from(k) {
+                bad = Some((k, w));
+                break;
+            }
+            good = k;
+            size = (size * 2).min(last + 1);
+            if last - k > MAX_WINDOW {
+                break;
             }
         }
-        v
-    };
-    let (mut starts, standalone) = match register_states {
-        Some(all) if all.len() < MAX_STARTS => {
-            let mut v = vec![model.init()];
-            v.extend(all);
-            (v, true)
+        if let Some((mut lo, mut w)) = bad {
+            // `lo` fails, `good` does not (or is past the end).
+            while good - lo > 1 && !budget.expired() {
+                let mid = lo + (good - lo) / 2;
+                match fails_from(mid) {
+                    Some(m) => {
+                        lo = mid;
+                        w = m;
+                    }
+                    None => good = mid,
+                }
+            }
+            (win, context, _) = w;
+            starts_at = Some(w.2);
+            standalone = true;
         }
-        _ => (along_prefix(), false),
-    };
-    let mut seen: HashSet<M::State> = HashSet::new();
-    starts.retain(|s| seen.insert(s.clone()));
-    if starts.len() > MAX_STARTS {
-        starts.drain(..starts.len() - MAX_STARTS);
     }
-    let mut start = end;
-    let mut verified = false;
-    loop {
-        if fails(&ops[start..=end], &starts) {
-            verified = true;
-            break;
-        }
-        if start == 0 || budget.expired() || end - start > MAX_WINDOW {
-            start = 0;
-            break;
-        }
-        // One op at a time near the culprit, then in growing steps.
-        let step = ((end - start) / 8).max(1);
-        start = start.saturating_sub(step);
+    if !verified {
+        win = ops.to_vec();
     }
-    let window: Vec<u64> = ops[start..=end].iter().map(|o| o.op.invoke_index).collect();
-    let why = model.explain(&deepest.state, culprit);
+    verified &= !win.is_empty();
+    context.retain(|c| !win.iter().any(|o| o.call == *c));
+    let mut window: Vec<u64> = win.iter().map(|o| o.op.invoke_index).collect();
+    window.extend(&context);
+    window.sort_unstable();
+    let mut optional: Vec<u64> = win
+        .iter()
+        .filter(|o| !o.required)
+        .map(|o| o.op.invoke_index)
+        .collect();
+    optional.sort_unstable();
+    // The state after the prefix, replayed (the search may keep a stand-in).
+    let state = deepest
+        .prefix
+        .iter()
+        .try_fold(model.init(), |s, &p| model.step(&s, ops[p].op))
+        .unwrap_or_else(|| deepest.state.clone());
+    let why = model.explain(&state, culprit.op);
     let setter = deepest
         .prefix
         .iter()
         .rev()
         .map(|&p| ops[p].op)
         .find(|o| o.f != crate::history::F::Read);
-    let mut explanation = format!("{}: {why}", describe(culprit));
+    let mut explanation = format!("{}: {why}", describe(culprit.op));
     if let Some(w) = setter {
         explanation.push_str(&format!(
             " — last set by {} {}, which completed at {}",
@@ -139,13 +270,20 @@ pub fn window<M: Model>(
     }
     json!({
         "ops": window,
+        "optional": optional,
+        "context": context,
+        "starts_at": starts_at,
         "prefix": deepest.prefix.iter().map(|&p| ops[p].op.invoke_index).collect::<Vec<_>>(),
-        "culprit": culprit.invoke_index,
-        "culprit_time_ns": culprit.invoke_time,
+        "culprit": culprit.op.invoke_index,
+        "culprit_time_ns": culprit.op.invoke_time,
         "explanation": explanation,
         "verified": verified,
-        "standalone": standalone && verified,
-        "checked_from": if standalone { "every value the register can hold" } else { "the initial state and the states along the longest legal order" },
-        "key_label": key_label(culprit.key.as_ref()),
+        "standalone": standalone,
+        "checked_from": if standalone {
+            "every value the register may have held when the window begins"
+        } else {
+            "the initial state (the window is the history up to the culprit's completion)"
+        },
+        "key_label": key_label(culprit.op.key.as_ref()),
     })
 }

@@ -24,6 +24,9 @@
 //! Invalid and unknown keys are always listed; valid keys up to `valid_keys_listed`.
 
 mod evidence;
+pub mod lookahead;
+pub mod memo;
+pub mod prepare;
 pub mod search;
 
 use std::collections::HashMap;
@@ -32,11 +35,13 @@ use std::sync::Mutex;
 
 use serde_json::json;
 
-use crate::history::{key_label, History, Op, F};
-use crate::model::{AppendChain, Kv, Model, ModelKind, ModelSpec, ModelVisitor};
+use crate::history::{key_label, History, Op, Outcome, F};
+use crate::model::{Kv, Model, ModelKind, ModelSpec, ModelVisitor, Register};
 use crate::value::Value;
 use crate::verdict::{Budget, CheckResult, Checker, Verdict};
-use search::{prepare, search, Found};
+use lookahead::{NoPruning, Pruning, ValuePruning};
+use prepare::prepare;
+use search::{search, Found};
 
 /// How many valid keys the evidence lists by name.
 const VALID_KEYS_LISTED: usize = 100;
@@ -108,26 +113,7 @@ pub fn check_keys(history: &History, spec: &ModelSpec, budget: &Budget) -> Vec<K
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&i) = order.get(n) else { break };
                 let (key, ops) = &parts[i];
-                let job = KeyCheck {
-                    spec,
-                    key,
-                    ops,
-                    budget,
-                };
-                let chain = (spec.kind == ModelKind::Kv)
-                    .then(|| {
-                        AppendChain::for_ops(
-                            Kv {
-                                initial: spec.initial.clone(),
-                            },
-                            ops,
-                        )
-                    })
-                    .flatten();
-                let r = match chain {
-                    Some(model) => job.visit(model),
-                    None => spec.visit(job),
-                };
+                let r = check_key(spec, key, ops, budget);
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
             });
         }
@@ -138,6 +124,28 @@ pub fn check_keys(history: &History, spec: &ModelSpec, budget: &Budget) -> Vec<K
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// Decides one key: with the value lookahead for registers and kv keys, else plain.
+pub fn check_key(spec: &ModelSpec, key: &Option<Value>, ops: &[&Op], budget: &Budget) -> KeyResult {
+    let job = KeyCheck {
+        spec,
+        key,
+        ops,
+        budget,
+    };
+    let initial = spec.initial.clone();
+    match spec.kind {
+        ModelKind::Register | ModelKind::CasRegister => job.run(
+            Register {
+                initial,
+                cas: spec.kind == ModelKind::CasRegister,
+            },
+            &ValuePruning { kv: false },
+        ),
+        ModelKind::Kv => job.run(Kv { initial }, &ValuePruning { kv: true }),
+        _ => spec.visit(job),
+    }
 }
 
 /// Checks one key with the concrete model.
@@ -152,6 +160,12 @@ impl ModelVisitor for KeyCheck<'_> {
     type Output = KeyResult;
 
     fn visit<M: Model + 'static>(self, model: M) -> KeyResult {
+        self.run(model, &NoPruning)
+    }
+}
+
+impl KeyCheck<'_> {
+    fn run<M: Model, P: Pruning<M::State>>(self, model: M, pruning: &P) -> KeyResult {
         let register_like = matches!(
             self.spec.kind,
             ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv
@@ -159,50 +173,24 @@ impl ModelVisitor for KeyCheck<'_> {
             .ops
             .iter()
             .all(|o| matches!(o.f, F::Read | F::Write | F::Cas));
-        let (ops, values) = prepare(self.ops, register_like, &self.spec.initial);
+        let ops = prepare(self.ops, register_like, &self.spec.initial);
         let mut result = KeyResult {
             key: self.key.clone(),
             verdict: Verdict::Valid,
             window: None,
             anomaly_ns: None,
         };
-        match search(
-            &model,
-            &ops,
-            model.init(),
-            values.as_ref(),
-            self.budget,
-            false,
-        ) {
+        match search(&model, &ops, model.init(), pruning, self.budget, false) {
             Found::Linearizable => {}
             Found::Unknown => result.verdict = Verdict::Unknown,
             Found::NotLinearizable(_) => {
                 result.verdict = Verdict::Invalid;
-                // The evidence search first runs without the unique-value pruning (for
-                // a few seconds at most), so that the op blamed is the one whose result
-                // is impossible (a read), not a write the pruning held back.
-                let soon = std::time::Instant::now() + std::time::Duration::from_secs(5);
-                let short = Budget {
-                    deadline: Some(self.budget.deadline.map_or(soon, |d| d.min(soon))),
-                    ..*self.budget
-                };
-                let deepest = match search(&model, &ops, model.init(), None, &short, true) {
-                    Found::NotLinearizable(d) => d,
-                    _ => match search(
-                        &model,
-                        &ops,
-                        model.init(),
-                        values.as_ref(),
-                        self.budget,
-                        true,
-                    ) {
-                        Found::NotLinearizable(d) => d,
-                        _ => None,
-                    },
-                };
-                if let Some(deepest) = deepest {
-                    let states = register_like.then(|| register_states(&model, self.ops));
-                    let w = evidence::window(&model, &ops, &deepest, states, self.budget);
+                // Again, recording the deepest attempt, for evidence.
+                if let Found::NotLinearizable(Some(deepest)) =
+                    search(&model, &ops, model.init(), pruning, self.budget, true)
+                {
+                    let writers = register_like.then(|| register_writers(&model, self.ops));
+                    let w = evidence::window(&model, &ops, &deepest, writers, pruning, self.budget);
                     result.anomaly_ns = Some(ops[deepest.culprit].op.invoke_time);
                     result.window = Some(w);
                 }
@@ -212,11 +200,11 @@ impl ModelVisitor for KeyCheck<'_> {
     }
 }
 
-/// Every state a register-like key can hold: the initial one and each value written
-/// (by a write, or as the new value of a cas), obtained by stepping a write.
-fn register_states<M: Model>(model: &M, ops: &[&Op]) -> Vec<M::State> {
+/// Every op that may set a register-like key's state whatever it was: writes and cas
+/// (their new value) that did not fail, with the state each leaves.
+fn register_writers<M: Model>(model: &M, ops: &[&Op]) -> Vec<evidence::Writer<M::State>> {
     let mut out = Vec::new();
-    for o in ops {
+    for o in ops.iter().filter(|o| o.outcome != Outcome::Fail) {
         let value = match o.f {
             F::Write => o.value.clone(),
             F::Cas => match crate::model::cas_pair(&o.value) {
@@ -228,8 +216,15 @@ fn register_states<M: Model>(model: &M, ops: &[&Op]) -> Vec<M::State> {
         let mut w = (*o).clone();
         w.f = F::Write;
         w.value = value;
-        if let Some(s) = model.step(&model.init(), &w) {
-            out.push(s);
+        if let Some(state) = model.step(&model.init(), &w) {
+            out.push(evidence::Writer {
+                call: o.invoke_index,
+                ret: match (o.outcome, o.complete_index) {
+                    (Outcome::Ok, Some(c)) => c,
+                    _ => u64::MAX,
+                },
+                state,
+            });
         }
     }
     out

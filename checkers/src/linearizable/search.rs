@@ -3,20 +3,22 @@
 //! in order, lift them out of the list, backtrack at a return), with a memo of
 //! (linearized set, model state) pairs already explored.
 //!
-//! Two things keep it small on long histories:
-//! - the linearized set is keyed compactly: the number of leading words of the bitset
-//!   that are full, then only the words after them (a run advances a frontier with a
-//!   few dozen ops beyond it, so keys stay a few words long);
-//! - the memo only prunes repeated work, so when it grows past its budget it is
-//!   cleared rather than allowed to exhaust memory: the answer stays exact.
-
-use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
+//! Beyond Porcupine, each of these is sound (it never loses a legal order) and keeps
+//! the search small:
+//! - the memo ([`super::memo`]) keys the linearized set compactly and clears itself
+//!   rather than exhaust memory;
+//! - a [`Lookahead`] rejects states from which some op still to place can never be
+//!   placed, and merges states no op still to place can tell apart;
+//! - identical ops that never return (twins) are placed in call order only;
+//! - right after an op that may or may not take effect, a blind write is not tried
+//!   (the optional op would have had no effect: orders without it are tried anyway).
 
 use std::collections::HashMap;
 
-use crate::history::{Op, Outcome, F};
-use crate::model::{cas_pair, Model};
+use super::lookahead::{Lookahead, Pruning};
+use super::memo::Memo;
+use crate::history::{Op, F};
+use crate::model::Model;
 use crate::value::Value;
 use crate::verdict::Budget;
 
@@ -29,23 +31,10 @@ pub struct SearchOp<'a> {
     pub call: u64,
     /// Order key of its return entry (`u64::MAX`: never returns, may be omitted).
     pub ret: u64,
-    /// Whether a linearization must include it (false for indeterminate ops).
+    /// Whether a linearization must include it. An op that is not required may take
+    /// effect anywhere between its call and its return, or not at all (indeterminate
+    /// ops never return).
     pub required: bool,
-    /// Register-like keys: the id of the value this op leaves in the register.
-    pub writes: Option<u32>,
-    /// Register-like keys: the id of the value this required op observes (a read's
-    /// result, an `ok` cas's expected value).
-    pub observes: Option<u32>,
-}
-
-/// What the search knows about values (register-like keys only): which value ids
-/// have a single source, and the id of the initial value.
-#[derive(Clone, Debug, Default)]
-pub struct Values {
-    /// Per value id: written by exactly one op (or only the initial value).
-    pub unique: Vec<bool>,
-    /// The initial value's id.
-    pub initial: u32,
 }
 
 /// What a search found.
@@ -79,40 +68,30 @@ struct Entry {
     partner: u32,
 }
 
-/// Memo key: the linearized set (compact) and the state.
-#[derive(PartialEq, Eq)]
-struct Key<S> {
-    full_words: u32,
-    rest: Box<[u64]>,
-    state: S,
-}
-
-impl<S: Hash> Hash for Key<S> {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        self.full_words.hash(h);
-        self.rest.hash(h);
-        self.state.hash(h);
-    }
-}
-
-/// Approximate bytes a memo entry costs, for the memory budget.
-fn entry_bytes<S>(rest_words: usize) -> usize {
-    48 + std::mem::size_of::<S>() + rest_words * 8
-}
-
-/// Searches for a linearization of `ops` (in call order) from `init`.
-/// `track` records the deepest attempt for evidence (slower).
-///
-/// With `values` (register-like keys), one more sound pruning: a value with a single
-/// source can never come back once overwritten, so an op that would overwrite it while
-/// a required op still has to observe it is not tried.
-pub fn search<M: Model>(
+/// Searches for a linearization of `ops` (in call order) from `init`, pruned by
+/// `pruning`. `track` records the deepest attempt for evidence.
+pub fn search<M: Model, P: Pruning<M::State>>(
     model: &M,
     ops: &[SearchOp<'_>],
     init: M::State,
-    values: Option<&Values>,
+    pruning: P,
     budget: &Budget,
     track: bool,
+) -> Found<M::State> {
+    let mut memo = Memo::new(budget.memory_bytes.unwrap_or(512 << 20));
+    let mut la = pruning.build(ops);
+    search_with(model, ops, init, &mut la, budget, track, &mut memo)
+}
+
+/// [`search`] with a lookahead and a memo given.
+fn search_with<M: Model, L: Lookahead<M::State>>(
+    model: &M,
+    ops: &[SearchOp<'_>],
+    init: M::State,
+    la: &mut L,
+    budget: &Budget,
+    track: bool,
+    memo: &mut Memo<M::State>,
 ) -> Found<M::State> {
     let n = ops.len();
     let mut required_left = ops.iter().filter(|o| o.required).count();
@@ -159,27 +138,41 @@ pub fn search<M: Model>(
     prev.extend(0..2 * n - 1);
     prev.push(NIL);
 
+    // Required ops placed: a bitset over all ops where optional ops' bits are always
+    // set (so the full-word frontier passes them); optional ops placed: a bitset over
+    // the optional ops alone.
     let words = n.div_ceil(64);
     let mut bits = vec![0u64; words];
+    let mut opt_rank = vec![u32::MAX; n];
+    let mut optionals = 0usize;
+    for (i, o) in ops.iter().enumerate() {
+        if !o.required {
+            bits[i / 64] |= 1 << (i % 64);
+            opt_rank[i] = optionals as u32;
+            optionals += 1;
+        }
+    }
+    let mut opt_bits = vec![0u64; optionals.div_ceil(64)];
     let mut full_words = 0usize;
-    let mut memo: HashSet<Key<M::State>> = HashSet::new();
-    let mut memo_bytes = 0usize;
-    let memo_limit = budget.memory_bytes.unwrap_or(512 << 20);
+    while full_words < words && bits[full_words] == u64::MAX {
+        full_words += 1;
+    }
+    let mut placed = vec![false; n];
     // Stack of (call entry, state before it, max word used before it).
     let mut stack: Vec<(usize, M::State, usize)> = Vec::new();
     let mut hi_word = 0usize;
-    let mut state = init;
     let mut deepest: Option<Deepest<M::State>> = None;
+    let mut state = match la.review(init.clone()) {
+        Some(s) => s,
+        None if track => init,
+        None => return Found::NotLinearizable(None),
+    };
     let mut steps: u64 = 0;
-    // Register-like pruning: pending required observers per value id; current value.
-    let mut pending_obs: Vec<u32> = vec![0; values.map_or(0, |v| v.unique.len())];
-    for o in ops {
-        if let (Some(v), true) = (o.observes, values.is_some()) {
-            pending_obs[v as usize] += 1;
-        }
-    }
-    let mut cur = values.map_or(0, |v| v.initial);
-    let mut cur_stack: Vec<u32> = Vec::new();
+    let twin = twins(ops);
+    // Whether `write` is a blind write here (its result does not depend on the
+    // state), and whether the last op placed was optional.
+    let blind_writes = register_like(ops);
+    let mut blind_after = false;
 
     let mut entry = next[head];
     loop {
@@ -193,55 +186,80 @@ pub fn search<M: Model>(
         let e = entries[entry];
         if e.is_call {
             let i = e.op as usize;
-            let futile = values.is_some_and(|vals| {
-                // Other required observers of the current value still to place (a cas
-                // that expects it observes it itself).
-                let others = pending_obs[cur as usize] - u32::from(ops[i].observes == Some(cur));
-                ops[i]
-                    .writes
-                    .is_some_and(|w| w != cur && vals.unique[cur as usize] && others > 0)
-            });
-            let stepped = if futile {
-                None
-            } else {
-                model.step(&state, ops[i].op)
-            };
-            if let Some(new_state) = stepped {
-                let (w, b) = (i / 64, 1u64 << (i % 64));
-                bits[w] |= b;
-                while full_words < words && bits[full_words] == u64::MAX {
-                    full_words += 1;
-                }
-                let new_hi = hi_word.max(w);
-                let rest: Box<[u64]> = if full_words > new_hi {
-                    Box::new([])
+            // An op identical to an earlier, still unplaced op that never returns
+            // either: placing this one instead of that one reaches the same state.
+            if twin[i] != NONE && !placed[twin[i] as usize] {
+                entry = next[entry];
+                continue;
+            }
+            // Right after an optional op, a blind write is not tried: the optional op
+            // would have no effect, and orders without it are explored anyway.
+            if blind_after && ops[i].op.f == F::Write {
+                entry = next[entry];
+                continue;
+            }
+            let stepped = model.step(&state, ops[i].op).and_then(|s| {
+                la.place(i);
+                let reviewed = if track {
+                    match la.review(s.clone()) {
+                        Some(r) => Some(r),
+                        None => {
+                            // Dead: some op can never be placed after this one.
+                            let depth = stack.len() + 1;
+                            if deepest.as_ref().is_none_or(|d| depth > d.prefix.len()) {
+                                if let Some(b) = la.blocker(&s) {
+                                    let mut prefix: Vec<usize> = stack
+                                        .iter()
+                                        .map(|&(c, _, _)| entries[c].op as usize)
+                                        .collect();
+                                    prefix.push(i);
+                                    deepest = Some(Deepest {
+                                        prefix,
+                                        culprit: b,
+                                        state: s,
+                                    });
+                                }
+                            }
+                            None
+                        }
+                    }
                 } else {
-                    bits[full_words..=new_hi].into()
+                    la.review(s)
                 };
-                let key = Key {
-                    full_words: full_words as u32,
-                    rest,
-                    state: new_state.clone(),
-                };
-                let rest_len = key.rest.len();
-                if memo.insert(key) {
-                    memo_bytes += entry_bytes::<M::State>(rest_len);
-                    if memo_bytes > memo_limit {
-                        memo.clear();
-                        memo_bytes = 0;
+                if reviewed.is_none() {
+                    la.unplace(i);
+                }
+                reviewed
+            });
+            if let Some(new_state) = stepped {
+                let required = ops[i].required;
+                let (w, b) = (i / 64, 1u64 << (i % 64));
+                let (ow, ob) = (opt_rank[i] as usize / 64, 1u64 << (opt_rank[i] % 64));
+                let new_hi = if required {
+                    bits[w] |= b;
+                    while full_words < words && bits[full_words] == u64::MAX {
+                        full_words += 1;
                     }
+                    hi_word.max(w)
+                } else {
+                    opt_bits[ow] |= ob;
+                    hi_word
+                };
+                let rest: &[u64] = if full_words > new_hi {
+                    &[]
+                } else {
+                    &bits[full_words..=new_hi]
+                };
+                // A configuration right after an optional op allows fewer moves (no
+                // blind write): it is not memoized, so it never hides the same
+                // configuration reached otherwise.
+                let transient = blind_writes && !required;
+                if transient || memo.insert(full_words as u32, rest, &opt_bits, &new_state) {
                     stack.push((entry, std::mem::replace(&mut state, new_state), hi_word));
+                    blind_after = transient;
                     hi_word = new_hi;
-                    if values.is_some() {
-                        cur_stack.push(cur);
-                        if let Some(w) = ops[i].writes {
-                            cur = w;
-                        }
-                        if let Some(v) = ops[i].observes {
-                            pending_obs[v as usize] -= 1;
-                        }
-                    }
-                    if ops[i].required {
+                    placed[i] = true;
+                    if required {
                         required_left -= 1;
                     }
                     // Lift the call and its return out of the list.
@@ -256,14 +274,22 @@ pub fn search<M: Model>(
                     entry = next[head];
                     continue;
                 }
-                bits[w] &= !b;
-                if full_words > w {
-                    full_words = w;
+                la.unplace(i);
+                if required {
+                    bits[w] &= !b;
+                    if full_words > w {
+                        full_words = w;
+                    }
+                } else {
+                    opt_bits[ow] &= !ob;
                 }
             }
             entry = next[entry];
+        } else if !ops[e.op as usize].required {
+            // An optional op's return passed unplaced: it did not take effect.
+            entry = next[entry];
         } else {
-            // A return whose op is not linearized: backtrack.
+            // A required op's return, and it is not linearized: backtrack.
             if track
                 && deepest
                     .as_ref()
@@ -282,21 +308,26 @@ pub fn search<M: Model>(
                 return Found::NotLinearizable(deepest);
             };
             let i = entries[call].op as usize;
+            // Back to the configuration before `i`: transient if the op before it
+            // was optional.
+            blind_after = blind_writes
+                && stack
+                    .last()
+                    .is_some_and(|&(c, _, _)| !ops[entries[c].op as usize].required);
             state = old_state;
             hi_word = old_hi;
-            if values.is_some() {
-                cur = cur_stack.pop().unwrap_or(cur);
-                if let Some(v) = ops[i].observes {
-                    pending_obs[v as usize] += 1;
-                }
-            }
+            placed[i] = false;
+            la.unplace(i);
             if ops[i].required {
                 required_left += 1;
-            }
-            let (w, b) = (i / 64, 1u64 << (i % 64));
-            bits[w] &= !b;
-            if full_words > w {
-                full_words = w;
+                let (w, b) = (i / 64, 1u64 << (i % 64));
+                bits[w] &= !b;
+                if full_words > w {
+                    full_words = w;
+                }
+            } else {
+                let r = opt_rank[i];
+                opt_bits[r as usize / 64] &= !(1u64 << (r % 64));
             }
             // Put the call and its return back (reverse order of lifting).
             let r = entries[call].partner as usize;
@@ -312,150 +343,58 @@ pub fn search<M: Model>(
     }
 }
 
-/// Builds the search's view of `ops` (one key's ops in invoke order).
+/// Whether every op is a read, write, cas or append: then these are register or kv
+/// ops, and a write is blind (it leaves the same state whatever the state was).
+fn register_like(ops: &[SearchOp<'_>]) -> bool {
+    ops.iter()
+        .all(|o| matches!(o.op.f, F::Read | F::Write | F::Cas | F::Append))
+}
+
+/// No twin.
+const NONE: u32 = u32::MAX;
+
+/// For each op that never returns, the previous op (in call order) that also never
+/// returns and is identical to it (same function and values), or [`NONE`].
 ///
-/// Failed ops and indeterminate reads are dropped (they had no effect). Every other op
-/// calls at its invoke and returns at its completion; an indeterminate op never
-/// returns and may be left out. With `register_like` (only read, write and cas on the
-/// key), two sound reductions use what the history reveals:
-/// - an indeterminate write or cas whose new value no op ever observes (no read
-///   returns it, no cas expects it) is dropped: in any legal order that includes it,
-///   nothing between it and the next change looks at the state, so leaving it out
-///   keeps the order legal;
-/// - an indeterminate write or cas whose new value is written by no other op, is not
-///   the initial value, and is observed by an `ok` op, certainly happened, before the
-///   earliest such observer completed: it becomes a required op returning there.
+/// Two such ops are interchangeable in any order (neither constrains where it goes
+/// after its call, and both step the model alike), so the search only ever places
+/// the earliest unplaced one of a family: the placed members of a family are always
+/// a prefix of it, and orders that differ only by swapping twins are explored once.
+fn twins(ops: &[SearchOp<'_>]) -> Vec<u32> {
+    let mut last: HashMap<(&F, &Value, &Value), u32> = HashMap::new();
+    let mut out = vec![NONE; ops.len()];
+    let mut by_call: Vec<usize> = (0..ops.len()).collect();
+    by_call.sort_by_key(|&i| ops[i].call);
+    for i in by_call {
+        let o = &ops[i];
+        if o.ret == u64::MAX && !o.required {
+            if let Some(j) = last.insert((&o.op.f, &o.op.value, &o.op.invoke_value), i as u32) {
+                out[i] = j;
+            }
+        }
+    }
+    out
+}
+
+/// The earlier interface of [`prepare`](super::prepare::prepare), kept for callers
+/// that still use it: the search ops, and no [`Values`].
 pub fn prepare<'a>(
     ops: &[&'a Op],
     register_like: bool,
     initial: &Value,
 ) -> (Vec<SearchOp<'a>>, Option<Values>) {
-    let kept = ops.iter().filter(|o| match o.outcome {
-        Outcome::Fail => false,
-        Outcome::Info => o.f != F::Read,
-        Outcome::Ok => true,
-    });
-    let mut pins: HashMap<&Value, Pin> = HashMap::new();
-    if register_like {
-        for o in ops.iter().filter(|o| o.outcome != Outcome::Fail) {
-            if let Some(v) = written(o) {
-                pins.entry(v).or_default().writers += 1;
-            }
-            let observed = match (&o.f, o.outcome) {
-                (F::Read, Outcome::Ok) => Some(&o.value),
-                (F::Cas, _) => cas_pair(&o.value).map(|(e, _)| e),
-                _ => None,
-            };
-            if let Some(v) = observed {
-                let pin = pins.entry(v).or_default();
-                pin.observed = true;
-                if o.outcome == Outcome::Ok {
-                    let c = o.complete_index.unwrap_or(u64::MAX);
-                    pin.first_ok_observer = pin.first_ok_observer.min(c);
-                }
-            }
-        }
-    }
-    let mut ids: HashMap<Value, u32> = HashMap::new();
-    let mut id = |v: &Value| -> u32 {
-        let n = ids.len() as u32;
-        *ids.entry(if is_absent(v) { Value::Null } else { v.clone() })
-            .or_insert(n)
-    };
-    let initial_id = id(initial);
-    let mut sources: HashMap<u32, u32> = HashMap::from([(initial_id, 1)]);
-    let mut search_ops = Vec::new();
-    for &o in kept {
-        let ok = o.outcome == Outcome::Ok;
-        let mut s = SearchOp {
-            op: o,
-            call: o.invoke_index,
-            ret: if ok {
-                o.complete_index.unwrap_or(u64::MAX)
-            } else {
-                u64::MAX
-            },
-            required: ok,
-            writes: None,
-            observes: None,
-        };
-        if register_like && !ok {
-            if let Some(v) = written(o).filter(|v| !is_absent(v)) {
-                let pin = pins.get(v).copied().unwrap_or_default();
-                if !pin.observed {
-                    continue;
-                }
-                if pin.writers == 1
-                    && v != initial
-                    && pin.first_ok_observer > o.invoke_index
-                    && pin.first_ok_observer != u64::MAX
-                {
-                    s.ret = pin.first_ok_observer;
-                    s.required = true;
-                }
-            }
-        }
-        if register_like {
-            if let Some(w) = written(o) {
-                let w = id(w);
-                *sources.entry(w).or_default() += 1;
-                s.writes = Some(w);
-            }
-            if ok {
-                s.observes = match o.f {
-                    F::Read => Some(id(&o.value)),
-                    F::Cas => cas_pair(&o.value).map(|(e, _)| id(e)),
-                    _ => None,
-                };
-            }
-        }
-        search_ops.push(s);
-    }
-    if !register_like {
-        return (search_ops, None);
-    }
-    // Only the ops kept matter: the search places nothing else.
-    let mut unique = vec![false; ids.len()];
-    for (v, n) in sources {
-        unique[v as usize] = n == 1;
-    }
-    (
-        search_ops,
-        Some(Values {
-            unique,
-            initial: initial_id,
-        }),
-    )
+    (super::prepare::prepare(ops, register_like, initial), None)
 }
 
-/// What the history reveals about one value (register-like keys).
-#[derive(Clone, Copy, Debug)]
-struct Pin {
-    writers: u32,
-    observed: bool,
-    first_ok_observer: u64,
-}
+/// Kept for callers of the earlier interface, where it carried value ids for a
+/// pruning the [`Lookahead`]s now do. As a [`Pruning`] it prunes nothing: use
+/// [`super::check_key`] to decide a key with every pruning.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Values;
 
-impl Default for Pin {
-    fn default() -> Pin {
-        Pin {
-            writers: 0,
-            observed: false,
-            first_ok_observer: u64::MAX,
-        }
+impl<S> Pruning<S> for Option<&Values> {
+    type L = super::lookahead::Nothing;
+    fn build(&self, _: &[SearchOp<'_>]) -> Self::L {
+        super::lookahead::Nothing
     }
-}
-
-/// The value a write or cas would leave in the register.
-fn written(o: &Op) -> Option<&Value> {
-    match o.f {
-        F::Write => Some(&o.value),
-        F::Cas => cas_pair(&o.value).map(|(_, n)| n),
-        _ => None,
-    }
-}
-
-/// `null` and `""` both mean "absent" for kv keys: one value id, never pinned or dropped.
-fn is_absent(v: &Value) -> bool {
-    v.is_null() || v.as_str() == Some("")
 }

@@ -1,13 +1,17 @@
 //! Readers: turn a history file into a validated [`History`].
 //!
-//! Formats: faultline's own JSONL ([`jsonl`]), and (added by their own modules)
-//! Jepsen's `history.edn` and Porcupine's etcd and kv logs. [`Format::Auto`] sniffs.
+//! Formats: faultline's own JSONL ([`jsonl`]), Jepsen's `history.edn` ([`edn`]),
+//! Porcupine's etcd logs ([`porcupine_etcd`]) and kv logs ([`porcupine_kv`]).
+//! [`Format::Auto`] sniffs ([`sniff`]).
 //! Every reader reports a malformed line as `FILE:LINE: what is wrong` and never
 //! guesses.
 
 pub mod edn;
+mod edn_syntax;
 pub mod jsonl;
+mod jsonl_raw;
 pub mod porcupine_etcd;
+pub mod porcupine_kv;
 
 use std::path::Path;
 
@@ -77,35 +81,63 @@ pub fn read_path(path: &Path, format: Format) -> Result<History, ReadError> {
             let file = std::fs::File::open(path).map_err(io)?;
             jsonl::read(std::io::BufReader::with_capacity(1 << 20, file), &name)
         }
-        Format::JepsenEdn | Format::PorcupineKv => {
-            edn::read(&std::fs::read_to_string(path).map_err(io)?, &name)
-        }
-        Format::PorcupineEtcd => {
-            porcupine_etcd::read(&std::fs::read_to_string(path).map_err(io)?, &name)
-        }
+        Format::JepsenEdn => edn::read(&read_text(path, &name)?, &name),
+        Format::PorcupineKv => porcupine_kv::read(&read_text(path, &name)?, &name),
+        Format::PorcupineEtcd => porcupine_etcd::read(&read_text(path, &name)?, &name),
     }
 }
 
-/// Decides a file's format from its first non-blank line: `{"` is JSONL, a
-/// `jepsen.util -` log line is a Porcupine etcd log, `{:`, `[` or `#` is EDN.
+/// The whole file as text; bytes that are not UTF-8 are an error naming their line.
+fn read_text(path: &Path, name: &str) -> Result<String, ReadError> {
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        file: name.to_string(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
+        ReadError::History(not_utf8(name, line))
+    })
+}
+
+/// The error for a line that is not UTF-8 text.
+pub(crate) fn not_utf8(file: &str, line: usize) -> HistoryError {
+    HistoryError {
+        file: file.to_string(),
+        line,
+        message: "the line is not valid UTF-8 text; expected a UTF-8 text file".into(),
+    }
+}
+
+/// Decides a file's format from its first non-blank, non-comment line: an object
+/// whose first key is a string (`{"`) is JSONL; a `jepsen.util -` log line is a
+/// Porcupine etcd log; `{:`, `[`, `(` or `#` is EDN (Jepsen's `history.edn`, which also
+/// reads Porcupine's kv logs). Anything else is read as JSONL, whose reader then
+/// names the first line it cannot parse.
 pub fn sniff(path: &Path) -> std::io::Result<Format> {
     use std::io::BufRead;
     let file = std::fs::File::open(path)?;
-    for line in std::io::BufReader::new(file).lines().take(100) {
+    for line in std::io::BufReader::new(file).split(b'\n').take(100) {
         let line = line?;
-        let t = line.trim_start();
+        let text = String::from_utf8_lossy(&line);
+        let t = text.trim_start();
         if t.is_empty() || t.starts_with(';') {
             continue;
-        }
-        if t.starts_with("{\"") {
-            return Ok(Format::Jsonl);
         }
         if t.contains("jepsen.util -") {
             return Ok(Format::PorcupineEtcd);
         }
-        if t.starts_with('{') || t.starts_with('[') || t.starts_with('#') {
+        if let Some(rest) = t.strip_prefix('{') {
+            return Ok(if rest.trim_start().starts_with('"') {
+                Format::Jsonl
+            } else {
+                Format::JepsenEdn
+            });
+        }
+        if t.starts_with(['[', '(', '#']) {
             return Ok(Format::JepsenEdn);
         }
+        return Ok(Format::Jsonl);
     }
     Ok(Format::Jsonl)
 }

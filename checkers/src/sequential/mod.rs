@@ -2,49 +2,65 @@
 //!
 //! **Criterion.** A history is sequentially consistent if there is one total order of
 //! its operations that (1) keeps each process's operations in the order the process
-//! issued them, and (2) is legal for the model, every key starting from the initial
-//! value. Real time across processes does not constrain the order (that is what
-//! separates it from linearizability). `ok` ops must be in the order; `fail` ops never
-//! happened and are left out; an `info` op (always its process's last: a process is
-//! retired after one) may be in the order or not; an `info` read constrains nothing.
+//! issued them (invoke order), and (2) is legal for the model, every key starting
+//! from the initial value and the model applied to each key on its own (the state
+//! is the tuple of per-key states). Real time across processes does not constrain
+//! the order: that is what separates it from linearizability. `ok` ops must be in
+//! the order; `fail` ops never happened and are left out; an `info` op (always its
+//! process's last: a process is retired after one) may be in the order or not; an
+//! `info` read constrains nothing and is left out.
 //!
 //! **Not compositional.** A history can be sequentially consistent key by key and not
 //! as a whole (the store-buffer litmus test: p1 writes x then reads y = initial, p2
 //! writes y then reads x = initial). So keys are never checked apart. The only split
-//! made is into *components*: sets of processes and keys where no process of one
-//! component touches a key of another. That is sound: orders of separate components
-//! can be interleaved freely, since they share neither program order nor state.
+//! is into *components*: the connected components of the graph linking each process
+//! to the keys it touches (with `ok` and indeterminate non-read ops). That split is
+//! sound: two components share neither a process (so no program order) nor a key
+//! (so no state), hence legal orders of each can be interleaved in any way into a
+//! legal order of the whole, and the whole has one only if each has. Components are
+//! checked in parallel (two at a time), largest first.
 //!
-//! **How.** A linearizable history is sequentially consistent, so each component is
-//! first checked for linearizability (fast, per key); only if that fails is the
-//! depth-first search of [`search`] run (per process positions + per key states,
-//! memoized; candidates tried in real-time order, which finds a legal order at once
-//! for most real histories). The budget turns an unfinished search into `unknown`.
+//! **How.** A linearizable history is sequentially consistent, so each component's
+//! keys are first checked for linearizability (fast, per key; linearizability is
+//! compositional), within half the remaining time. Only if that does not settle it,
+//! the depth-first search of [`search`] runs (per-process positions and per-key
+//! states, memoized, with the reductions its doc lists). The budget turns an
+//! unfinished search into `unknown` for that component; other components are still
+//! decided.
 //!
-//! Evidence (`CheckResult::evidence`):
+//! Evidence (`CheckResult::evidence`), for components that are not valid:
 //! ```json
 //! {"components": [{"keys": [...], "processes": [...], "verdict": "invalid",
-//!   "window": {"ops": [..invoke indices..], "prefix": [..], "culprit": 17,
-//!              "explanation": "...", "verified": true}}],
-//!  "decided": 3, "undecided": [], "total_components": 3}
+//!   "window": {"ops": [..invoke indices..], "optional": [..], "prefix": [..],
+//!              "culprit": 17, "culprit_time_ns": 123, "explanation": "...",
+//!              "verified": true, "checked_from": "the initial value of every key",
+//!              "component_ops": 40}}],
+//!  "decided": 3, "undecided": ["k2, k5"], "total_components": 3}
 //! ```
-//! `window.ops` is the failing window: the blocked ops on the culprit's key and the
-//! ops placed since the op that last set that key, of that key or of the processes
-//! involved (at most 64); `verified` says
-//! the history cut after each process's blocked op was re-checked and has no legal
-//! order.
+//! `window.ops` is a set of the component's ops that on its own has no legal order
+//! ([`window`] says how it is shrunk and why that proves the component has none);
+//! `optional` are its ops that may be placed or left out; `prefix` is the longest
+//! legal order of the window the search found and `culprit` the op that cannot
+//! follow it. `undecided` names the keys of each component the budget did not allow
+//! to decide.
 
+mod graph;
 pub mod search;
+pub mod window;
 
-use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
 
 use serde_json::json;
 
 use crate::history::{key_label, History, Op, Outcome, F};
-use crate::model::{Model, ModelSpec, ModelVisitor};
+use crate::linearizable::search as lin;
+use crate::model::{Model, ModelKind, ModelSpec, ModelVisitor};
 use crate::value::Value;
 use crate::verdict::{Budget, CheckResult, Checker, Verdict};
 use search::{search, Component, Found};
+use window::Shrink;
 
 /// The sequential-consistency checker as a [`Checker`].
 #[derive(Clone, Debug)]
@@ -63,15 +79,26 @@ impl Checker for Sequential {
     }
 }
 
-/// The processes and keys of one component, and its ops.
+/// The processes and keys of one component, and its ops (failed ops and
+/// indeterminate reads left out).
 struct Part<'a> {
     keys: Vec<Option<Value>>,
     processes: Vec<u64>,
     ops: Vec<&'a Op>,
 }
 
+/// Whether an op can be in a legal order at all: not failed, not an `info` read.
+fn kept(op: &Op) -> bool {
+    match op.outcome {
+        Outcome::Fail => false,
+        Outcome::Info => op.f != F::Read,
+        Outcome::Ok => true,
+    }
+}
+
 /// Splits the history into components (union of processes sharing keys).
 fn components(history: &History) -> Vec<Part<'_>> {
+    use std::collections::HashMap;
     let mut key_ids: HashMap<&Option<Value>, usize> = HashMap::new();
     let mut proc_ids: HashMap<u64, usize> = HashMap::new();
     let mut parent: Vec<usize> = Vec::new();
@@ -86,8 +113,9 @@ fn components(history: &History) -> Vec<Part<'_>> {
         parent.push(parent.len());
         parent.len() - 1
     };
-    let mut op_nodes = Vec::with_capacity(history.ops.len());
-    for op in &history.ops {
+    let ops: Vec<&Op> = history.ops.iter().filter(|o| kept(o)).collect();
+    let mut op_nodes = Vec::with_capacity(ops.len());
+    for op in &ops {
         let k = *key_ids.entry(&op.key).or_insert_with(|| node(&mut parent));
         let p = *proc_ids
             .entry(op.process)
@@ -98,7 +126,7 @@ fn components(history: &History) -> Vec<Part<'_>> {
     }
     let mut parts: Vec<Part<'_>> = Vec::new();
     let mut by_root: HashMap<usize, usize> = HashMap::new();
-    for (op, &k) in history.ops.iter().zip(&op_nodes) {
+    for (op, &k) in ops.iter().zip(&op_nodes) {
         let root = find(&mut parent, k);
         let i = *by_root.entry(root).or_insert_with(|| {
             parts.push(Part {
@@ -123,197 +151,135 @@ fn components(history: &History) -> Vec<Part<'_>> {
 /// Checks `history` for sequential consistency against `spec`.
 pub fn check(history: &History, spec: &ModelSpec, budget: &Budget) -> CheckResult {
     let parts = components(history);
-    let results: Vec<(Verdict, Option<serde_json::Value>)> = parts
-        .iter()
-        .map(|part| {
-            let sub = History {
-                ops: part.ops.iter().map(|o| (*o).clone()).collect(),
-                nemesis: Vec::new(),
-                event_count: 0,
-            };
-            if crate::linearizable::check(&sub, spec, budget).verdict == Verdict::Valid {
-                return (Verdict::Valid, None);
-            }
-            spec.visit(PartCheck { part, budget })
-        })
-        .collect();
+    let results = spec.visit(Run {
+        spec,
+        parts: &parts,
+        budget,
+    });
     summarize(spec, &parts, results)
 }
 
-/// Checks one component with the concrete model.
-struct PartCheck<'a, 'b> {
-    part: &'a Part<'b>,
+/// What one component came to: its verdict and, if invalid, its window.
+type PartResult = (Verdict, Option<serde_json::Value>);
+
+/// Checks every component with the concrete model, two at a time, largest first.
+struct Run<'a, 'b> {
+    spec: &'a ModelSpec,
+    parts: &'a [Part<'b>],
     budget: &'a Budget,
 }
 
-impl ModelVisitor for PartCheck<'_, '_> {
-    type Output = (Verdict, Option<serde_json::Value>);
+impl ModelVisitor for Run<'_, '_> {
+    type Output = Vec<PartResult>;
 
-    fn visit<M: Model + 'static>(self, model: M) -> Self::Output {
-        let c = build(&self.part.ops, &self.part.keys, &self.part.processes, None);
-        match search(&model, &c, self.budget, false) {
-            Found::Consistent => (Verdict::Valid, None),
-            Found::Unknown => (Verdict::Unknown, None),
-            Found::Inconsistent(_) => {
-                let Found::Inconsistent(Some(d)) = search(&model, &c, self.budget, true) else {
-                    return (Verdict::Invalid, None);
-                };
-                (
-                    Verdict::Invalid,
-                    Some(evidence(&model, self.part, &c, &d, self.budget)),
-                )
-            }
-        }
-    }
-}
-
-/// The search's view of a component; with `cut`, each process only up to and
-/// including position `cut[p]`.
-fn build<'a>(
-    ops: &[&'a Op],
-    keys: &[Option<Value>],
-    processes: &[u64],
-    cut: Option<&[usize]>,
-) -> Component<'a> {
-    let mut per: Vec<Vec<&'a Op>> = vec![Vec::new(); processes.len()];
-    for op in ops {
-        let keep = match op.outcome {
-            Outcome::Fail => false,
-            Outcome::Info => op.f != F::Read,
-            Outcome::Ok => true,
+    fn visit<M: Model + 'static>(self, model: M) -> Vec<PartResult> {
+        let mut order: Vec<usize> = (0..self.parts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(self.parts[i].ops.len()));
+        let results: Vec<Mutex<Option<PartResult>>> =
+            self.parts.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let work = || loop {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&i) = order.get(n) else { return };
+            let r = check_part(&model, self.spec, &self.parts[i], self.budget);
+            *results[i].lock().expect("no panics while locked") = Some(r);
         };
-        if keep {
-            let p = processes
-                .iter()
-                .position(|&q| q == op.process)
-                .expect("process of the component");
-            per[p].push(op);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(2)
+            .min(self.parts.len());
+        if threads <= 1 {
+            work();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(work);
+                }
+            });
         }
-    }
-    if let Some(cut) = cut {
-        for (p, ops) in per.iter_mut().enumerate() {
-            ops.truncate(cut[p]);
-        }
-    }
-    let required = per
-        .iter()
-        .map(|ops| ops.iter().take_while(|o| o.outcome == Outcome::Ok).count())
-        .collect();
-    let slots = per
-        .iter()
-        .map(|ops| {
-            ops.iter()
-                .map(|o| {
-                    keys.iter()
-                        .position(|k| *k == o.key)
-                        .expect("key of the component")
-                })
-                .collect()
-        })
-        .collect();
-    Component {
-        processes: per,
-        required,
-        slots,
-        keys: keys.len(),
+        results
+            .into_iter()
+            .map(|r| {
+                r.into_inner()
+                    .expect("no panics while locked")
+                    .expect("every component checked")
+            })
+            .collect()
     }
 }
 
-/// Evidence for an inconsistent component.
-fn evidence<M: Model>(
-    model: &M,
-    part: &Part<'_>,
-    c: &Component<'_>,
-    d: &search::Deepest<M::State>,
-    budget: &Budget,
-) -> serde_json::Value {
-    let op_at = |(p, i): (usize, usize)| c.processes[p][i];
-    let culprit = d
-        .blocked
-        .iter()
-        .map(|&b| op_at(b))
-        .min_by_key(|o| o.invoke_index)
-        .expect("a blocked op");
-    let cslot = part
-        .keys
-        .iter()
-        .position(|k| *k == culprit.key)
-        .unwrap_or(0);
-    let why = model.explain(&d.states[cslot], culprit);
-    let setter = d
-        .prefix
-        .iter()
-        .rev()
-        .map(|&x| op_at(x))
-        .find(|o| o.key == culprit.key && o.f != F::Read);
-    let mut explanation = format!(
-        "process {}'s {} of {} ({}) cannot be placed: {why}",
-        culprit.process,
-        culprit.f,
-        key_label(culprit.key.as_ref()),
-        culprit.value
-    );
-    if let Some(s) = setter {
-        explanation.push_str(&format!(
-            " — in the longest legal order found, {} was last set by process {}'s {} {}",
-            key_label(culprit.key.as_ref()),
-            s.process,
-            s.f,
-            s.value
-        ));
-    }
-    // Verify: the history cut after each process's blocked op has no legal order.
-    let mut cut: Vec<usize> = vec![0; c.processes.len()];
-    for &(p, i) in &d.prefix {
-        cut[p] = cut[p].max(i + 1);
-    }
-    for &(p, i) in &d.blocked {
-        cut[p] = cut[p].max(i + 1);
-    }
-    let sub = build(&part.ops, &part.keys, &part.processes, Some(&cut));
-    let verified = matches!(search(model, &sub, budget, false), Found::Inconsistent(_));
-    // The window: the blocked ops and the prefix since the setter (or the last 8).
-    let since = setter
-        .and_then(|s| d.prefix.iter().position(|&x| std::ptr::eq(op_at(x), s)))
-        .unwrap_or(d.prefix.len().saturating_sub(8));
-    // Only ops that bear on the culprit: its key, or the processes of the culprit and
-    // of the op that last set its key.
-    let involved = |o: &Op| {
-        o.key == culprit.key
-            || o.process == culprit.process
-            || setter.is_some_and(|s| s.process == o.process)
-    };
-    let mut window: Vec<u64> = d.prefix[since..]
-        .iter()
-        .map(|&x| op_at(x))
-        .filter(|o| involved(o))
-        .map(|o| o.invoke_index)
-        .collect();
-    window.extend(
-        d.blocked
+/// Register-like models reason about values (see [`search`]): exact value equality,
+/// read / write / cas only.
+fn register_initial<'a>(spec: &'a ModelSpec, ops: &[&Op]) -> Option<&'a Value> {
+    (matches!(spec.kind, ModelKind::Register | ModelKind::CasRegister)
+        && ops
             .iter()
-            .map(|&b| op_at(b))
-            .filter(|o| o.key == culprit.key)
-            .map(|o| o.invoke_index),
-    );
-    window.truncate(64);
-    window.sort_unstable();
-    json!({
-        "ops": window,
-        "prefix": d.prefix.iter().map(|&x| op_at(x).invoke_index).collect::<Vec<_>>(),
-        "culprit": culprit.invoke_index,
-        "culprit_time_ns": culprit.invoke_time,
-        "explanation": explanation,
-        "verified": verified,
+            .all(|o| matches!(o.f, F::Read | F::Write | F::Cas)))
+    .then_some(&spec.initial)
+}
+
+/// Whether every key of the component is linearizable (which settles it), within
+/// half the time left.
+fn linearizable<M: Model>(model: &M, spec: &ModelSpec, part: &Part<'_>, budget: &Budget) -> bool {
+    let now = Instant::now();
+    let budget = Budget {
+        deadline: budget
+            .deadline
+            .map(|d| now + d.saturating_duration_since(now) / 2),
+        ..*budget
+    };
+    let register_like = matches!(
+        spec.kind,
+        ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv
+    ) && part
+        .ops
+        .iter()
+        .all(|o| matches!(o.f, F::Read | F::Write | F::Cas));
+    part.keys.iter().all(|k| {
+        let ops: Vec<&Op> = part.ops.iter().copied().filter(|o| o.key == *k).collect();
+        let (ops, values) = lin::prepare(&ops, register_like, &spec.initial);
+        matches!(
+            lin::search(model, &ops, model.init(), values.as_ref(), &budget, false),
+            lin::Found::Linearizable
+        )
     })
 }
 
-/// Turns per-component results into the checker's answer.
-fn summarize(
+/// Checks one component.
+fn check_part<M: Model>(
+    model: &M,
     spec: &ModelSpec,
-    parts: &[Part<'_>],
-    results: Vec<(Verdict, Option<serde_json::Value>)>,
-) -> CheckResult {
+    part: &Part<'_>,
+    budget: &Budget,
+) -> PartResult {
+    if linearizable(model, spec, part, budget) {
+        return (Verdict::Valid, None);
+    }
+    let initial = register_initial(spec, &part.ops);
+    let ops: Vec<(&Op, bool)> = part
+        .ops
+        .iter()
+        .map(|&o| (o, o.outcome == Outcome::Ok))
+        .collect();
+    let c = Component::new(&ops, &part.keys, initial);
+    match search(model, &c, budget, false) {
+        Found::Consistent => (Verdict::Valid, None),
+        Found::Unknown => (Verdict::Unknown, None),
+        Found::Inconsistent(_) => {
+            let shrink = Shrink {
+                model,
+                ops: &part.ops,
+                register_initial: initial,
+                budget,
+            };
+            let w = shrink.shrink();
+            (Verdict::Invalid, Some(shrink.evidence(&w)))
+        }
+    }
+}
+
+/// Turns per-component results into the checker's answer.
+fn summarize(spec: &ModelSpec, parts: &[Part<'_>], results: Vec<PartResult>) -> CheckResult {
     let verdict = results.iter().fold(Verdict::Valid, |v, (r, _)| v.worst(*r));
     let total = parts.len();
     let undecided: Vec<usize> = (0..total)
@@ -323,12 +289,17 @@ fn summarize(
         .filter(|&i| results[i].0 == Verdict::Invalid)
         .collect();
     let label = |i: usize| {
-        parts[i]
-            .keys
+        let keys = &parts[i].keys;
+        let mut s = keys
             .iter()
+            .take(5)
             .map(|k| key_label(k.as_ref()))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        if keys.len() > 5 {
+            s.push_str(&format!(" and {} more", keys.len() - 5));
+        }
+        s
     };
     let summary = match verdict {
         Verdict::Valid => "sequentially consistent".to_string(),
@@ -338,10 +309,20 @@ fn summarize(
                 .as_ref()
                 .and_then(|w| w["explanation"].as_str())
                 .unwrap_or("no legal order exists");
-            format!("not sequentially consistent ({} of {total} independent groups of keys; keys {}): {why}", invalid.len(), label(invalid[0]))
+            let mut s = format!("not sequentially consistent: {why}");
+            if total > 1 {
+                s.push_str(&format!(
+                    " ({} of {total} independent groups of processes and keys fail; this \
+                     one has keys {})",
+                    invalid.len(),
+                    label(invalid[0])
+                ));
+            }
+            s
         }
         Verdict::Unknown => format!(
-            "unknown: the budget ran out for {} of {total} independent groups of keys (keys {})",
+            "unknown: the budget ran out for {} of {total} independent groups of processes \
+             and keys (first: keys {}); the others are sequentially consistent",
             undecided.len(),
             label(undecided[0])
         ),
@@ -375,3 +356,6 @@ fn summarize(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;
