@@ -143,6 +143,7 @@ fn main() {
             ready_timeout: Duration::from_secs(5),
             nodes_dir: dir.join("nodes"),
             op_timeout: Duration::from_secs(5),
+            network: None,
         };
         for c in [8, 32] {
             let mut s = subject::open(&config).unwrap();
@@ -164,6 +165,7 @@ fn main() {
             ready_timeout: Duration::from_secs(30),
             nodes_dir: dir.join("nodes"),
             op_timeout: Duration::from_secs(5),
+            network: None,
         };
         for c in [16, 32] {
             let mut rates = Vec::new();

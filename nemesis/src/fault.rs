@@ -3,25 +3,69 @@
 use std::fmt;
 
 /// A fault the nemesis can inject.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Fault {
     /// `kill -9` the node's process group; heal: restart it on the same data dir.
     Kill,
+    /// A graceful stop (SIGTERM, then SIGKILL after a grace); heal: restart it.
+    Stop,
     /// `SIGSTOP` the node's process group; heal: `SIGCONT`.
     Pause,
+    /// Cut the network between groups of nodes; heal: reconnect.
+    Partition,
+    /// Skew nodes' wall clocks (bump or strobe); heal: reset to the true time.
+    Clock,
+    /// Delay, lose or throttle nodes' packets; heal: clear.
+    Packet,
 }
 
 impl Fault {
-    /// Every fault this build can inject.
-    pub const ALL: &'static [Fault] = &[Fault::Kill, Fault::Pause];
+    /// Every fault.
+    pub const ALL: &'static [Fault] = &[
+        Fault::Kill,
+        Fault::Stop,
+        Fault::Pause,
+        Fault::Partition,
+        Fault::Clock,
+        Fault::Packet,
+    ];
 
     /// The name used on the command line and in history events.
     pub fn as_str(self) -> &'static str {
         match self {
             Fault::Kill => "kill",
+            Fault::Stop => "stop",
             Fault::Pause => "pause",
+            Fault::Partition => "partition",
+            Fault::Clock => "clock",
+            Fault::Packet => "packet",
         }
+    }
+
+    /// Whether it acts on node processes (and so needs nodes faultline started).
+    pub fn needs_processes(self) -> bool {
+        matches!(self, Fault::Kill | Fault::Stop | Fault::Pause)
+    }
+
+    /// Whether it must be prepared before the nodes start (their network or clock).
+    pub fn needs_layout(self) -> bool {
+        matches!(self, Fault::Partition | Fault::Clock | Fault::Packet)
+    }
+
+    /// Parses a comma-separated list (`partition,kill`), sorted, without duplicates.
+    pub fn parse_list(list: &[String]) -> Result<Vec<Fault>, String> {
+        let mut v = Vec::new();
+        for item in list.iter().flat_map(|s| s.split(',')) {
+            let item = item.trim();
+            if item.is_empty() || item == "none" {
+                continue;
+            }
+            v.push(item.parse::<Fault>()?);
+        }
+        v.sort();
+        v.dedup();
+        Ok(v)
     }
 }
 
@@ -34,15 +78,33 @@ impl fmt::Display for Fault {
 impl std::str::FromStr for Fault {
     type Err = String;
     fn from_str(s: &str) -> Result<Fault, String> {
-        match s {
-            "kill" => Ok(Fault::Kill),
-            "pause" => Ok(Fault::Pause),
-            "partition" | "clock" | "packet" => Err(format!(
-                "the {s} fault is not available in this build yet; available: kill, pause"
-            )),
-            other => Err(format!(
-                "unknown fault \"{other}\"; expected kill or pause (partition, clock and packet are planned)"
-            )),
-        }
+        Fault::ALL
+            .iter()
+            .copied()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown fault \"{s}\"; expected one of {}",
+                    Fault::ALL
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_list_parses_names_and_rejects_unknown_ones() {
+        let v = Fault::parse_list(&["partition,kill".into(), "kill".into()]).unwrap();
+        assert_eq!(v, vec![Fault::Kill, Fault::Partition]);
+        assert!(Fault::parse_list(&["none".into()]).unwrap().is_empty());
+        let e = Fault::parse_list(&["fire".into()]).unwrap_err();
+        assert!(e.contains("unknown fault \"fire\""), "{e}");
     }
 }

@@ -3,16 +3,37 @@
 //!
 //! - [`fault`]: the kinds of fault and how each heals;
 //! - [`target`]: which nodes a fault hits (`one`, `minority`, `majority`, `all`, a list);
-//! - [`schedule`]: the alternating start/stop plan for a run.
+//! - [`schedule`]: the alternating start/stop plan for a run;
+//! - [`process`]: a node process (own session, logs, kill/stop/pause/resume/restart);
+//! - [`owner`]: which faultline process owns a node or a fault (for cleanup).
 //!
 //! The driver (`src/run/nemesis.rs`) performs the faults on the node processes (real
 //! signals to each node's process group) and records every start and stop in the
 //! history as a `nemesis` event, with its exact targets.
 
+pub mod cleanup;
+pub mod clock;
 pub mod fault;
+pub mod layout;
+pub mod netns;
+pub mod network;
+pub mod owner;
+pub mod packet;
+pub mod partition;
+pub mod process;
+pub mod proxy;
+pub mod runner;
 pub mod schedule;
+pub mod state;
 pub mod target;
 
 pub use fault::Fault;
+pub use layout::{Layout, Mechanism, NodeLayout};
+pub use packet::PacketFault;
+pub use partition::{Grudge, Partition, Topology};
+pub use process::{NodeProcess, ProcessError, ProcessSpec};
+pub use proxy::ProxyNet;
+pub use runner::{Events, Nemesis, NemesisError, Node, Options};
+pub use schedule::{Action, Plan};
 pub use schedule::{Schedule, Step};
 pub use target::Target;

@@ -14,6 +14,8 @@ pub enum Target {
     Majority,
     /// Every node.
     All,
+    /// A random non-empty subset.
+    Random,
     /// These nodes.
     Nodes(Vec<String>),
 }
@@ -31,6 +33,7 @@ impl Target {
             Target::Minority => ((n.saturating_sub(1)) / 2).max(1).min(n),
             Target::Majority => n / 2 + 1,
             Target::All => n,
+            Target::Random => rng.gen_range(1..=n.max(1)),
             Target::Nodes(list) => {
                 let mut v: Vec<String> =
                     list.iter().filter(|x| nodes.contains(x)).cloned().collect();
@@ -53,10 +56,11 @@ impl std::str::FromStr for Target {
             "minority" => Ok(Target::Minority),
             "majority" => Ok(Target::Majority),
             "all" => Ok(Target::All),
+            "random" => Ok(Target::Random),
             list if !list.is_empty() => {
                 Ok(Target::Nodes(list.split(',').map(str::to_string).collect()))
             }
-            _ => Err("expected one, minority, majority, all or a list of nodes".into()),
+            _ => Err("expected one, minority, majority, all, random or a list of nodes".into()),
         }
     }
 }
@@ -78,6 +82,10 @@ mod tests {
         assert_eq!(Target::Minority.pick(&nodes(3), &mut rng).len(), 1);
         assert_eq!(Target::Majority.pick(&nodes(5), &mut rng).len(), 3);
         assert_eq!(Target::All.pick(&nodes(3), &mut rng), nodes(3));
+        for _ in 0..20 {
+            let r = Target::Random.pick(&nodes(5), &mut rng);
+            assert!((1..=5).contains(&r.len()));
+        }
         assert_eq!(
             Target::Nodes(vec!["n2".into(), "n9".into()]).pick(&nodes(3), &mut rng),
             vec!["n2".to_string()]

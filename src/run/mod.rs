@@ -82,7 +82,7 @@ pub async fn run(
         },
     )?);
     anyhow::ensure!(config.concurrency > 0, "--concurrency must be at least 1");
-    let mut hook = nemesis::hook_for(&config.nemesis)?;
+    let mut hook = nemesis::hook_for(&config.nemesis, config.nemesis_interval, config.seed)?;
 
     let started = SystemTime::now();
     let (started_rfc, stamp) = results::stamps(started);
@@ -94,6 +94,18 @@ pub async fn run(
             )
         })?;
     let nodes_dir = run_dir.join(files::NODES);
+    // What the faults need before the nodes start (network layout, clocks).
+    let node_names: Vec<String> = (1..=config.nodes).map(|i| format!("n{i}")).collect();
+    let network = match hook.as_mut() {
+        Some(h) => match h.prepare(&node_names, &run_dir).await {
+            Ok(layout) => layout,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&run_dir);
+                return Err(e.context("cannot prepare the faults"));
+            }
+        },
+        None => None,
+    };
     let subject_config = SubjectConfig {
         store: config.store.clone(),
         cluster_file: config.cluster.clone(),
@@ -105,8 +117,17 @@ pub async fn run(
         ready_timeout: config.ready_timeout,
         nodes_dir: nodes_dir.clone(),
         op_timeout: config.op_timeout,
+        network: network.clone(),
     };
     let mut subject = match subject::open(&subject_config) {
+        Ok(s) if network.is_some() && !s.supports_layout() => {
+            let _ = std::fs::remove_dir_all(&run_dir);
+            anyhow::bail!(
+                "--nemesis {}: the {} subject cannot start its nodes on a nemesis network or clock yet; use kill, stop or pause with it (etcd is a Go program: it reads the clock through the vDSO and ignores libfaketime)",
+                config.nemesis.join(","),
+                s.name()
+            );
+        }
         Ok(s) => s,
         Err(e) => {
             // Nothing ran: leave no empty run directory behind.
@@ -114,7 +135,7 @@ pub async fn run(
             return Err(e.into());
         }
     };
-    write_test_json(&run_dir, config, subject.as_ref())?;
+    write_test_json(&run_dir, config, subject.as_ref(), hook.as_deref())?;
     let start = Instant::now();
     let recorder = Recorder::create(&run_dir.join(files::HISTORY), start)
         .context("cannot create history.jsonl")?;
@@ -139,7 +160,7 @@ pub async fn run(
             return Err(e.into());
         }
     }
-    write_test_json(&run_dir, config, subject.as_ref())?;
+    write_test_json(&run_dir, config, subject.as_ref(), hook.as_deref())?;
     let node_names = subject.nodes();
     let node_procs = subject
         .cluster()
@@ -317,9 +338,13 @@ fn write_test_json(
     run_dir: &std::path::Path,
     config: &RunConfig,
     subject: &dyn Subject,
+    faults: Option<&dyn nemesis::NemesisHook>,
 ) -> anyhow::Result<()> {
     let mut json = serde_json::to_value(config)?;
     if let Some(o) = json.as_object_mut() {
+        if let Some(f) = faults {
+            o.insert("faults".into(), f.describe());
+        }
         o.insert("command".into(), config.command().into());
         o.insert("subject".into(), subject.describe());
         o.insert("faultline_version".into(), env!("CARGO_PKG_VERSION").into());

@@ -1,17 +1,20 @@
-//! The nemesis hook of the run flow: a task that runs beside the clients during the
-//! main phase with the cluster's node processes and the recorder (to append its
-//! `nemesis` events), and a heal that must leave no fault behind.
+//! The nemesis hook of the run flow. Before the nodes start, [`NemesisHook::prepare`]
+//! sets up what the faults need (the network layout for partitions and packet faults,
+//! fake clocks for clock faults) and hands the subject the [`Layout`] to start its
+//! nodes from. During the main phase a task runs the seeded fault schedule with the
+//! cluster's node processes and the recorder (each start and stop is a `nemesis`
+//! event). The heal leaves no fault behind; dropping the hook tears the network down.
 //!
-//! [`hook_for`] turns `--nemesis LIST` into a [`NemesisHook`]; the nemesis crate
-//! provides the faults.
+//! The faults themselves live in the `nemesis` crate; this file adapts the driver's
+//! node processes and recorder to it.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
-
-use nemesis::{Fault, Schedule, Target};
+use nemesis::{Events, Fault, Layout, Mechanism, Nemesis, Node, Options, Plan};
 use nix::sys::signal::Signal;
+use tokio::sync::watch;
 
 use crate::cluster::NodeProcess;
 use crate::recorder::Recorder;
@@ -38,144 +41,196 @@ pub struct NemesisContext {
 /// A fault schedule for the main phase, and its heal.
 #[async_trait::async_trait]
 pub trait NemesisHook: Send {
+    /// Before the nodes start: prepares what the faults need for nodes `names`; the
+    /// layout the subject must start its nodes from, if the faults need one.
+    async fn prepare(&mut self, names: &[String], run_dir: &Path)
+        -> anyhow::Result<Option<Layout>>;
     /// Injects faults until `ctx.stop` turns true.
     async fn run(&mut self, ctx: NemesisContext) -> anyhow::Result<()>;
     /// Heals every fault it started. Called after the main phase, also after errors
     /// and Ctrl-C; must be idempotent.
     async fn heal(&mut self) -> anyhow::Result<()>;
+    /// What `test.json` records about the faults (mechanism, layout, state file).
+    fn describe(&self) -> serde_json::Value;
 }
 
 /// The faults `--nemesis` accepts.
-pub const FAULTS: &[&str] = &["kill", "pause"];
+pub const FAULTS: &[&str] = &["kill", "stop", "pause", "partition", "clock", "packet"];
+
+/// The environment variable that forces the network mechanism (`proxies` or
+/// `namespaces`); chosen automatically otherwise.
+pub const NETWORK_ENV: &str = "FAULTLINE_NETWORK";
 
 /// The hook for `faults`; `None` when no faults are asked for.
-pub fn hook_for(faults: &[String]) -> anyhow::Result<Option<Box<dyn NemesisHook>>> {
-    if faults.is_empty() {
+pub fn hook_for(
+    faults: &[String],
+    interval: Duration,
+    seed: u64,
+) -> anyhow::Result<Option<Box<dyn NemesisHook>>> {
+    let parsed = Fault::parse_list(faults).map_err(|e| anyhow::anyhow!("--nemesis: {e}"))?;
+    if parsed.is_empty() {
         return Ok(None);
     }
-    let parsed = faults
-        .iter()
-        .map(|f| {
-            f.parse::<Fault>()
-                .map_err(|e| anyhow::anyhow!("--nemesis {f}: {e}"))
-        })
-        .collect::<anyhow::Result<Vec<Fault>>>()?;
-    Ok(Some(Box::new(ProcessFaults {
-        faults: parsed,
-        active: Vec::new(),
+    let mechanism = match std::env::var(NETWORK_ENV) {
+        Ok(m) if !m.is_empty() => Some(
+            m.parse::<Mechanism>()
+                .map_err(|e| anyhow::anyhow!("{NETWORK_ENV}: {e}"))?,
+        ),
+        _ => None,
+    };
+    Ok(Some(Box::new(Faults {
+        plan: Plan::new(parsed, interval),
+        seed,
+        mechanism,
+        nemesis: None,
     })))
 }
 
-/// Process faults: kill -9 (healed by a restart on the same data dir) and pause
-/// (SIGSTOP, healed by SIGCONT), each sent to the node's whole process group.
-/// Faults alternate with quiet gaps: start, wait an interval, stop, wait an interval.
-pub struct ProcessFaults {
-    faults: Vec<Fault>,
-    /// Faults started and not yet healed.
-    active: Vec<(Fault, Arc<NodeProcess>)>,
+/// The nemesis crate's faults, driven by the run flow.
+pub struct Faults {
+    plan: Plan,
+    seed: u64,
+    mechanism: Option<Mechanism>,
+    nemesis: Option<Nemesis>,
 }
 
-impl ProcessFaults {
-    fn start(&mut self, fault: Fault, node: &Arc<NodeProcess>) -> anyhow::Result<()> {
-        match fault {
-            Fault::Kill => {
-                node.kill_now();
-            }
-            Fault::Pause => node.signal(Signal::SIGSTOP)?,
-        }
-        self.active.push((fault, node.clone()));
-        Ok(())
-    }
-
-    fn stop(fault: Fault, node: &NodeProcess) -> anyhow::Result<()> {
-        match fault {
-            Fault::Kill => {
-                if node.try_status().is_some() {
-                    node.restart()?;
-                }
-            }
-            Fault::Pause => node.signal(Signal::SIGCONT)?,
+impl Faults {
+    async fn ensure(&mut self, names: &[String], run_dir: Option<&Path>) -> anyhow::Result<()> {
+        if self.nemesis.is_none() {
+            let n = Nemesis::prepare(
+                Options {
+                    plan: self.plan.clone(),
+                    seed: self.seed,
+                    mechanism: self.mechanism,
+                    run_dir: run_dir.map(Path::to_path_buf),
+                    services: 1,
+                    ports: None,
+                },
+                names,
+            )
+            .await?;
+            self.nemesis = Some(n);
         }
         Ok(())
-    }
-
-    /// Stops every active fault, recording a `stop-*` event for each batch.
-    fn stop_all(&mut self, recorder: Option<&crate::recorder::Recorder>) -> anyhow::Result<()> {
-        let mut first_error = None;
-        let active = std::mem::take(&mut self.active);
-        let mut by_fault: Vec<(Fault, Vec<String>)> = Vec::new();
-        for (fault, node) in &active {
-            if let Err(e) = Self::stop(*fault, node) {
-                first_error.get_or_insert(e.context(format!("healing {fault} on {}", node.name())));
-            }
-            match by_fault.iter_mut().find(|(f, _)| f == fault) {
-                Some((_, names)) => names.push(node.name().to_string()),
-                None => by_fault.push((*fault, vec![node.name().to_string()])),
-            }
-        }
-        if let Some(r) = recorder {
-            for (fault, names) in by_fault {
-                r.nemesis(&format!("stop-{fault}"), &nodes_value(&names));
-            }
-        }
-        first_error.map_or(Ok(()), Err)
-    }
-}
-
-fn nodes_value(names: &[String]) -> checkers::Value {
-    checkers::Value::Map(vec![(
-        "nodes".into(),
-        checkers::Value::List(names.iter().map(|n| checkers::Value::str(n)).collect()),
-    )])
-}
-
-/// Waits `d`, or less if `stop` turns true; returns whether the phase is over.
-async fn wait(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
-    if *stop.borrow() {
-        return true;
-    }
-    tokio::select! {
-        _ = tokio::time::sleep(d) => *stop.borrow(),
-        _ = stop.changed() => true,
     }
 }
 
 #[async_trait::async_trait]
-impl NemesisHook for ProcessFaults {
-    async fn run(&mut self, mut ctx: NemesisContext) -> anyhow::Result<()> {
-        if ctx.nodes.is_empty() {
-            anyhow::bail!(
-                "--nemesis kill/pause needs nodes that faultline started; this cluster has none"
-            );
-        }
-        let schedule = Schedule::new(
-            self.faults.clone(),
-            Target::DEFAULT.to_vec(),
-            ctx.node_names.clone(),
-            ctx.seed,
-        );
-        for step in schedule {
-            if wait(&mut ctx.stop, ctx.interval).await {
-                break;
-            }
-            for name in &step.nodes {
-                if let Some(node) = ctx.nodes.iter().find(|n| n.name() == name) {
-                    self.start(step.fault, node)?;
-                }
-            }
-            ctx.recorder
-                .nemesis(&format!("start-{}", step.fault), &nodes_value(&step.nodes));
-            tracing::info!(fault = %step.fault, nodes = ?step.nodes, "fault started");
-            let over = wait(&mut ctx.stop, ctx.interval).await;
-            self.stop_all(Some(&ctx.recorder))?;
-            if over {
-                break;
-            }
-        }
+impl NemesisHook for Faults {
+    async fn prepare(
+        &mut self,
+        names: &[String],
+        run_dir: &Path,
+    ) -> anyhow::Result<Option<Layout>> {
+        self.ensure(names, Some(run_dir)).await?;
+        Ok(self.nemesis.as_ref().and_then(|n| n.layout().cloned()))
+    }
+
+    async fn run(&mut self, ctx: NemesisContext) -> anyhow::Result<()> {
+        self.ensure(&ctx.node_names, None).await?;
+        let nemesis = self.nemesis.as_mut().expect("prepared above");
+        nemesis.attach(
+            ctx.nodes
+                .iter()
+                .map(|n| Arc::new(DriverNode(n.clone())) as Arc<dyn Node>)
+                .collect(),
+        )?;
+        let events = RecorderEvents(ctx.recorder.clone());
+        nemesis.run(&events, ctx.stop.clone()).await?;
         Ok(())
     }
 
     async fn heal(&mut self) -> anyhow::Result<()> {
-        self.stop_all(None)
+        if let Some(n) = &self.nemesis {
+            n.heal(None)?;
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        self.nemesis
+            .as_ref()
+            .map_or(serde_json::Value::Null, Nemesis::describe)
+    }
+}
+
+/// Nemesis events into the history.
+struct RecorderEvents(Recorder);
+
+impl Events for RecorderEvents {
+    fn record(&self, f: &str, value: serde_json::Value) {
+        self.0.nemesis(f, &checkers::Value::from_json(&value));
+    }
+
+    fn note(&self, message: &str) {
+        tracing::warn!("{message}");
+        eprintln!("faultline: {message}");
+    }
+}
+
+/// The driver's node process, as the nemesis acts on it.
+struct DriverNode(Arc<NodeProcess>);
+
+impl Node for DriverNode {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn pid(&self) -> i32 {
+        self.0.pid()
+    }
+
+    fn is_running(&self) -> bool {
+        self.0.try_status().is_none()
+    }
+
+    fn kill(&self) -> Result<(), String> {
+        self.0.kill_now();
+        match self.0.try_status() {
+            Some(_) => Ok(()),
+            None => Err(format!("node {} survived SIGKILL", self.0.name())),
+        }
+    }
+
+    fn stop(&self) -> Result<(), String> {
+        let _ = self.0.signal(Signal::SIGTERM);
+        let _ = self.0.signal(Signal::SIGCONT);
+        let until = std::time::Instant::now() + Duration::from_secs(2);
+        while std::time::Instant::now() < until {
+            if self.0.try_status().is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.kill()
+    }
+
+    fn pause(&self) -> Result<(), String> {
+        self.0
+            .signal(Signal::SIGSTOP)
+            .map_err(|e| format!("pausing {}: {e}", self.0.name()))?;
+        // The stop is asynchronous: wait (briefly) until the kernel shows it.
+        let until = std::time::Instant::now() + Duration::from_secs(1);
+        while std::time::Instant::now() < until
+            && !matches!(
+                nemesis::process::proc_state(self.0.pid()),
+                Some('T' | 't') | None
+            )
+        {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        Ok(())
+    }
+
+    fn resume(&self) -> Result<(), String> {
+        self.0
+            .signal(Signal::SIGCONT)
+            .map_err(|e| format!("resuming {}: {e}", self.0.name()))
+    }
+
+    fn restart(&self) -> Result<(), String> {
+        self.0
+            .restart()
+            .map_err(|e| format!("restarting {}: {e}", self.0.name()))
     }
 }

@@ -49,6 +49,9 @@ impl Leaderless {
     }
 
     fn specs(&self) -> Result<Vec<NodeSpec>, SubjectError> {
+        if let Some(layout) = &self.config.network {
+            return Ok(self.specs_on(layout));
+        }
         let count = self.config.nodes;
         let ports: Vec<u16> = match self.config.base_port {
             Some(base) => (0..count)
@@ -99,8 +102,67 @@ impl Leaderless {
     }
 }
 
+impl Leaderless {
+    /// The nodes as the nemesis laid them out: its listen and peer addresses (proxies or
+    /// namespace addresses), its namespace (entered with `nsenter`, which execs the
+    /// store in place) and its environment (fake clock, owner tags).
+    fn specs_on(&self, layout: &nemesis::Layout) -> Vec<NodeSpec> {
+        layout
+            .nodes
+            .iter()
+            .map(|node| {
+                let data_dir = self.config.nodes_dir.join(&node.name).join("data");
+                let mut args = vec![
+                    "--node".to_string(),
+                    node.name.clone(),
+                    "--listen".to_string(),
+                    node.listen_addr().to_string(),
+                    "--data-dir".to_string(),
+                    data_dir.display().to_string(),
+                ];
+                for peer in node.peer_args() {
+                    args.push("--peer".into());
+                    args.push(peer);
+                }
+                for (k, v) in &self.options {
+                    args.push(format!("--{k}"));
+                    args.push(v.clone());
+                }
+                let (program, args) = match &node.netns {
+                    Some(ns) => {
+                        let mut wrapped = vec![
+                            format!("--net=/run/netns/{ns}"),
+                            "--".to_string(),
+                            self.program.display().to_string(),
+                        ];
+                        wrapped.extend(args);
+                        (PathBuf::from("nsenter"), wrapped)
+                    }
+                    None => (self.program.clone(), args),
+                };
+                let client = node.client_addr();
+                NodeSpec {
+                    name: node.name.clone(),
+                    launch: Launch {
+                        program,
+                        args,
+                        env: node.env.clone(),
+                    },
+                    ready: ReadyCheck::Http(format!("http://{client}/health")),
+                    stop_signal: Signal::SIGTERM,
+                    port: node.netns.is_none().then(|| client.port()),
+                }
+            })
+            .collect()
+    }
+}
+
 #[async_trait::async_trait]
 impl Subject for Leaderless {
+    fn supports_layout(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &str {
         "leaderless"
     }
@@ -108,10 +170,17 @@ impl Subject for Leaderless {
     async fn start(&mut self) -> Result<(), SubjectError> {
         let specs = self.specs()?;
         let names = specs.iter().map(|s| s.name.clone()).collect();
-        let urls = specs
-            .iter()
-            .map(|s| format!("http://127.0.0.1:{}", s.port.unwrap_or(0)))
-            .collect();
+        let urls = match &self.config.network {
+            Some(layout) => layout
+                .nodes
+                .iter()
+                .map(|n| format!("http://{}", n.client_addr()))
+                .collect(),
+            None => specs
+                .iter()
+                .map(|s| format!("http://127.0.0.1:{}", s.port.unwrap_or(0)))
+                .collect(),
+        };
         self.nodes = Some(HttpNodes::new(names, urls, self.config.op_timeout)?);
         self.specs = specs.clone();
         let cluster =

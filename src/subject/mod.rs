@@ -49,6 +49,9 @@ pub struct SubjectConfig {
     pub nodes_dir: PathBuf,
     /// The per-operation timeout (clients may use it for their requests).
     pub op_timeout: Duration,
+    /// Where the nemesis wants each node (addresses, namespace, environment), when its
+    /// faults need it (partitions, packet faults, clocks); see [`Subject::supports_layout`].
+    pub network: Option<nemesis::Layout>,
 }
 
 /// Why a subject could not start.
@@ -90,6 +93,12 @@ pub trait Subject: Send + Sync {
 
     /// The resolved configuration, for `test.json` (ports, options, binary, ...).
     fn describe(&self) -> serde_json::Value;
+
+    /// Whether it starts its nodes from [`SubjectConfig::network`] (listen and peer
+    /// addresses, namespace, environment). Network and clock faults need it.
+    fn supports_layout(&self) -> bool {
+        false
+    }
 }
 
 /// The store names `--store` accepts.

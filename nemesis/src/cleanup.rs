@@ -1,0 +1,274 @@
+//! Heals whatever a faultline run left behind when it could not heal itself (its
+//! driver was killed): reads every state file, then looks for anything named as
+//! faultline's. Only what belongs to a faultline process that is gone is touched;
+//! a live run's namespaces, nodes and faults are left alone. Idempotent.
+//!
+//! - state files (the state dir, and `nemesis-state.json` under given results dirs):
+//!   paused processes resumed, clock files reset, namespaces and interfaces removed;
+//! - orphan nodes: processes whose environment names a dead owner
+//!   ([`crate::owner::ENV_OWNER`]) are killed with their process group;
+//! - namespaces `fl-*` and root-namespace interfaces `fl-*` of no live run: removed;
+//! - subnet locks of dead owners: removed.
+//!
+//! Proxies live inside the driver and die with it; nothing to do for them.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::unistd::Pid;
+
+use crate::owner::{self, Owner};
+use crate::state::{self, State};
+
+/// What a cleanup did and found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    /// What was healed or removed.
+    pub healed: Vec<String>,
+    /// What belongs to a run that is still going (left alone).
+    pub live: Vec<String>,
+    /// What could not be healed.
+    pub errors: Vec<String>,
+}
+
+/// Every state file in the state dir and under `results` (recursively).
+pub fn state_files(results: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(state::state_dir()) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "json") {
+                files.push(p);
+            }
+        }
+    }
+    for r in results {
+        walk(r, 0, &mut files);
+    }
+    files
+}
+
+fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if depth > 4 {
+        return;
+    }
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() && p.file_name().is_some_and(|n| n != "nodes" && n != "data") {
+            walk(&p, depth + 1, out);
+        } else if ft.is_file() && p.file_name().is_some_and(|n| n == state::RUN_STATE_FILE) {
+            out.push(p);
+        }
+    }
+}
+
+fn owner_alive(s: &State) -> bool {
+    s.owner
+        .is_some_and(|o| o.is_alive() && o != Owner::current())
+}
+
+/// Heals everything left by dead faultline runs. `results`: run directories to search
+/// for state files besides the state dir.
+pub fn cleanup(results: &[PathBuf]) -> Report {
+    let mut report = Report::default();
+    let mut live_ids: BTreeSet<String> = BTreeSet::new();
+
+    // 1. State files.
+    for path in state_files(results) {
+        let s = match state::read(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                report.errors.push(e);
+                continue;
+            }
+        };
+        if owner_alive(&s) {
+            live_ids.insert(s.id.clone());
+            if !s.healed && !s.is_empty() {
+                report.live.push(format!(
+                    "run {} (pid {}) is still going: {}",
+                    s.id,
+                    s.owner.map_or(0, |o| o.pid),
+                    path.display()
+                ));
+            }
+            continue;
+        }
+        if s.healed && s.is_empty() {
+            continue;
+        }
+        heal_state(&s, &mut report);
+        let in_state_dir = path.starts_with(state::state_dir());
+        let done = State {
+            healed: true,
+            ..State {
+                owner: s.owner,
+                id: s.id.clone(),
+                run_dir: s.run_dir.clone(),
+                ..State::default()
+            }
+        };
+        let r = if in_state_dir {
+            std::fs::remove_file(&path)
+        } else {
+            serde_json::to_vec_pretty(&done)
+                .map_err(std::io::Error::other)
+                .and_then(|b| std::fs::write(&path, b))
+        };
+        match r {
+            Ok(()) => report
+                .healed
+                .push(format!("state file {} healed", path.display())),
+            Err(e) => report.errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+
+    // 2. Subnet locks (they name the run ids of live networks too).
+    if let Ok(rd) = std::fs::read_dir(state::state_dir()) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if !p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("subnet-"))
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            let mut words = text.split_whitespace();
+            let owner = words.next().and_then(Owner::parse);
+            let id = words.next().unwrap_or("").to_string();
+            if owner.is_some_and(|o| o.is_alive() && o != Owner::current()) {
+                live_ids.insert(id);
+            } else if std::fs::remove_file(&p).is_ok() {
+                report
+                    .healed
+                    .push(format!("subnet lock {} released", p.display()));
+            }
+        }
+    }
+
+    // 3. Orphan nodes.
+    for (pid, owner, node) in tagged_processes() {
+        if owner.is_alive() {
+            continue;
+        }
+        let _ = killpg(Pid::from_raw(pid), Signal::SIGCONT);
+        let r = killpg(Pid::from_raw(pid), Signal::SIGKILL)
+            .or_else(|_| kill(Pid::from_raw(pid), Signal::SIGKILL));
+        match r {
+            Ok(()) => report.healed.push(format!(
+                "orphan node {node} (pid {pid}, owner {owner} is gone) killed"
+            )),
+            Err(e) => report
+                .errors
+                .push(format!("cannot kill orphan node {node} (pid {pid}): {e}")),
+        }
+    }
+
+    // 4. Namespaces and interfaces named as faultline's, of no live run.
+    if nix::unistd::geteuid().is_root() {
+        let is_live = |name: &str| {
+            let id = name
+                .trim_start_matches("fl-")
+                .split('-')
+                .next()
+                .unwrap_or("");
+            if id == "netem" {
+                // fl-netem-<pid>: a probe of has_netem by that process.
+                let pid = name
+                    .rsplit('-')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0);
+                return owner::start_time(pid).is_some();
+            }
+            live_ids.contains(id)
+        };
+        let namespaces: Vec<String> = crate::netns::faultline_namespaces()
+            .into_iter()
+            .filter(|n| !is_live(n))
+            .collect();
+        let interfaces: Vec<String> = crate::netns::faultline_interfaces()
+            .into_iter()
+            .filter(|n| !is_live(n))
+            .collect();
+        crate::netns::remove(&namespaces, &interfaces);
+        for n in &namespaces {
+            report.healed.push(format!("namespace {n} removed"));
+        }
+        for i in &interfaces {
+            report.healed.push(format!("interface {i} removed"));
+        }
+        let left_ns: Vec<String> = crate::netns::faultline_namespaces()
+            .into_iter()
+            .filter(|n| namespaces.contains(n))
+            .collect();
+        let left_if: Vec<String> = crate::netns::faultline_interfaces()
+            .into_iter()
+            .filter(|n| interfaces.contains(n))
+            .collect();
+        for x in left_ns.iter().chain(&left_if) {
+            report.errors.push(format!("{x} could not be removed"));
+        }
+    }
+    report
+}
+
+fn heal_state(s: &State, report: &mut Report) {
+    for (node, pid, start) in &s.paused {
+        if owner::start_time(*pid) == Some(*start) {
+            match killpg(Pid::from_raw(*pid), Signal::SIGCONT) {
+                Ok(()) => report
+                    .healed
+                    .push(format!("node {node} (pid {pid}) resumed")),
+                Err(e) => report
+                    .errors
+                    .push(format!("cannot resume {node} (pid {pid}): {e}")),
+            }
+        }
+    }
+    for f in &s.clock_files {
+        if f.exists() {
+            match crate::clock::write_offset(f, 0) {
+                Ok(()) => report.healed.push(format!("clock {} reset", f.display())),
+                Err(e) => report
+                    .errors
+                    .push(format!("cannot reset clock {}: {e}", f.display())),
+            }
+        }
+    }
+    if !s.namespaces.is_empty() || !s.interfaces.is_empty() {
+        crate::netns::remove(&s.namespaces, &s.interfaces);
+        for n in s.namespaces.iter().chain(&s.interfaces) {
+            report.healed.push(format!("{n} removed"));
+        }
+    }
+    for l in &s.locks {
+        let _ = std::fs::remove_file(l);
+    }
+    for a in &s.active {
+        report.healed.push(format!("fault healed: {a}"));
+    }
+}
+
+/// Every process carrying faultline's owner tags: (pid, owner, node).
+pub fn tagged_processes() -> Vec<(i32, Owner, String)> {
+    let mut v = Vec::new();
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return v;
+    };
+    for e in rd.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if let Some((owner, node)) = owner::tags_of(pid) {
+            v.push((pid, owner, node));
+        }
+    }
+    v
+}

@@ -1,0 +1,186 @@
+//! Clock faults: a per-node wall-clock offset that changes while the node runs, without
+//! touching the machine's clock. Each node is started with libfaketime preloaded and
+//! reading its offset from a file of its own (`FAKETIME_TIMESTAMP_FILE`, re-read on
+//! every call with `FAKETIME_NO_CACHE=1`); monotonic clocks are left alone
+//! (`FAKETIME_DONT_FAKE_MONOTONIC=1`, else Rust's `Instant` would jump backwards).
+//!
+//! Limits, said in the run's output when a clock fault targets such a node: programs
+//! that read the clock through the vDSO without libc (Go programs such as etcd) do not
+//! see libfaketime's offset; and Linux time namespaces shift only the monotonic and
+//! boot clocks, never the wall clock, so they are no substitute.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rand::Rng;
+
+/// Where Debian's libfaketime lives.
+pub const LIBFAKETIME: &[&str] = &[
+    "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/faketime/libfaketime.so.1",
+    "/usr/local/lib/faketime/libfaketime.so.1",
+];
+
+/// The libfaketime library, if installed.
+pub fn libfaketime() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("FAULTLINE_LIBFAKETIME") {
+        return Some(PathBuf::from(p));
+    }
+    LIBFAKETIME.iter().map(PathBuf::from).find(|p| p.is_file())
+}
+
+/// A clock change, as a schedule draws it.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum ClockChange {
+    /// Jump by this many milliseconds (positive: ahead).
+    Bump {
+        /// The offset.
+        ms: i64,
+    },
+    /// Flip between +`ms` and 0 every `period_ms`, for as long as the fault lasts.
+    Strobe {
+        /// The offset.
+        ms: i64,
+        /// The period.
+        period_ms: u64,
+    },
+    /// Back to the true time.
+    Reset,
+}
+
+impl ClockChange {
+    /// A bump of up to ±`max` or a strobe, drawn from the seed.
+    pub fn draw(rng: &mut impl Rng, max: Duration) -> ClockChange {
+        let max = max.as_millis().max(2) as i64;
+        let ms = rng.gen_range(max / 2..=max) * if rng.gen_bool(0.5) { 1 } else { -1 };
+        if rng.gen_bool(0.3) {
+            ClockChange::Strobe {
+                ms,
+                period_ms: rng.gen_range(50..=500),
+            }
+        } else {
+            ClockChange::Bump { ms }
+        }
+    }
+}
+
+/// A node's clock: its offset file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeClock {
+    /// The node.
+    pub node: String,
+    /// Its offset file.
+    pub file: PathBuf,
+}
+
+impl NodeClock {
+    /// A clock for `node` with its offset file in `dir` (created, at offset 0).
+    pub fn create(node: &str, dir: &Path) -> std::io::Result<NodeClock> {
+        std::fs::create_dir_all(dir)?;
+        let c = NodeClock {
+            node: node.to_string(),
+            file: dir.join(format!("{node}.faketime")),
+        };
+        c.set_offset_ms(0)?;
+        Ok(c)
+    }
+
+    /// The environment that makes the node read this clock (`None`: no libfaketime).
+    pub fn env(&self) -> Option<Vec<(String, String)>> {
+        let lib = libfaketime()?;
+        Some(vec![
+            ("LD_PRELOAD".into(), lib.display().to_string()),
+            (
+                "FAKETIME_TIMESTAMP_FILE".into(),
+                self.file.display().to_string(),
+            ),
+            ("FAKETIME_NO_CACHE".into(), "1".into()),
+            ("FAKETIME_DONT_FAKE_MONOTONIC".into(), "1".into()),
+        ])
+    }
+
+    /// Sets the node's offset (atomically: the node never reads a half-written file).
+    pub fn set_offset_ms(&self, ms: i64) -> std::io::Result<()> {
+        write_offset(&self.file, ms)
+    }
+
+    /// The offset now set, in milliseconds.
+    pub fn offset_ms(&self) -> Option<i64> {
+        let text = std::fs::read_to_string(&self.file).ok()?;
+        let secs: f64 = text.trim().parse().ok()?;
+        Some((secs * 1000.0).round() as i64)
+    }
+}
+
+/// Writes an offset file (`+1.500` seconds); also used by cleanup to reset (`+0`).
+pub fn write_offset(file: &Path, ms: i64) -> std::io::Result<()> {
+    let text = format!(
+        "{}{}.{:03}\n",
+        if ms < 0 { "-" } else { "+" },
+        ms.abs() / 1000,
+        ms.abs() % 1000
+    );
+    let tmp = file.with_extension("faketime.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, file)
+}
+
+/// Whether `program` is known to ignore libfaketime (Go programs read the clock through
+/// the vDSO): a Go build id in the binary.
+pub fn ignores_libfaketime(program: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(program) else {
+        return false;
+    };
+    let needle = b"Go build ID:";
+    bytes.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The wall-clock offset a node reports, in milliseconds (its clock minus ours): an
+/// HTTP `GET /health` whose JSON answer has `wall_clock_ms` (the reference store's),
+/// corrected by half the round trip. `None` if the node does not answer so.
+pub fn observe_offset_ms(addr: std::net::SocketAddr) -> Option<i64> {
+    use std::io::{Read, Write};
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    };
+    let timeout = Duration::from_millis(500);
+    let before = now_ms();
+    let mut s = std::net::TcpStream::connect_timeout(&addr, timeout).ok()?;
+    s.set_read_timeout(Some(timeout)).ok()?;
+    s.write_all(format!("GET /health HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .ok()?;
+    let mut answer = String::new();
+    s.take(64 * 1024).read_to_string(&mut answer).ok()?;
+    let after = now_ms();
+    let at = answer.find("\"wall_clock_ms\"")?;
+    let digits: String = answer[at + "\"wall_clock_ms\"".len()..]
+        .trim_start_matches([':', ' '])
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-')
+        .collect();
+    let theirs: i64 = digits.parse().ok()?;
+    Some(theirs - (before + after) / 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_written_as_signed_seconds_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("fl-clock-{}", rand::random::<u32>()));
+        let c = NodeClock::create("n1", &dir).unwrap();
+        assert_eq!(c.offset_ms(), Some(0));
+        c.set_offset_ms(-2500).unwrap();
+        assert_eq!(std::fs::read_to_string(&c.file).unwrap(), "-2.500\n");
+        assert_eq!(c.offset_ms(), Some(-2500));
+        c.set_offset_ms(61_007).unwrap();
+        assert_eq!(c.offset_ms(), Some(61_007));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

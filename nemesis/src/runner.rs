@@ -1,0 +1,592 @@
+//! The nemesis of a run: prepares what faults need before the nodes start (network
+//! layout, clocks), then starts and stops faults on the schedule, records each start
+//! and stop as a history event, and heals everything — at the end, on error, and on
+//! drop (a panic unwinding through the driver). Every active fault is in the state
+//! file while it lasts ([`crate::state`]), for `faultline cleanup`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+use crate::clock::{ClockChange, NodeClock};
+use crate::layout::{Layout, Mechanism};
+use crate::network::{self, Network, NetworkError};
+use crate::owner::{Owner, ENV_NODE, ENV_OWNER};
+use crate::schedule::{Action, Plan, Schedule, Step};
+use crate::state::{State, StateFile};
+use crate::Fault;
+
+/// A node the nemesis can act on. [`crate::NodeProcess`] is one; a driver may adapt its
+/// own process type.
+pub trait Node: Send + Sync {
+    /// Its name.
+    fn name(&self) -> &str;
+    /// The PID of its process group leader.
+    fn pid(&self) -> i32;
+    /// Whether it runs (a paused node runs).
+    fn is_running(&self) -> bool;
+    /// SIGKILL to its group, and wait until reaped.
+    fn kill(&self) -> Result<(), String>;
+    /// A graceful stop (its stop signal, a grace, then SIGKILL).
+    fn stop(&self) -> Result<(), String>;
+    /// SIGSTOP to its group.
+    fn pause(&self) -> Result<(), String>;
+    /// SIGCONT to its group.
+    fn resume(&self) -> Result<(), String>;
+    /// Start it again on the same data dir (after a kill or stop).
+    fn restart(&self) -> Result<(), String>;
+    /// Its program (to warn when a clock fault cannot reach it).
+    fn program(&self) -> Option<PathBuf> {
+        None
+    }
+}
+
+impl Node for crate::NodeProcess {
+    fn name(&self) -> &str {
+        crate::NodeProcess::name(self)
+    }
+    fn pid(&self) -> i32 {
+        crate::NodeProcess::pid(self)
+    }
+    fn is_running(&self) -> bool {
+        crate::NodeProcess::is_running(self)
+    }
+    fn kill(&self) -> Result<(), String> {
+        crate::NodeProcess::kill(self, crate::process::KILL_DEADLINE)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    fn stop(&self) -> Result<(), String> {
+        crate::NodeProcess::stop(
+            self,
+            nix::sys::signal::Signal::SIGTERM,
+            Duration::from_secs(2),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    }
+    fn pause(&self) -> Result<(), String> {
+        crate::NodeProcess::pause(self).map_err(|e| e.to_string())
+    }
+    fn resume(&self) -> Result<(), String> {
+        crate::NodeProcess::resume(self).map_err(|e| e.to_string())
+    }
+    fn restart(&self) -> Result<(), String> {
+        crate::NodeProcess::restart(self).map_err(|e| e.to_string())
+    }
+    fn program(&self) -> Option<PathBuf> {
+        Some(self.spec().program.clone())
+    }
+}
+
+/// Where the nemesis's events go (the history recorder, and the person watching).
+pub trait Events: Send + Sync {
+    /// Records `{"process":"nemesis","type":"info","f":f,"value":value}`.
+    fn record(&self, f: &str, value: Value);
+    /// Tells the person running the test something they should know.
+    fn note(&self, message: &str) {
+        tracing::warn!("{message}");
+    }
+}
+
+/// Why the nemesis failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NemesisError {
+    /// The network could not be set up or changed.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// A state or clock file could not be written.
+    #[error("nemesis state: {0}")]
+    Io(#[from] std::io::Error),
+    /// A fault cannot work on this cluster.
+    #[error("{0}")]
+    Unsupported(String),
+    /// A node did not take a fault or its heal.
+    #[error("{0}")]
+    Node(String),
+}
+
+/// How to set up a nemesis.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// What to inject.
+    pub plan: Plan,
+    /// The run's seed.
+    pub seed: u64,
+    /// The network mechanism; chosen automatically when `None`.
+    pub mechanism: Option<Mechanism>,
+    /// The run directory (state file, clock files), if any.
+    pub run_dir: Option<PathBuf>,
+    /// Ports per node (listen addresses in proxy mode).
+    pub services: usize,
+    /// Loopback ports the nodes listen on in proxy mode (`ports[i][s]`), if fixed.
+    pub ports: Option<Vec<Vec<u16>>>,
+}
+
+/// A run's nemesis.
+pub struct Nemesis {
+    plan: Plan,
+    seed: u64,
+    names: Vec<String>,
+    state: StateFile,
+    network: Option<Network>,
+    mechanism_reason: String,
+    clocks: Vec<NodeClock>,
+    layout: Option<Layout>,
+    nodes: Vec<Arc<dyn Node>>,
+    active: Mutex<Vec<Step>>,
+    torn_down: bool,
+}
+
+impl std::fmt::Debug for Nemesis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nemesis")
+            .field("plan", &self.plan)
+            .field("names", &self.names)
+            .field("layout", &self.layout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `f` (a short blocking call: a kill, an nft command) without stalling tokio.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+impl Nemesis {
+    /// Prepares the faults of `options` for a cluster of `names`: the network (for
+    /// partitions and packet faults) and clocks (for clock faults). Call before the
+    /// nodes start, then start each node from [`Nemesis::layout`] when it is `Some`.
+    pub async fn prepare(options: Options, names: &[String]) -> Result<Nemesis, NemesisError> {
+        let id = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
+        let state = StateFile::create(&id, options.run_dir.as_deref())?;
+        let faults = &options.plan.faults;
+        let mut nemesis = Nemesis {
+            plan: options.plan.clone(),
+            seed: options.seed,
+            names: names.to_vec(),
+            state,
+            network: None,
+            mechanism_reason: String::new(),
+            clocks: Vec::new(),
+            layout: None,
+            nodes: Vec::new(),
+            active: Mutex::new(Vec::new()),
+            torn_down: false,
+        };
+        if faults.iter().any(|f| f.needs_layout()) {
+            let wants_delay = faults.contains(&Fault::Packet);
+            let (mechanism, why) = blocking(|| network::choose(options.mechanism, wants_delay));
+            nemesis.mechanism_reason = why;
+            let (net, mut layout) = Network::create(
+                mechanism,
+                &id,
+                names,
+                options.services,
+                options.ports.as_deref(),
+                &crate::state::state_dir(),
+            )
+            .await?;
+            if let Network::Namespaces(n) = &net {
+                let (namespaces, interfaces, lock) = n.resources();
+                nemesis.state.update(|s| {
+                    s.namespaces = namespaces;
+                    s.interfaces = interfaces;
+                    s.locks = vec![lock];
+                })?;
+            }
+            nemesis.network = Some(net);
+            let owner = Owner::current().to_string();
+            if faults.contains(&Fault::Clock) {
+                let dir = match &options.run_dir {
+                    Some(d) => d.join("clock"),
+                    None => std::env::temp_dir().join(format!("fl-clock-{id}")),
+                };
+                if crate::clock::libfaketime().is_none() {
+                    return Err(NemesisError::Unsupported(
+                        "--nemesis clock needs libfaketime (Debian: apt-get install faketime libfaketime)".into(),
+                    ));
+                }
+                for name in names {
+                    nemesis.clocks.push(NodeClock::create(name, &dir)?);
+                }
+                let files = nemesis.clocks.iter().map(|c| c.file.clone()).collect();
+                nemesis.state.update(|s| s.clock_files = files)?;
+            }
+            for node in &mut layout.nodes {
+                node.env.push((ENV_OWNER.into(), owner.clone()));
+                node.env.push((ENV_NODE.into(), node.name.clone()));
+                if let Some(c) = nemesis.clocks.iter().find(|c| c.node == node.name) {
+                    node.env.extend(c.env().unwrap_or_default());
+                }
+            }
+            nemesis.layout = Some(layout);
+        }
+        Ok(nemesis)
+    }
+
+    /// The layout to start the nodes from, when the faults need one.
+    pub fn layout(&self) -> Option<&Layout> {
+        self.layout.as_ref()
+    }
+
+    /// What `test.json` should say about the nemesis.
+    pub fn describe(&self) -> Value {
+        json!({
+            "faults": self.plan.faults,
+            "interval_ms": self.plan.interval.as_millis() as u64,
+            "mechanism": self.network.as_ref().map(|n| n.mechanism().as_str()),
+            "mechanism_reason": self.mechanism_reason,
+            "firewall": match &self.network {
+                Some(Network::Namespaces(n)) => Some(n.firewall()),
+                _ => None,
+            },
+            "state_file": self.state.get().run_dir.map(|d| d.join(crate::state::RUN_STATE_FILE)),
+            "layout": self.layout,
+        })
+    }
+
+    /// The started nodes, for process faults. An error when a process fault was asked
+    /// for and there are none (an external cluster).
+    pub fn attach(&mut self, nodes: Vec<Arc<dyn Node>>) -> Result<(), NemesisError> {
+        if nodes.is_empty() {
+            if let Some(f) = self.plan.faults.iter().find(|f| f.needs_processes()) {
+                return Err(NemesisError::Unsupported(format!(
+                    "--nemesis {f} needs nodes that faultline started; this cluster has none"
+                )));
+            }
+        }
+        self.nodes = nodes;
+        Ok(())
+    }
+
+    fn node(&self, name: &str) -> Option<&Arc<dyn Node>> {
+        self.nodes.iter().find(|n| n.name() == name)
+    }
+
+    /// Injects faults on the schedule until `stop` turns true, then heals everything.
+    pub async fn run(
+        &self,
+        events: &dyn Events,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<(), NemesisError> {
+        let schedule = Schedule::new(self.plan.clone(), self.names.clone(), self.seed);
+        let mut result = Ok(());
+        for step in schedule {
+            if wait(&mut stop, step.gap).await {
+                break;
+            }
+            if let Err(e) = self.inject(&step, events) {
+                result = Err(e);
+                break;
+            }
+            let over = self.hold(&step, &mut stop).await;
+            if let Err(e) = self.heal(Some(events)) {
+                result = Err(e);
+                break;
+            }
+            if over {
+                break;
+            }
+        }
+        let healed = self.heal(Some(events));
+        result.and(healed)
+    }
+
+    /// Starts one fault now (outside the schedule, e.g. from a test), recording its
+    /// start; [`Nemesis::heal`] stops it.
+    pub fn inject(&self, step: &Step, events: &dyn Events) -> Result<(), NemesisError> {
+        self.active
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(step.clone());
+        let desc = format!("{} {:?}", step.fault, step.action.nodes());
+        self.state.update(|s| s.active.push(desc))?;
+        let mut value = self.value(&step.action);
+        blocking(|| self.apply(&step.action, &mut value))?;
+        if let (Action::Clock(changes), Some(layout)) = (&step.action, &self.layout) {
+            // What each node's clock really says now (when it tells: the reference
+            // store's /health has wall_clock_ms).
+            let observed: serde_json::Map<String, Value> = blocking(|| {
+                changes
+                    .iter()
+                    .filter_map(|(name, _)| {
+                        let addr = layout.node(name)?.client_addr();
+                        Some((name.clone(), json!(crate::clock::observe_offset_ms(addr)?)))
+                    })
+                    .collect()
+            });
+            if !observed.is_empty() {
+                value["observed_offset_ms"] = Value::Object(observed);
+            }
+        }
+        tracing::info!(fault = %step.fault, "fault started: {value}");
+        events.record(&format!("start-{}", step.fault), value);
+        if let Action::Clock(changes) = &step.action {
+            for (name, _) in changes {
+                if let Some(p) = self.node(name).and_then(|n| n.program()) {
+                    if crate::clock::ignores_libfaketime(&p) {
+                        events.note(&format!(
+                            "clock fault on {name}: {} is a Go program, which reads the clock through the vDSO and ignores libfaketime; its clock did not move (Linux time namespaces shift only monotonic clocks, so they cannot help either)",
+                            p.display()
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn value(&self, action: &Action) -> Value {
+        let mechanism = self.network.as_ref().map(|n| n.mechanism().as_str());
+        match action {
+            Action::Kill(n) | Action::Stop(n) | Action::Pause(n) => json!({ "nodes": n }),
+            Action::Partition(p) => json!({
+                "kind": p.kind, "groups": p.groups, "grudge": p.grudge,
+                "nodes": action.nodes(), "mechanism": mechanism,
+            }),
+            Action::Clock(changes) => json!({
+                "nodes": action.nodes(),
+                "changes": changes.iter().map(|(n, c)| (n.clone(), json!(c))).collect::<serde_json::Map<_, _>>(),
+            }),
+            Action::Packet(nodes, f) => {
+                let mut v = f.to_json();
+                v["nodes"] = json!(nodes);
+                v["mechanism"] = json!(mechanism);
+                v
+            }
+        }
+    }
+
+    fn network(&self, what: &str) -> Result<&Network, NemesisError> {
+        self.network.as_ref().ok_or_else(|| {
+            NemesisError::Unsupported(format!(
+                "{what} needs the network prepared before the nodes start"
+            ))
+        })
+    }
+
+    fn apply(&self, action: &Action, _value: &mut Value) -> Result<(), NemesisError> {
+        let each = |nodes: &[String], f: &dyn Fn(&dyn Node) -> Result<(), String>| {
+            for name in nodes {
+                let node = self
+                    .node(name)
+                    .ok_or_else(|| NemesisError::Node(format!("no node {name} to fault")))?;
+                f(node.as_ref()).map_err(NemesisError::Node)?;
+            }
+            Ok::<(), NemesisError>(())
+        };
+        match action {
+            Action::Kill(nodes) => each(nodes, &|n| n.kill()),
+            Action::Stop(nodes) => each(nodes, &|n| n.stop()),
+            Action::Pause(nodes) => {
+                each(nodes, &|n| n.pause())?;
+                let paused: Vec<(String, i32, u64)> = nodes
+                    .iter()
+                    .filter_map(|name| self.node(name))
+                    .map(|n| {
+                        (
+                            n.name().to_string(),
+                            n.pid(),
+                            crate::owner::start_time(n.pid()).unwrap_or(0),
+                        )
+                    })
+                    .collect();
+                self.state.update(|s| s.paused.extend(paused))?;
+                Ok(())
+            }
+            Action::Partition(p) => Ok(self.network("a partition")?.partition(p)?),
+            Action::Packet(nodes, f) => {
+                Ok(self
+                    .network("a packet fault")?
+                    .set_packet(nodes, &self.names, f)?)
+            }
+            Action::Clock(changes) => {
+                for (name, change) in changes {
+                    let clock = self.clock(name)?;
+                    match change {
+                        ClockChange::Bump { ms } | ClockChange::Strobe { ms, .. } => {
+                            clock.set_offset_ms(*ms)?
+                        }
+                        ClockChange::Reset => clock.set_offset_ms(0)?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn clock(&self, name: &str) -> Result<&NodeClock, NemesisError> {
+        self.clocks.iter().find(|c| c.node == name).ok_or_else(|| {
+            NemesisError::Unsupported(format!("node {name} was not started with a fake clock"))
+        })
+    }
+
+    /// Holds a fault for its duration (flipping strobing clocks); whether the phase ended.
+    async fn hold(&self, step: &Step, stop: &mut watch::Receiver<bool>) -> bool {
+        let strobes: Vec<(&NodeClock, i64, u64)> = match &step.action {
+            Action::Clock(changes) => changes
+                .iter()
+                .filter_map(|(n, c)| match c {
+                    ClockChange::Strobe { ms, period_ms } => {
+                        self.clock(n).ok().map(|clock| (clock, *ms, *period_ms))
+                    }
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        if strobes.is_empty() {
+            return wait(stop, step.hold).await;
+        }
+        let period = Duration::from_millis(strobes.iter().map(|s| s.2).min().unwrap_or(100));
+        let until = tokio::time::Instant::now() + step.hold;
+        let mut on = true;
+        while tokio::time::Instant::now() < until {
+            if wait(stop, period.min(until - tokio::time::Instant::now())).await {
+                return true;
+            }
+            on = !on;
+            for (clock, ms, _) in &strobes {
+                let _ = clock.set_offset_ms(if on { *ms } else { 0 });
+            }
+        }
+        false
+    }
+
+    /// Heals every active fault (recording a stop event for each when `events` is
+    /// given), and then, to be sure, every kind of fault at once: partitions and packet
+    /// faults cleared, clocks reset, paused nodes resumed, stopped nodes restarted.
+    /// Idempotent; synchronous, so it can run from `Drop`.
+    pub fn heal(&self, events: Option<&dyn Events>) -> Result<(), NemesisError> {
+        let active = std::mem::take(&mut *self.active.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut first_error: Option<NemesisError> = None;
+        let mut note = |r: Result<(), NemesisError>| {
+            if let Err(e) = r {
+                tracing::error!("healing: {e}");
+                first_error.get_or_insert(e);
+            }
+        };
+        for step in active.iter().rev() {
+            note(blocking(|| self.heal_action(&step.action)));
+            if let Some(ev) = events {
+                ev.record(&format!("stop-{}", step.fault), self.value(&step.action));
+            }
+        }
+        // Everything, whether or not it was recorded as active.
+        if let Some(net) = &self.network {
+            note(blocking(|| net.heal_partition()).map_err(Into::into));
+            note(blocking(|| net.clear_packets()).map_err(Into::into));
+        }
+        for c in &self.clocks {
+            note(c.set_offset_ms(0).map_err(Into::into));
+        }
+        for n in &self.nodes {
+            note(n.resume().map_err(NemesisError::Node));
+        }
+        note(
+            self.state
+                .update(|s: &mut State| {
+                    s.active.clear();
+                    s.paused.clear();
+                })
+                .map_err(Into::into),
+        );
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn heal_action(&self, action: &Action) -> Result<(), NemesisError> {
+        match action {
+            Action::Kill(nodes) | Action::Stop(nodes) => {
+                for name in nodes {
+                    if let Some(n) = self.node(name) {
+                        if !n.is_running() {
+                            n.restart().map_err(NemesisError::Node)?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Action::Pause(nodes) => {
+                for name in nodes {
+                    if let Some(n) = self.node(name) {
+                        n.resume().map_err(NemesisError::Node)?;
+                    }
+                }
+                Ok(())
+            }
+            Action::Partition(_) => Ok(self.network("a partition")?.heal_partition()?),
+            Action::Packet(..) => Ok(self.network("a packet fault")?.clear_packets()?),
+            Action::Clock(changes) => {
+                for (name, _) in changes {
+                    self.clock(name)?.set_offset_ms(0)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Heals, then removes the network and marks the state healed. Call after the nodes
+    /// stopped. Idempotent; also done on drop.
+    pub fn teardown(&mut self) -> Result<(), NemesisError> {
+        if self.torn_down {
+            return Ok(());
+        }
+        self.torn_down = true;
+        let healed = self.heal(None);
+        if let Some(net) = &mut self.network {
+            blocking(|| net.teardown());
+        }
+        self.state.update(|s| {
+            s.namespaces.clear();
+            s.interfaces.clear();
+            s.locks.clear();
+            s.clock_files.clear();
+        })?;
+        self.state.finish()?;
+        healed
+    }
+
+    /// The state file's path in the run directory, if any.
+    pub fn state_path(&self) -> Option<PathBuf> {
+        self.state
+            .get()
+            .run_dir
+            .map(|d| Path::new(&d).join(crate::state::RUN_STATE_FILE))
+    }
+}
+
+impl Drop for Nemesis {
+    fn drop(&mut self) {
+        let _ = self.teardown();
+    }
+}
+
+/// Waits `d`, or less if `stop` turns true; whether the phase is over.
+async fn wait(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    {
+        let turned = async {
+            if stop.wait_for(|v| *v).await.is_err() {
+                // The sender is gone without saying stop: only the time counts.
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = turned => {}
+        }
+    }
+    let over = *stop.borrow();
+    over
+}
