@@ -110,3 +110,160 @@ fn an_unknown_model_is_refused_with_the_list_of_models_and_exits_3() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cas-register"));
 }
+
+#[test]
+fn an_eventually_consistent_set_exits_0_and_its_json_carries_the_element_accounting() {
+    let h = temp(
+        "set-final.jsonl",
+        concat!(
+            "{\"index\":0,\"time\":0,\"process\":1,\"type\":\"invoke\",\"f\":\"add\",\"value\":1}\n",
+            "{\"index\":1,\"time\":5,\"process\":1,\"type\":\"ok\",\"f\":\"add\",\"value\":1}\n",
+            "{\"index\":2,\"time\":6,\"process\":\"nemesis\",\"type\":\"info\",\"f\":\"final-reads\",\"value\":null}\n",
+            "{\"index\":3,\"time\":7,\"process\":2,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n",
+            "{\"index\":4,\"time\":9,\"process\":2,\"type\":\"ok\",\"f\":\"read\",\"value\":[1]}\n",
+        ),
+    );
+    let out = faultline()
+        .args([
+            "check",
+            "--model",
+            "set",
+            "--consistency",
+            "eventual",
+            "--json",
+        ])
+        .arg(&h)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "valid");
+    assert_eq!(v["checkers"][0]["checker"], "eventual");
+    assert_eq!(v["checkers"][0]["evidence"]["elements"]["stable"], 1);
+}
+
+#[test]
+fn a_lost_add_exits_1_and_says_so_in_plain_words() {
+    let h = temp(
+        "set-lost.jsonl",
+        concat!(
+            "{\"index\":0,\"time\":0,\"process\":1,\"type\":\"invoke\",\"f\":\"add\",\"value\":17}\n",
+            "{\"index\":1,\"time\":2100000000,\"process\":1,\"type\":\"ok\",\"f\":\"add\",\"value\":17}\n",
+            "{\"index\":2,\"time\":2200000000,\"process\":\"nemesis\",\"type\":\"info\",\"f\":\"final-reads\",\"value\":null}\n",
+            "{\"index\":3,\"time\":2300000000,\"process\":2,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n",
+            "{\"index\":4,\"time\":2400000000,\"process\":2,\"type\":\"ok\",\"f\":\"read\",\"value\":[]}\n",
+        ),
+    );
+    let out = faultline()
+        .args(["check", "--model", "set", "--consistency", "eventual"])
+        .arg(&h)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("INVALID")
+            && text.contains("lost 1 acknowledged adds: 17 (first acknowledged at 2.100 s)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_check_out_of_time_is_unknown_and_exits_2() {
+    // A timeout of 0 s leaves the linearizability search no time at all.
+    let out = faultline()
+        .args([
+            "check",
+            "--model",
+            "cas-register",
+            "--timeout",
+            "0",
+            "--quiet",
+        ])
+        .arg(corpus("jepsen/etcd_002.log"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("UNKNOWN"));
+}
+
+#[test]
+fn a_malformed_edn_history_names_file_and_line_and_exits_3() {
+    let h = temp(
+        "bad.edn",
+        "[{:type :invoke, :f :read, :process 0}\n {:type :ok, :f :read, :process 0, :value 1}\n {:type :ok :f}]\n",
+    );
+    let out = faultline()
+        .args(["check", "--model", "register"])
+        .arg(&h)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: ") && err.contains("bad.edn:3: a map has an odd number of forms"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_porcupine_kv_log_checks_with_an_explicit_format() {
+    let out = faultline()
+        .args([
+            "check",
+            "--model",
+            "kv",
+            "--format",
+            "porcupine-kv",
+            "--quiet",
+        ])
+        .arg(corpus("kv/c01-ok.txt"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let bad = faultline()
+        .args([
+            "check",
+            "--model",
+            "kv",
+            "--format",
+            "porcupine-kv",
+            "--quiet",
+        ])
+        .arg(corpus("kv/c01-bad.txt"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+}
+
+#[test]
+fn a_bad_timeout_or_format_is_refused_and_exits_3() {
+    for args in [
+        ["--timeout", "soon"],
+        ["--timeout", "inf"],
+        ["--format", "csv"],
+    ] {
+        let out = faultline()
+            .args(["check", "--model", "register"])
+            .args(args)
+            .arg(corpus("jepsen/etcd_002.log"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+    }
+}

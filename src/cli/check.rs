@@ -40,14 +40,17 @@ pub struct CheckArgs {
     #[arg(long, value_parser = parse_initial)]
     pub initial: Option<Value>,
     /// Give up after this many seconds; what is not decided by then is `unknown`.
-    #[arg(long)]
-    pub timeout: Option<f64>,
+    #[arg(long, value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
     /// Print the results as JSON instead of words.
     #[arg(long)]
     pub json: bool,
     /// Also write an HTML report of the check to this file.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Also write JUnit XML (one test case per checker) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 fn parse_model(s: &str) -> Result<ModelKind, String> {
@@ -58,6 +61,15 @@ fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
 }
 
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| {
+            format!("--timeout takes a number of seconds such as 30 or 0.5, not \"{s}\"")
+        })
+}
+
 fn parse_initial(s: &str) -> Result<Value, String> {
     serde_json::from_str(s)
         .map_err(|e| format!("--initial must be JSON (e.g. 0, \"x\", [1,2], null): {e}"))
@@ -66,32 +78,28 @@ fn parse_initial(s: &str) -> Result<Value, String> {
 /// Runs `faultline check`; returns the exit code.
 pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
     let started = Instant::now();
-    let history = read_path(&args.history, args.format).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let status = crate::cli::status::Status::new(quiet || args.json);
+    let history = ticking(&status, "reading the history", || {
+        read_path(&args.history, args.format)
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(events = history.event_count, ops = history.ops.len(), elapsed = ?started.elapsed(), "history read");
     let spec = ModelSpec {
         kind: args.model,
         initial: args.initial.clone().unwrap_or(Value::Null),
     };
     let budget = Budget {
-        deadline: args
-            .timeout
-            .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0))),
+        deadline: args.timeout.and_then(|t| Instant::now().checked_add(t)),
         memory_bytes: None,
     };
     let checkers = checkers_for(&spec, &args.consistency);
-    let status = crate::cli::status::Status::new(quiet || args.json);
     let results: Vec<CheckResult> = checkers
         .iter()
         .map(|c| {
-            status.say(&format!(
-                "checking {} ({} ops)...",
-                c.name(),
-                history.ops.len()
-            ));
-            c.check(&history, &budget)
+            let what = format!("checking {} ({} ops)", c.name(), history.ops.len());
+            ticking(&status, &what, || c.check(&history, &budget))
         })
         .collect();
-    status.clear();
     let verdict = results
         .iter()
         .fold(checkers::Verdict::Valid, |v, r| v.worst(r.verdict));
@@ -123,7 +131,41 @@ pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
         crate::report::write_check_report(path, &args.history, &history, &results)
             .with_context(|| format!("writing the report {}", path.display()))?;
     }
+    if let Some(path) = &args.junit {
+        let seconds = started.elapsed().as_secs_f64();
+        crate::report::write_check_junit(path, &args.history, &history, &results, seconds)
+            .with_context(|| format!("writing the JUnit file {}", path.display()))?;
+    }
     Ok(verdict.exit_code())
+}
+
+/// Runs `work` while the status line shows `what` and the seconds so far.
+fn ticking<T: Send>(
+    status: &crate::cli::status::Status,
+    what: &str,
+    work: impl FnOnce() -> T + Send,
+) -> T {
+    if !status.is_on() {
+        return work();
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let started = Instant::now();
+    let out = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                status.say(&format!(
+                    "{what}... {:.1} s",
+                    started.elapsed().as_secs_f64()
+                ));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let out = work();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        out
+    });
+    status.clear();
+    out
 }
 
 /// The checkers for the requested consistency models.

@@ -1,5 +1,6 @@
 //! `faultline report RUN_DIR`: re-render a run's `report.html` (and the results
-//! index above it) from the run's files.
+//! index above it) from the run's files (`results.json`, `test.json`,
+//! `history.jsonl`). Exits 0 when the report was written, 3 when it could not be.
 
 use std::path::PathBuf;
 
@@ -12,18 +13,28 @@ pub struct ReportArgs {
     pub run_dir: PathBuf,
 }
 
-/// Runs `faultline report`; returns the exit code (the run's verdict).
-pub fn main(args: ReportArgs, _quiet: bool) -> anyhow::Result<i32> {
+/// Runs `faultline report`; returns the exit code.
+pub fn main(args: ReportArgs, quiet: bool) -> anyhow::Result<i32> {
     let dir = args.run_dir.canonicalize().map_err(|e| {
         anyhow::anyhow!(
-            "{}: {e}; expected a run directory with results.json",
+            "{}: {e}; expected a run directory with results.json and history.jsonl",
             args.run_dir.display()
         )
     })?;
-    let out = crate::report::write_run_report(&dir)?;
+    let status = crate::cli::status::Status::new(quiet);
+    status.say(&format!("reading {} ...", dir.display()));
+    let run = crate::report::load_run(&dir)?;
+    status.say(&format!(
+        "drawing the report of {} ops ...",
+        run.history.ops.len()
+    ));
+    let out = crate::report::write_report(&dir, &run)?;
     if let Some(root) = dir.parent().and_then(|t| t.parent()) {
-        crate::report::index::write(root)?;
+        if let Err(e) = crate::report::index::write(root) {
+            eprintln!("faultline: the results index could not be written: {e:#}");
+        }
     }
+    status.clear();
     println!("{}", out.display());
     Ok(0)
 }

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::Args;
 use tokio::sync::watch;
 
@@ -63,8 +62,8 @@ pub struct RunArgs {
     /// Where runs are written.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
-    /// Faults to inject, comma-separated: kill, pause (partition, clock and packet are
-    /// planned); `none` for a run without faults.
+    /// Faults to inject, comma-separated: kill, stop, pause, partition, clock, packet
+    /// (see docs/nemesis.md); `none` for a run without faults.
     #[arg(long, value_delimiter = ',', default_value = "kill,pause")]
     pub nemesis: Vec<String>,
     /// Time between faults, and how long each lasts (seconds, or a duration such as 5s).
@@ -342,19 +341,17 @@ pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
     rt.shutdown_timeout(Duration::from_secs(2));
     let outcome = outcome?;
     let r = &outcome.results;
-    if let Some(path) = &args.json {
-        crate::results::write_json(path, r)?;
+    // report.html, results/index.html, and the --junit / --json files.
+    let written = crate::report::after_run(
+        &outcome.run_dir,
+        r,
+        args.json.as_deref(),
+        args.junit.as_deref(),
+    )?;
+    if let Err(e) = &written.index {
+        eprintln!("faultline: the results index could not be written: {e:#}");
     }
-    if let Some(path) = &args.junit {
-        let xml = crate::report::junit::render(&r.name, &r.checkers, r.duration_ms as f64 / 1000.0);
-        std::fs::write(path, xml).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let report = crate::report::write_run_report(&outcome.run_dir);
-    if let Some(root) = outcome.run_dir.parent().and_then(|t| t.parent()) {
-        if let Err(e) = crate::report::index::write(root) {
-            eprintln!("faultline: the results index could not be written: {e:#}");
-        }
-    }
+    let report = written.report;
     for c in &r.checkers {
         println!("{} ({}): {} — {}", c.checker, c.model, c.verdict, c.summary);
     }

@@ -16,6 +16,11 @@ impl Status {
         }
     }
 
+    /// Whether the line is shown at all.
+    pub fn is_on(&self) -> bool {
+        self.on
+    }
+
     /// Replaces the line with `text`.
     pub fn say(&self, text: &str) {
         if self.on {

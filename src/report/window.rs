@@ -1,59 +1,96 @@
-//! A checker's evidence as pictures and tables: for linearizability and sequential
-//! consistency, the failing window (a lane per process, each op a bar from invoke to
-//! completion, the op that cannot be placed in red, the longest legal order as
-//! numbers on the bars, details on hover); for eventual consistency, the element and
-//! key accounting and a histogram of how long elements stayed stale.
+//! The failing window of a linearizability or sequential-consistency check, drawn:
+//! a lane per process, each op a bar from invoke to completion (coloured by
+//! outcome; an op never completed fades out to the right), the op that cannot be
+//! placed outlined in red, the legal order the search found before it as numbered
+//! badges joined by arrows (1 → 2 → …), and every op's details on hover and in the
+//! table under the drawing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use checkers::{CheckResult, History, Op};
+use checkers::{History, Op};
 use maud::{html, Markup};
+use serde_json::Value as Json;
 
-use super::timeline::colour;
+use super::chart::{outcome_colour, outcome_word};
+use super::timeline::op_title;
+use super::view::short;
 
 const W: f64 = 1000.0;
-const L: f64 = 70.0;
-const LANE: f64 = 26.0;
-/// Windows drawn per checker (the JSON has them all).
-const MAX_WINDOWS: usize = 5;
+const LEFT: f64 = 84.0;
+const RIGHT: f64 = 120.0;
+const TOP: f64 = 18.0;
+const LANE: f64 = 30.0;
+/// Most ops drawn in one window (those nearest the culprit).
+pub const MAX_OPS: usize = 160;
+/// Arrows are drawn when the window holds at most this many ordered ops.
+const MAX_ARROWS: usize = 80;
 
-/// The evidence of one checker.
-pub fn evidence(history: &History, r: &CheckResult) -> Markup {
-    let windows: Vec<&serde_json::Value> = ["keys", "components"]
-        .iter()
-        .filter_map(|k| r.evidence.get(*k).and_then(|v| v.as_array()))
-        .flatten()
-        .filter_map(|e| e.get("window"))
-        .collect();
-    html! {
-        @for w in windows.iter().take(MAX_WINDOWS) { (draw_window(history, w)) }
-        @if windows.len() > MAX_WINDOWS { p class="note" { (windows.len() - MAX_WINDOWS) " more windows in the JSON below." } }
-        @if r.checker == "eventual" { (eventual(&r.evidence)) }
+fn indices(w: &Json, k: &str) -> Vec<u64> {
+    w.get(k)
+        .and_then(Json::as_array)
+        .map(|a| a.iter().filter_map(Json::as_u64).collect())
+        .unwrap_or_default()
+}
+
+fn find(history: &History, invoke_index: u64) -> Option<&Op> {
+    history
+        .ops
+        .binary_search_by_key(&invoke_index, |o| o.invoke_index)
+        .ok()
+        .map(|i| &history.ops[i])
+}
+
+/// A short label for a bar: "w 42", "r → 41", "cas [1,2]".
+fn bar_label(op: &Op) -> String {
+    let f = op.f.as_str();
+    if f == "read" {
+        format!("r → {}", op.value)
+    } else if op.invoke_value.is_null() {
+        format!("{f} {}", op.value)
+    } else {
+        format!("{f} {}", op.invoke_value)
     }
 }
 
-fn draw_window(history: &History, w: &serde_json::Value) -> Markup {
-    let by_index: HashMap<u64, &Op> = history.ops.iter().map(|o| (o.invoke_index, o)).collect();
-    let ids = |k: &str| -> Vec<u64> {
-        w.get(k)
-            .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
-            .unwrap_or_default()
-    };
-    let ops: Vec<&Op> = ids("ops")
+/// Draws one window (`w` is the evidence's `window` object); `uid` makes the
+/// arrowhead id unique in the page.
+pub fn draw(history: &History, w: &Json, uid: usize) -> Markup {
+    let culprit = w.get("culprit").and_then(Json::as_u64);
+    let prefix = indices(w, "prefix");
+    // Ops that may or may not have taken effect within the window (still running
+    // at its start or at its cut).
+    let optional = indices(w, "optional");
+    let mut wanted = indices(w, "ops");
+    if wanted.is_empty() {
+        wanted = prefix.iter().copied().chain(culprit).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+    }
+    let explanation = w.get("explanation").and_then(Json::as_str).unwrap_or("");
+    let mut ops: Vec<&Op> = wanted.iter().filter_map(|i| find(history, *i)).collect();
+    let missing = wanted.len() - ops.len();
+    let cut = ops.len().saturating_sub(MAX_OPS);
+    ops.drain(..cut);
+    if ops.is_empty() {
+        return html! {
+            p { strong { "Why: " } (explanation) }
+            p class="note" { "The window's ops are not in the history, so there is nothing to draw." }
+        };
+    }
+    // Positions in the legal order, renumbered 1.. within the window.
+    let rank: HashMap<u64, usize> = prefix.iter().enumerate().map(|(n, i)| (*i, n)).collect();
+    let mut ordered: Vec<&Op> = ops
         .iter()
-        .filter_map(|i| by_index.get(i).copied())
+        .copied()
+        .filter(|o| rank.contains_key(&o.invoke_index))
         .collect();
-    let culprit = w.get("culprit").and_then(|c| c.as_u64());
-    let order: HashMap<u64, usize> = ids("prefix")
+    ordered.sort_by_key(|o| rank[&o.invoke_index]);
+    let number: HashMap<u64, usize> = ordered
         .iter()
         .enumerate()
-        .map(|(n, i)| (*i, n + 1))
+        .map(|(n, o)| (o.invoke_index, n + 1))
         .collect();
-    let explanation = w.get("explanation").and_then(|e| e.as_str()).unwrap_or("");
-    if ops.is_empty() {
-        return html! { p { (explanation) } };
-    }
+    let before = prefix.len().saturating_sub(ordered.len());
     let t0 = ops.iter().map(|o| o.invoke_time).min().unwrap_or(0);
     let t1 = ops
         .iter()
@@ -61,118 +98,118 @@ fn draw_window(history: &History, w: &serde_json::Value) -> Markup {
         .max()
         .unwrap_or(t0)
         .max(t0 + 1);
+    let t_end = t1 + (t1 - t0) / 20 + 1;
     let mut procs: Vec<u64> = ops.iter().map(|o| o.process).collect();
     procs.sort_unstable();
     procs.dedup();
-    let lane = |p: u64| procs.iter().position(|&q| q == p).unwrap_or(0);
-    let span = (t1 - t0) as f64;
-    let x = |t: u64| L + ((t.saturating_sub(t0)) as f64 / span) * (W - L - 20.0);
-    let h = 30.0 + procs.len() as f64 * LANE;
-    let verified = w.get("verified").and_then(|v| v.as_bool()).unwrap_or(false);
-    let standalone = w
-        .get("standalone")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
+    let lane = |p: u64| procs.binary_search(&p).unwrap_or(0);
+    let x =
+        |t: u64| LEFT + (t.saturating_sub(t0)) as f64 / (t_end - t0) as f64 * (W - LEFT - RIGHT);
+    let y = |o: &Op| TOP + lane(o.process) as f64 * LANE;
+    let h = TOP + procs.len() as f64 * LANE + 26.0;
+    let badge = |o: &Op| (x(o.invoke_time) + 8.0, y(o) + 11.0);
+    let arrows = ordered.len() <= MAX_ARROWS;
+    let arrow_id = format!("arrow-{uid}");
+    let span_ms = (t1 - t0) as f64 / 1e6;
+    let verified = w.get("verified").and_then(Json::as_bool).unwrap_or(false);
+    let standalone = w.get("standalone").and_then(Json::as_bool).unwrap_or(false);
     html! {
         p { strong { "Why: " } (explanation) }
         svg xmlns="http://www.w3.org/2000/svg" width=(W) height=(h) viewBox={ "0 0 " (W) " " (h) } role="img" aria-label="the failing window" class="window" {
+            defs {
+                marker id=(arrow_id) viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse" {
+                    path d="M 0 0 L 10 5 L 0 10 z" fill="#0969da" {}
+                }
+            }
             @for (i, p) in procs.iter().enumerate() {
-                text x="4" y=(30.0 + i as f64 * LANE) font-size="11" fill="#57606a" { "process " (p) }
+                text x="4" y=(TOP + i as f64 * LANE + 15.0) font-size="11" fill="#57606a" { "process " (p) }
+                line x1=(LEFT) y1=(TOP + i as f64 * LANE + 22.0) x2=(W - 10.0) y2=(TOP + i as f64 * LANE + 22.0) stroke="#eaeef2" {}
             }
             @for o in &ops {
-                @let end = o.complete_time.unwrap_or(t1);
+                @let end = o.complete_time.unwrap_or(t_end);
                 @let is_culprit = Some(o.invoke_index) == culprit;
-                @let y = 16.0 + lane(o.process) as f64 * LANE;
-                g {
-                    title { (o.f) " " (o.key_label()) " " (o.value.to_string()) " — " (format!("{:?}", o.outcome).to_lowercase()) ", process " (o.process) ", " (format!("{:.3}", o.invoke_time as f64 / 1e9)) " s to " (format!("{:.3}", end as f64 / 1e9)) " s" @if let Some(n) = order.get(&o.invoke_index) { ", number " (n) " in the longest legal order" } }
-                    rect x=(x(o.invoke_time)) y=(y) width=((x(end) - x(o.invoke_time)).max(3.0)) height=(LANE - 8.0) rx="3" fill=(colour(o.outcome)) fill-opacity="0.35" stroke=(if is_culprit { "#cf222e" } else { "#57606a" }) stroke-width=(if is_culprit { "3" } else { "1" }) {}
-                    text x=(x(o.invoke_time) + 3.0) y=(y + 12.0) font-size="10" fill="#1b1f24" {
-                        @if let Some(n) = order.get(&o.invoke_index) { "#" (n) " " }
-                        (o.f) " " (o.value.to_string())
+                @let x0 = x(o.invoke_time);
+                @let wd = (x(end) - x0).max(4.0);
+                g class=(if is_culprit { "op culprit" } else { "op" }) {
+                    title {
+                        (op_title(o))
+                        @if let Some(n) = number.get(&o.invoke_index) { " — number " (n) " in the legal order" }
+                        @if is_culprit { " — this op cannot be placed after the legal order" }
+                        @if optional.contains(&o.invoke_index) { " — optional: may or may not have taken effect in this window" }
+                    }
+                    rect x=(format!("{x0:.1}")) y=(y(o) + 2.0) width=(format!("{wd:.1}")) height=(LANE - 10.0) rx="3"
+                        fill=(outcome_colour(o.outcome)) fill-opacity=(if o.complete_time.is_some() { "0.30" } else { "0.12" })
+                        stroke=(if is_culprit { "#cf222e" } else { "#57606a" }) stroke-width=(if is_culprit { "3" } else { "1" })
+                        stroke-dasharray=[(o.complete_time.is_none() || optional.contains(&o.invoke_index)).then_some("4 3")] {}
+                    @let room = ((wd - 22.0) / 6.0).max(0.0) as usize;
+                    @if room >= 3 {
+                        text x=(format!("{:.1}", x0 + 19.0)) y=(y(o) + 15.5) font-size="10" fill="#1b1f24" { (short(&bar_label(o), room)) }
+                    }
+                    @if is_culprit {
+                        text x=(format!("{:.1}", x0 + wd + 4.0)) y=(y(o) + 15.5) font-size="10" font-weight="600" fill="#cf222e" { "✗ cannot be placed" }
                     }
                 }
             }
+            @if arrows {
+                @for pair in ordered.windows(2) {
+                    @let (ax, ay) = badge(pair[0]);
+                    @let (bx, by) = badge(pair[1]);
+                    line x1=(format!("{ax:.1}")) y1=(format!("{ay:.1}")) x2=(format!("{bx:.1}")) y2=(format!("{by:.1}")) stroke="#0969da" stroke-width="1.2" stroke-opacity="0.7" marker-end={ "url(#" (arrow_id) ")" } {}
+                }
+            }
+            @for o in &ordered {
+                @let (bx, by) = badge(o);
+                circle cx=(format!("{bx:.1}")) cy=(format!("{by:.1}")) r="7.5" fill="#0969da" {}
+                text x=(format!("{bx:.1}")) y=(format!("{:.1}", by + 3.5)) font-size="9" font-weight="600" text-anchor="middle" fill="#ffffff" { (number[&o.invoke_index]) }
+            }
+            text x=(LEFT) y=(h - 6.0) font-size="10" fill="#57606a" { (format!("{:.3} s", t0 as f64 / 1e9)) }
+            text x=(W - RIGHT) y=(h - 6.0) font-size="10" text-anchor="end" fill="#57606a" { (format!("{:.3} s  (+{span_ms:.1} ms)", t1 as f64 / 1e9)) }
         }
         p class="note" {
-            "The failing window: " (ops.len()) " ops. Red outline: the op that cannot be placed. #n: position in the longest legal order found. "
+            "The failing window: " (ops.len()) " ops" @if cut > 0 { " (the " (cut) " earlier ops of the window are in the JSON)" } @if missing > 0 { "; " (missing) " ops named by the evidence are not in the history" } ". "
+            "Blue badges: a legal order of these ops (1 → 2 → …) that the search found"
+            @if before > 0 { ", after " (before) " earlier ops of the same order" }
+            "; the red op cannot follow it. "
+            @if !optional.is_empty() { "Dashed outline: may or may not have taken effect in the window. " }
+            "Hover an op for its details. "
             @if standalone { "Verified: these ops have no legal order, whatever value the key held before them." }
-            @else if verified { "Verified: these ops have no legal order from " (w.get("checked_from").and_then(|v| v.as_str()).unwrap_or("the states the search reached")) "." }
-            @else { "Not verified as a window: the whole failing prefix is shown." }
+            @else if verified { "Verified: these ops have no legal order from " (w.get("checked_from").and_then(Json::as_str).unwrap_or("the states the search reached")) "." }
+            @else { "Not verified as a minimal window: the failing prefix is shown." }
         }
+        (table(&ops, &number, culprit, &optional))
     }
 }
 
-fn list(v: Option<&serde_json::Value>) -> Vec<String> {
-    v.and_then(|v| v.as_array())
-        .map(|a| a.iter().map(|x| x.to_string()).collect())
-        .unwrap_or_default()
-}
-
-fn eventual(e: &serde_json::Value) -> Markup {
-    // Per-key sets/counters nest their evidence under keys.<key>.evidence.
-    if let Some(keys) = e.get("keys").and_then(|k| k.as_object()) {
-        return html! {
-            @for (k, v) in keys.iter().filter(|(_, v)| v["verdict"] != "valid").take(10) {
-                h4 { "key " (k) } p { (v["summary"].as_str().unwrap_or("")) }
-                (eventual(&v["evidence"]))
-            }
-        };
-    }
-    let Some(el) = e.get("elements") else {
-        if let Some(keys) = e.get("keys").and_then(|k| k.as_array()) {
-            return html! {
-                table {
-                    tr { th { "key" } th { "final values by node" } th { "problem" } }
-                    @for k in keys.iter().filter(|k| !k["problem"].is_null()).take(50) {
-                        tr { td { (k["key"].to_string()) } td { code { (k["final_values"].to_string()) } } td { (k["problem"].as_str().unwrap_or("")) } }
+fn table(
+    ops: &[&Op],
+    number: &HashMap<u64, usize>,
+    culprit: Option<u64>,
+    optional: &[u64],
+) -> Markup {
+    html! {
+        details {
+            summary { "The window's ops as a table" }
+            table class="ops" {
+                tr { th { "order" } th { "event" } th { "process" } th { "op" } th { "key" } th { "sent" } th { "got" } th { "outcome" } th { "invoked" } th { "completed" } th { "node" } }
+                @for o in ops {
+                    tr class=[(Some(o.invoke_index) == culprit).then_some("culprit")] {
+                        td {
+                            @if Some(o.invoke_index) == culprit { "✗" } @else if let Some(n) = number.get(&o.invoke_index) { (n) }
+                            @if optional.contains(&o.invoke_index) { " (optional)" }
+                        }
+                        td { (o.invoke_index) }
+                        td { (o.process) }
+                        td { (o.f.as_str()) }
+                        td { code { (short(&o.key_label(), 60)) } }
+                        td { code { (short(&o.invoke_value.to_string(), 120)) } }
+                        td { code { (short(&o.value.to_string(), 120)) } }
+                        td { (outcome_word(o.outcome)) }
+                        td { (format!("{:.4} s", o.invoke_time as f64 / 1e9)) }
+                        td { @if let Some(c) = o.complete_time { (format!("{:.4} s", c as f64 / 1e9)) } @else { "never" } }
+                        td { (o.node.as_deref().unwrap_or("")) }
                     }
                 }
-            };
-        }
-        return html! {};
-    };
-    let stale: Vec<f64> = el
-        .get("stale")
-        .and_then(|s| s.as_array())
-        .map(|a| a.iter().filter_map(|x| x["ms"].as_f64()).collect())
-        .unwrap_or_default();
-    let rows = [
-        ("lost", "acknowledged, missing from the final reads"),
-        ("unexpected", "read but never added"),
-        ("duplicated", "twice in one read"),
-        ("never_read", "added, never seen by any read"),
-    ];
-    html! {
-        table {
-            tr { th { "class" } th { "meaning" } th { "count" } th { "elements" } }
-            @for (k, meaning) in rows {
-                @let items = list(el.get(k));
-                tr { td { (k) } td { (meaning) } td { (items.len()) } td { (items.iter().take(40).cloned().collect::<Vec<_>>().join(", ")) @if items.len() > 40 { " …" } } }
             }
-            tr { td { "stale" } td { "missing from a read that began after the add was acknowledged" } td { (stale.len()) } td { "see the histogram" } }
-            tr { td { "stable" } td { "always visible once acknowledged" } td { (el["stable"].to_string()) } td {} }
         }
-        @if !stale.is_empty() { (histogram(&stale)) }
-    }
-}
-
-/// A histogram of stale durations (ms), 20 buckets.
-fn histogram(ms: &[f64]) -> Markup {
-    let max = ms.iter().cloned().fold(0.0, f64::max).max(1e-3);
-    let mut counts: BTreeMap<usize, u32> = BTreeMap::new();
-    for v in ms {
-        *counts.entry(((v / max) * 19.0) as usize).or_default() += 1;
-    }
-    let top = *counts.values().max().unwrap_or(&1) as f64;
-    html! {
-        svg xmlns="http://www.w3.org/2000/svg" width="420" height="140" viewBox="0 0 420 140" role="img" aria-label="how long elements stayed stale" {
-            @for (b, n) in &counts {
-                @let hgt = (*n as f64 / top) * 100.0;
-                rect x=(10.0 + *b as f64 * 20.0) y=(110.0 - hgt) width="18" height=(hgt) fill="#d4a72c" { title { (n) " elements stale up to " (format!("{:.1}", (*b as f64 + 1.0) / 20.0 * max)) " ms" } }
-            }
-            text x="10" y="128" font-size="10" fill="#57606a" { "0 ms" }
-            text x="350" y="128" font-size="10" fill="#57606a" { (format!("{max:.0} ms")) }
-        }
-        p class="note" { "How long acknowledged elements stayed invisible to reads." }
     }
 }

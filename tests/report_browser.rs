@@ -1,0 +1,200 @@
+//! The report in a real browser: Debian's headless Chromium, driven over the
+//! DevTools protocol. The report of an invalid run renders, shows the verdict in
+//! words and the failing-window drawing, makes no network request, logs nothing to
+//! the console, and the hostile values planted in the history stay text.
+
+mod report_fixture;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::protocol::cdp::{Network, Page};
+use headless_chrome::{Browser, LaunchOptions};
+use report_fixture::{faultline, scratch, text, write_run, SCRIPT};
+
+/// Chromium, if installed (scripts/setup.sh installs it; CI has it).
+fn chromium() -> Option<PathBuf> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+/// What the page did while it loaded.
+#[derive(Default, Debug)]
+struct Seen {
+    requests: Vec<String>,
+    console: Vec<String>,
+}
+
+/// Opens `page` in a fresh headless Chromium; returns the browser (keep it alive),
+/// the tab, and what the page requested and logged.
+fn open(page: &Path, profile: &Path) -> (Browser, Arc<headless_chrome::Tab>, Arc<Mutex<Seen>>) {
+    let args: Vec<&std::ffi::OsStr> = [
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ]
+    .iter()
+    .map(std::ffi::OsStr::new)
+    .collect();
+    let options = LaunchOptions::default_builder()
+        .path(chromium())
+        .headless(true)
+        .sandbox(false)
+        .window_size(Some((1200, 1500)))
+        .user_data_dir(Some(profile.to_path_buf()))
+        .idle_browser_timeout(Duration::from_secs(60))
+        .args(args)
+        .build()
+        .expect("launch options");
+    let browser = Browser::new(options).expect("chromium starts");
+    let tab = browser.new_tab().expect("a tab");
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let sink = seen.clone();
+    tab.add_event_listener(Arc::new(move |e: &Event| {
+        let mut s = sink.lock().unwrap();
+        match e {
+            Event::NetworkRequestWillBeSent(r) => s.requests.push(r.params.request.url.clone()),
+            Event::RuntimeConsoleAPICalled(c) => s
+                .console
+                .push(format!("{:?}: {:?}", c.params.Type, c.params.args)),
+            Event::RuntimeExceptionThrown(x) => s
+                .console
+                .push(format!("exception: {:?}", x.params.exception_details.text)),
+            Event::LogEntryAdded(l) => s.console.push(format!(
+                "{:?}: {}",
+                l.params.entry.level, l.params.entry.text
+            )),
+            _ => {}
+        }
+    }))
+    .unwrap();
+    tab.call_method(Network::Enable {
+        max_total_buffer_size: None,
+        max_resource_buffer_size: None,
+        max_post_data_size: None,
+        report_direct_socket_traffic: None,
+        enable_durable_messages: None,
+    })
+    .unwrap();
+    tab.enable_runtime().unwrap();
+    tab.enable_log().unwrap();
+    let url = format!("file://{}", page.display());
+    tab.navigate_to(&url)
+        .unwrap()
+        .wait_until_navigated()
+        .unwrap();
+    (browser, tab, seen)
+}
+
+fn eval(tab: &headless_chrome::Tab, js: &str) -> serde_json::Value {
+    tab.evaluate(js, false)
+        .unwrap_or_else(|e| panic!("{js}: {e}"))
+        .value
+        .unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+fn the_report_of_an_invalid_run_shows_its_verdict_and_window_fetches_nothing_and_runs_no_payload() {
+    let dir = scratch("browser");
+    let run = write_run(
+        &dir.join("results"),
+        "register",
+        "20260101T000000",
+        "2026-01-01T00:00:00Z",
+        80,
+    );
+    let o = faultline(&["report", run.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report = run.join("report.html");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(!html.contains("<script"), "no script tag in report.html");
+    assert!(!html.contains("<img"), "no img tag in report.html");
+    let Some(_) = chromium() else {
+        eprintln!("SKIPPED the browser part: no chromium (scripts/setup.sh installs it)");
+        return;
+    };
+    let (_browser, tab, seen) = open(&report, &dir.join("profile"));
+
+    // The verdict, in words, at the top.
+    let verdict = eval(&tab, "document.getElementById('verdict').innerText");
+    let verdict = verdict.as_str().unwrap_or_default();
+    assert!(
+        verdict.contains("Invalid: a consistency violation was found"),
+        "{verdict}"
+    );
+    assert!(
+        verdict.contains("not linearizable: 1 of 3 keys; first anomaly at 1.0 s, during a partition (n1 n2 | n3)"),
+        "{verdict}"
+    );
+    // The failing window: drawn, with the op that cannot be placed, the legal order
+    // as numbered badges, and details on hover (an SVG title).
+    assert!(eval(&tab, "document.querySelectorAll('svg.window').length").as_u64() >= Some(1));
+    let culprit = eval(
+        &tab,
+        "document.querySelector('svg.window g.culprit title').textContent",
+    );
+    let culprit = culprit.as_str().unwrap_or_default();
+    assert!(
+        culprit.contains("read") && culprit.contains("49") && culprit.contains("cannot be placed"),
+        "{culprit}"
+    );
+    assert!(
+        eval(
+            &tab,
+            "document.querySelectorAll('svg.window circle').length"
+        )
+        .as_u64()
+            >= Some(1)
+    );
+    assert!(eval(&tab, "document.querySelectorAll('svg.timeline, svg.latency, svg.quantiles, svg.throughput').length") == 4);
+    // The payloads are text, and never ran.
+    assert_eq!(eval(&tab, "typeof window.__pwned"), "undefined");
+    assert_eq!(eval(&tab, "document.scripts.length"), 0);
+    assert_eq!(eval(&tab, "document.images.length"), 0);
+    let title = eval(&tab, "document.title");
+    assert_ne!(title, "pwned", "the script payload set the title");
+    let body = eval(&tab, "document.body.innerText");
+    assert!(
+        body.as_str().unwrap_or_default().contains(SCRIPT),
+        "the script payload shows as text"
+    );
+    assert!(
+        body.as_str().unwrap_or_default().contains("onerror="),
+        "the image payload shows as text"
+    );
+
+    // A picture for people (and for the record).
+    let png = tab
+        .capture_screenshot(Page::CaptureScreenshotFormatOption::Png, None, None, true)
+        .unwrap();
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-invalid.png");
+    std::fs::write(&shot, &png).unwrap();
+    println!("screenshot: {}", shot.display());
+    assert!(
+        png.len() > 20_000,
+        "a screenshot with content at {}",
+        shot.display()
+    );
+
+    // Nothing fetched but the page itself; nothing logged.
+    std::thread::sleep(Duration::from_millis(300));
+    let seen = seen.lock().unwrap();
+    let url = format!("file://{}", report.display());
+    assert!(
+        seen.requests.iter().all(|r| *r == url),
+        "requests beyond the page: {:?}",
+        seen.requests
+    );
+    assert!(!seen.requests.is_empty(), "the listener saw the page load");
+    assert!(seen.console.is_empty(), "console: {:?}", seen.console);
+    drop(seen);
+    let _ = std::fs::remove_dir_all(&dir);
+}
