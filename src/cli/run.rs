@@ -63,7 +63,9 @@ pub struct RunArgs {
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
     /// Faults to inject, comma-separated: kill, stop, pause, partition, clock, packet
-    /// (see docs/nemesis.md); `none` for a run without faults.
+    /// (see docs/nemesis.md); `partition:one` (or `:halves`, `:random-halves`,
+    /// `:majorities-ring`, `:bridge`) for partitions of that topology only; `none` for a
+    /// run without faults.
     #[arg(long, value_delimiter = ',', default_value = "kill,pause")]
     pub nemesis: Vec<String>,
     /// Time between faults, and how long each lasts (seconds, or a duration such as 5s).

@@ -97,7 +97,10 @@ pub async fn run(
     // What the faults need before the nodes start (network layout, clocks).
     let node_names: Vec<String> = (1..=config.nodes).map(|i| format!("n{i}")).collect();
     let network = match hook.as_mut() {
-        Some(h) => match h.prepare(&node_names, &run_dir).await {
+        Some(h) => match h
+            .prepare(&node_names, subject::network_needs(&config.store), &run_dir)
+            .await
+        {
             Ok(layout) => layout,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&run_dir);
@@ -123,12 +126,19 @@ pub async fn run(
         Ok(s) if network.is_some() && !s.supports_layout() => {
             let _ = std::fs::remove_dir_all(&run_dir);
             anyhow::bail!(
-                "--nemesis {}: the {} subject cannot start its nodes on a nemesis network or clock yet; use kill, stop or pause with it (etcd is a Go program: it reads the clock through the vDSO and ignores libfaketime)",
+                "--nemesis {}: the {} subject cannot start its nodes on a nemesis network or clock yet; use kill, stop or pause with it",
                 config.nemesis.join(","),
                 s.name()
             );
         }
-        Ok(s) => s,
+        Ok(s) => {
+            if s.name() == "etcd" && config.nemesis.iter().any(|f| f == "clock") {
+                tracing::warn!(
+                    "--nemesis clock: etcd is a Go program and reads the clock through the vDSO, which libfaketime cannot reach; its members keep the machine's time, and the clock faults recorded in the history do not move them"
+                );
+            }
+            s
+        }
         Err(e) => {
             // Nothing ran: leave no empty run directory behind.
             let _ = std::fs::remove_dir_all(&run_dir);

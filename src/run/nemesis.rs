@@ -12,12 +12,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use nemesis::{Events, Fault, Layout, Mechanism, Nemesis, Node, Options, Plan};
+use nemesis::{Events, Fault, Layout, Mechanism, Nemesis, Node, Options, Plan, Topology};
 use nix::sys::signal::Signal;
 use tokio::sync::watch;
 
 use crate::cluster::NodeProcess;
 use crate::recorder::Recorder;
+use crate::subject::NetworkNeeds;
 
 /// What a nemesis gets to work with.
 #[derive(Clone, Debug)]
@@ -41,10 +42,15 @@ pub struct NemesisContext {
 /// A fault schedule for the main phase, and its heal.
 #[async_trait::async_trait]
 pub trait NemesisHook: Send {
-    /// Before the nodes start: prepares what the faults need for nodes `names`; the
-    /// layout the subject must start its nodes from, if the faults need one.
-    async fn prepare(&mut self, names: &[String], run_dir: &Path)
-        -> anyhow::Result<Option<Layout>>;
+    /// Before the nodes start: prepares what the faults need for nodes `names`, whose
+    /// store needs `needs` from a network; the layout the subject must start its nodes
+    /// from, if the faults need one.
+    async fn prepare(
+        &mut self,
+        names: &[String],
+        needs: NetworkNeeds,
+        run_dir: &Path,
+    ) -> anyhow::Result<Option<Layout>>;
     /// Injects faults until `ctx.stop` turns true.
     async fn run(&mut self, ctx: NemesisContext) -> anyhow::Result<()>;
     /// Heals every fault it started. Called after the main phase, also after errors
@@ -61,15 +67,43 @@ pub const FAULTS: &[&str] = &["kill", "stop", "pause", "partition", "clock", "pa
 /// `namespaces`); chosen automatically otherwise.
 pub const NETWORK_ENV: &str = "FAULTLINE_NETWORK";
 
-/// The hook for `faults`; `None` when no faults are asked for.
+/// Splits `partition:TOPOLOGY` items off the fault list: the faults, and the partition
+/// topologies asked for (empty: the default mix).
+fn split_topologies(faults: &[String]) -> anyhow::Result<(Vec<String>, Vec<Topology>)> {
+    let mut plain = Vec::new();
+    let mut topologies = Vec::new();
+    for item in faults.iter().flat_map(|s| s.split(',')) {
+        match item.trim().split_once(':') {
+            Some(("partition", topology)) => {
+                topologies.push(
+                    topology.parse::<Topology>().map_err(|e| {
+                        anyhow::anyhow!("--nemesis {item}: {e} (e.g. partition:one)")
+                    })?,
+                );
+                plain.push("partition".to_string());
+            }
+            _ => plain.push(item.trim().to_string()),
+        }
+    }
+    Ok((plain, topologies))
+}
+
+/// The hook for `faults`; `None` when no faults are asked for. An item
+/// `partition:TOPOLOGY` (`one`, `halves`, `random-halves`, `majorities-ring`, `bridge`)
+/// asks for partitions of that topology only; plain `partition` draws from all of them.
 pub fn hook_for(
     faults: &[String],
     interval: Duration,
     seed: u64,
 ) -> anyhow::Result<Option<Box<dyn NemesisHook>>> {
-    let parsed = Fault::parse_list(faults).map_err(|e| anyhow::anyhow!("--nemesis: {e}"))?;
+    let (faults, topologies) = split_topologies(faults)?;
+    let parsed = Fault::parse_list(&faults).map_err(|e| anyhow::anyhow!("--nemesis: {e}"))?;
     if parsed.is_empty() {
         return Ok(None);
+    }
+    let mut plan = Plan::new(parsed, interval);
+    if !topologies.is_empty() {
+        plan.topologies = topologies;
     }
     let mechanism = match std::env::var(NETWORK_ENV) {
         Ok(m) if !m.is_empty() => Some(
@@ -79,7 +113,7 @@ pub fn hook_for(
         _ => None,
     };
     Ok(Some(Box::new(Faults {
-        plan: Plan::new(parsed, interval),
+        plan,
         seed,
         mechanism,
         nemesis: None,
@@ -95,15 +129,28 @@ pub struct Faults {
 }
 
 impl Faults {
-    async fn ensure(&mut self, names: &[String], run_dir: Option<&Path>) -> anyhow::Result<()> {
+    async fn ensure(
+        &mut self,
+        names: &[String],
+        needs: NetworkNeeds,
+        run_dir: Option<&Path>,
+    ) -> anyhow::Result<()> {
         if self.nemesis.is_none() {
+            let mechanism = match (needs.mechanism, self.mechanism) {
+                (Some(needed), Some(asked)) if needed != asked => anyhow::bail!(
+                    "{NETWORK_ENV}={}: this store's nodes can only be partitioned with {}; unset {NETWORK_ENV}",
+                    asked.as_str(),
+                    needed.as_str()
+                ),
+                (needed, asked) => needed.or(asked),
+            };
             let n = Nemesis::prepare(
                 Options {
                     plan: self.plan.clone(),
                     seed: self.seed,
-                    mechanism: self.mechanism,
+                    mechanism,
                     run_dir: run_dir.map(Path::to_path_buf),
-                    services: 1,
+                    services: needs.services,
                     ports: None,
                 },
                 names,
@@ -120,14 +167,16 @@ impl NemesisHook for Faults {
     async fn prepare(
         &mut self,
         names: &[String],
+        needs: NetworkNeeds,
         run_dir: &Path,
     ) -> anyhow::Result<Option<Layout>> {
-        self.ensure(names, Some(run_dir)).await?;
+        self.ensure(names, needs, Some(run_dir)).await?;
         Ok(self.nemesis.as_ref().and_then(|n| n.layout().cloned()))
     }
 
     async fn run(&mut self, ctx: NemesisContext) -> anyhow::Result<()> {
-        self.ensure(&ctx.node_names, None).await?;
+        self.ensure(&ctx.node_names, NetworkNeeds::default(), None)
+            .await?;
         let nemesis = self.nemesis.as_mut().expect("prepared above");
         nemesis.attach(
             ctx.nodes
@@ -232,5 +281,24 @@ impl Node for DriverNode {
         self.0
             .restart()
             .map_err(|e| format!("restarting {}: {e}", self.0.name()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partition_item_with_a_topology_asks_for_partitions_of_that_topology_only() {
+        let (faults, topologies) =
+            split_topologies(&["kill,partition:one".into(), "partition:halves".into()]).unwrap();
+        assert_eq!(faults, ["kill", "partition", "partition"]);
+        assert_eq!(topologies, [Topology::One, Topology::Halves]);
+    }
+
+    #[test]
+    fn an_unknown_topology_is_an_error_that_names_the_item() {
+        let e = split_topologies(&["partition:triangle".into()]).unwrap_err();
+        assert!(e.to_string().contains("partition:triangle"), "{e}");
     }
 }

@@ -1,5 +1,6 @@
 //! `--store etcd`: faultline starts an etcd cluster (Debian's `etcd-server`, Raft) of
-//! `--nodes` members on loopback ports, waits until each answers `GET /health`, keeps
+//! `--nodes` members on loopback ports (or, when the faults include partitions or
+//! packet faults, one member per network namespace: see [`super::network_needs`]), waits until each answers `GET /health`, keeps
 //! each member's log under `nodes/<node>/`, and stops it at the end. Elections are
 //! fast (`--heartbeat-interval 25 --election-timeout 250`).
 //!
@@ -84,29 +85,67 @@ impl Etcd {
         })
     }
 
-    fn specs(&self) -> Result<(Vec<NodeSpec>, Vec<String>), SubjectError> {
+    /// Where each member listens: on loopback ports, or on the nemesis layout's
+    /// namespace addresses (service 0 for clients, 1 for peers).
+    fn places(&self) -> Result<Vec<Place>, SubjectError> {
         let n = self.config.nodes;
+        if let Some(layout) = &self.config.network {
+            if layout.mechanism != nemesis::Mechanism::Namespaces {
+                return Err(SubjectError::Config(format!(
+                    "etcd cannot be partitioned with {}: its members must reach each other at the peer URLs they advertise; partitions of etcd need network namespaces (run as root)",
+                    layout.mechanism.as_str()
+                )));
+            }
+            return layout
+                .nodes
+                .iter()
+                .map(|node| match (node.listen.first(), node.listen.get(1)) {
+                    (Some(client), Some(peer)) => Ok(Place {
+                        name: node.name.clone(),
+                        client: format!("http://{client}"),
+                        peer: format!("http://{peer}"),
+                        netns: node.netns.clone(),
+                        env: node.env.clone(),
+                        port: None,
+                    }),
+                    _ => Err(SubjectError::Config(format!(
+                        "the nemesis network gave {} fewer than 2 ports (client, peer)",
+                        node.name
+                    ))),
+                })
+                .collect();
+        }
         let ports = ports::free_ports(2 * n)
             .map_err(|e| SubjectError::Config(format!("cannot find free ports: {e}")))?;
-        let names: Vec<String> = (1..=n).map(|i| format!("n{i}")).collect();
-        let peer = |i: usize| format!("http://127.0.0.1:{}", ports[n + i]);
-        let client = |i: usize| format!("http://127.0.0.1:{}", ports[i]);
-        let initial: Vec<String> = names
+        Ok((0..n)
+            .map(|i| Place {
+                name: format!("n{}", i + 1),
+                client: format!("http://127.0.0.1:{}", ports[i]),
+                peer: format!("http://127.0.0.1:{}", ports[n + i]),
+                netns: None,
+                env: Vec::new(),
+                port: Some(ports[i]),
+            })
+            .collect())
+    }
+
+    fn specs(&self) -> Result<(Vec<NodeSpec>, Vec<String>), SubjectError> {
+        let places = self.places()?;
+        let initial: Vec<String> = places
             .iter()
-            .enumerate()
-            .map(|(i, name)| format!("{name}={}", peer(i)))
+            .map(|p| format!("{}={}", p.name, p.peer))
             .collect();
-        let token = format!("faultline-{}-{}", std::process::id(), ports[0]);
+        let token = format!("faultline-{}-{}", std::process::id(), places[0].client);
         let mut specs = Vec::new();
-        for (i, name) in names.iter().enumerate() {
-            let data = self.config.nodes_dir.join(name).join("data");
-            let args = [
-                ("--name", name.clone()),
+        for place in &places {
+            let data = self.config.nodes_dir.join(&place.name).join("data");
+            let args: Vec<String> = [
+                ("--name", place.name.clone()),
                 ("--data-dir", data.display().to_string()),
-                ("--listen-client-urls", client(i)),
-                ("--advertise-client-urls", client(i)),
-                ("--listen-peer-urls", peer(i)),
-                ("--initial-advertise-peer-urls", peer(i)),
+                ("--listen-client-urls", place.client.clone()),
+                ("--advertise-client-urls", place.client.clone()),
+                ("--listen-peer-urls", place.peer.clone()),
+                ("--initial-advertise-peer-urls", place.peer.clone()),
                 ("--initial-cluster", initial.join(",")),
                 ("--initial-cluster-state", "new".into()),
                 ("--initial-cluster-token", token.clone()),
@@ -116,24 +155,52 @@ impl Etcd {
             .into_iter()
             .flat_map(|(k, v)| [k.to_string(), v])
             .collect();
+            // In a namespace, `nsenter` enters it and execs etcd in place (same PID).
+            let (program, args) = match &place.netns {
+                Some(ns) => {
+                    let mut wrapped = vec![
+                        format!("--net=/run/netns/{ns}"),
+                        "--".to_string(),
+                        self.program.display().to_string(),
+                    ];
+                    wrapped.extend(args);
+                    (PathBuf::from("nsenter"), wrapped)
+                }
+                None => (self.program.clone(), args),
+            };
             specs.push(NodeSpec {
-                name: name.clone(),
+                name: place.name.clone(),
                 launch: Launch {
-                    program: self.program.clone(),
+                    program,
                     args,
-                    env: Vec::new(),
+                    env: place.env.clone(),
                 },
-                ready: ReadyCheck::Http(format!("{}/health", client(i))),
+                ready: ReadyCheck::Http(format!("{}/health", place.client)),
                 stop_signal: Signal::SIGTERM,
-                port: Some(ports[i]),
+                port: place.port,
             });
         }
-        Ok((specs, (0..n).map(client).collect()))
+        Ok((specs, places.into_iter().map(|p| p.client).collect()))
     }
+}
+
+/// Where one member listens and how it is started.
+struct Place {
+    name: String,
+    client: String,
+    peer: String,
+    netns: Option<String>,
+    env: Vec<(String, String)>,
+    /// Its loopback client port (waited free before a restart); none in a namespace.
+    port: Option<u16>,
 }
 
 #[async_trait::async_trait]
 impl Subject for Etcd {
+    fn supports_layout(&self) -> bool {
+        self.config.addrs.is_empty()
+    }
+
     fn name(&self) -> &str {
         "etcd"
     }

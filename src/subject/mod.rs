@@ -104,6 +104,38 @@ pub trait Subject: Send + Sync {
 /// The store names `--store` accepts.
 pub const STORES: &[&str] = &["leaderless", "http", "etcd", "redis", "maelstrom"];
 
+/// What a store's nodes need from a nemesis network, known before anything starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkNeeds {
+    /// Ports per node (etcd: client and peer).
+    pub services: usize,
+    /// The only mechanism its nodes can be partitioned with, if it cannot use both.
+    pub mechanism: Option<nemesis::Mechanism>,
+}
+
+/// What `store`'s nodes need from a nemesis network. etcd members must reach each other
+/// at the very peer URLs they advertise (the cluster's member ids are derived from
+/// them), so per-link proxy addresses cannot work: etcd is partitioned in namespaces.
+pub fn network_needs(store: &str) -> NetworkNeeds {
+    match store {
+        "etcd" => NetworkNeeds {
+            services: 2,
+            mechanism: Some(nemesis::Mechanism::Namespaces),
+        },
+        _ => NetworkNeeds::default(),
+    }
+}
+
+impl Default for NetworkNeeds {
+    /// One port per node, either mechanism.
+    fn default() -> NetworkNeeds {
+        NetworkNeeds {
+            services: 1,
+            mechanism: None,
+        }
+    }
+}
+
 /// The subject that `config` names.
 pub fn open(config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
     if let Some(file) = &config.cluster_file {
