@@ -160,7 +160,10 @@ fn main() {
             nodes: 3,
             addrs: vec![],
             bin: None,
-            store_options: vec![],
+            // What `faultline run --workload kv` uses: with siblings, blind writes from
+            // 16+ clients pile up concurrent values and the store, not the driver, is
+            // what gets measured.
+            store_options: vec![("conflict".into(), "lww".into())],
             base_port: None,
             ready_timeout: Duration::from_secs(30),
             nodes_dir: dir.join("nodes"),
