@@ -284,3 +284,97 @@ async fn a_broadcast_that_forwards_once_loses_messages_on_a_lossy_network() {
         "{checks:?}"
     );
 }
+
+/// `config` with the nemesis injecting `faults` every 700 ms for 5 s.
+fn with_faults(mut config: RunConfig, faults: &[&str]) -> RunConfig {
+    config.nemesis = faults.iter().map(|f| f.to_string()).collect();
+    config.nemesis_interval = Duration::from_millis(700);
+    config.time_limit = Duration::from_secs(5);
+    config
+}
+
+/// The `nemesis` events of the run in `dir`, as JSON lines.
+fn nemesis_events(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
+    text.lines()
+        .filter(|l| l.contains("\"process\":\"nemesis\""))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_maelstrom_nodes_restart_empty_and_lin_kv_through_the_service_stays_linearizable() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let config = with_faults(
+        config("linkv-kill", "lin_kv_proxy.py", "cas-register", &[]),
+        &["kill"],
+    );
+    let (checks, dir) = run(config).await;
+    let events = nemesis_events(&dir);
+    assert!(
+        events.iter().any(|e| e.contains("\"start-kill\"")),
+        "no kill recorded: {events:?}"
+    );
+    // Every kill is followed by a fresh process: a second PID in the node's pid file.
+    let restarted = (0..3).any(|i| {
+        std::fs::read_to_string(dir.join(format!("nodes/n{i}/pid")))
+            .is_ok_and(|p| p.lines().count() >= 2)
+    });
+    assert!(restarted, "no node was restarted under {}", dir.display());
+    assert!(
+        ok_ops(&dir) > 100,
+        "too few operations in {}",
+        dir.display()
+    );
+    assert_eq!(
+        verdict_of(&checks, "linearizable"),
+        Verdict::Valid,
+        "{checks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gossiping_g_set_converges_after_partitions_of_the_routed_network() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let config = with_faults(
+        config("gset-partition", "g_set.py", "set", &[]),
+        &["partition:one"],
+    );
+    let (checks, dir) = run(config).await;
+    let events = nemesis_events(&dir);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("\"start-partition\"") && e.contains("\"router\"")),
+        "no partition of the router recorded: {events:?}"
+    );
+    assert_eq!(
+        verdict_of(&checks, "eventual"),
+        Verdict::Valid,
+        "{checks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_g_set_that_gossips_once_loses_acknowledged_adds_across_a_partition() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let config = with_faults(
+        config("gset-once-partition", "g_set_lossy.py", "set", &[]),
+        &["partition:one"],
+    );
+    let (checks, _dir) = run(config).await;
+    assert_eq!(
+        verdict_of(&checks, "eventual"),
+        Verdict::Invalid,
+        "{checks:?}"
+    );
+}

@@ -15,6 +15,8 @@ use crate::clock::{ClockChange, NodeClock};
 use crate::layout::{Layout, Mechanism};
 use crate::network::{self, Network, NetworkError};
 use crate::owner::{Owner, ENV_NODE, ENV_OWNER};
+use crate::partition::Partition;
+use crate::router::Router;
 use crate::schedule::{Action, Plan, Schedule, Step};
 use crate::state::{State, StateFile};
 use crate::Fault;
@@ -124,6 +126,10 @@ pub struct Options {
     pub services: usize,
     /// Loopback ports the nodes listen on in proxy mode (`ports[i][s]`), if fixed.
     pub ports: Option<Vec<Vec<u16>>>,
+    /// Whether the subject routes its nodes' messages itself and partitions through a
+    /// [`Router`] ([`Nemesis::attach_router`]): no network is set up then, and faults
+    /// that need the nodes started from a layout (clock, packet) are refused.
+    pub routed: bool,
 }
 
 /// A run's nemesis.
@@ -133,6 +139,7 @@ pub struct Nemesis {
     names: Vec<String>,
     state: StateFile,
     network: Option<Network>,
+    router: Option<Arc<dyn Router>>,
     mechanism_reason: String,
     clocks: Vec<NodeClock>,
     layout: Option<Layout>,
@@ -175,6 +182,7 @@ impl Nemesis {
             names: names.to_vec(),
             state,
             network: None,
+            router: None,
             mechanism_reason: String::new(),
             clocks: Vec::new(),
             layout: None,
@@ -182,7 +190,17 @@ impl Nemesis {
             active: Mutex::new(Vec::new()),
             torn_down: false,
         };
-        if faults.iter().any(|f| f.needs_layout()) {
+        if options.routed {
+            if let Some(f) = faults
+                .iter()
+                .find(|f| f.needs_layout() && **f != Fault::Partition)
+            {
+                return Err(NemesisError::Unsupported(format!(
+                    "--nemesis {f}: this subject's nodes route their messages through faultline and are not started from a nemesis network or clock; use partition, kill, stop or pause (and the subject's own latency and loss options)"
+                )));
+            }
+            nemesis.mechanism_reason = "the subject routes its nodes' messages itself".into();
+        } else if faults.iter().any(|f| f.needs_layout()) {
             let wants_delay = faults.contains(&Fault::Packet);
             let (mechanism, why) = blocking(|| network::choose(options.mechanism, wants_delay));
             nemesis.mechanism_reason = why;
@@ -243,7 +261,7 @@ impl Nemesis {
         json!({
             "faults": self.plan.faults,
             "interval_ms": self.plan.interval.as_millis() as u64,
-            "mechanism": self.network.as_ref().map(|n| n.mechanism().as_str()),
+            "mechanism": self.mechanism(),
             "mechanism_reason": self.mechanism_reason,
             "firewall": match &self.network {
                 Some(Network::Namespaces(n)) => Some(n.firewall()),
@@ -264,8 +282,41 @@ impl Nemesis {
                 )));
             }
         }
+        // Without a layout nothing was started under the names given to `prepare`: the
+        // nodes are called what the subject calls them (Maelstrom's n0, n1, ...).
+        if self.layout.is_none() && !nodes.is_empty() {
+            self.names = nodes.iter().map(|n| n.name().to_string()).collect();
+        }
         self.nodes = nodes;
         Ok(())
+    }
+
+    /// The subject's own router, for partitions when [`Options::routed`].
+    pub fn attach_router(&mut self, router: Arc<dyn Router>) {
+        self.router = Some(router);
+    }
+
+    /// How partitions are made: `namespaces`, `proxies`, `router`, or none yet.
+    fn mechanism(&self) -> Option<&'static str> {
+        match (&self.network, &self.router) {
+            (Some(n), _) => Some(n.mechanism().as_str()),
+            (None, Some(_)) => Some("router"),
+            (None, None) => None,
+        }
+    }
+
+    fn partition(&self, p: &Partition) -> Result<(), NemesisError> {
+        match &self.router {
+            Some(r) => r.partition(p).map_err(NemesisError::Node),
+            None => Ok(self.network("a partition")?.partition(p)?),
+        }
+    }
+
+    fn heal_partition(&self) -> Result<(), NemesisError> {
+        match &self.router {
+            Some(r) => r.heal().map_err(NemesisError::Node),
+            None => Ok(self.network("a partition")?.heal_partition()?),
+        }
     }
 
     fn node(&self, name: &str) -> Option<&Arc<dyn Node>> {
@@ -346,7 +397,7 @@ impl Nemesis {
     }
 
     fn value(&self, action: &Action) -> Value {
-        let mechanism = self.network.as_ref().map(|n| n.mechanism().as_str());
+        let mechanism = self.mechanism();
         match action {
             Action::Kill(n) | Action::Stop(n) | Action::Pause(n) => json!({ "nodes": n }),
             Action::Partition(p) => json!({
@@ -403,7 +454,7 @@ impl Nemesis {
                 self.state.update(|s| s.paused.extend(paused))?;
                 Ok(())
             }
-            Action::Partition(p) => Ok(self.network("a partition")?.partition(p)?),
+            Action::Partition(p) => self.partition(p),
             Action::Packet(nodes, f) => {
                 Ok(self
                     .network("a packet fault")?
@@ -482,6 +533,9 @@ impl Nemesis {
             }
         }
         // Everything, whether or not it was recorded as active.
+        if let Some(r) = &self.router {
+            note(r.heal().map_err(NemesisError::Node));
+        }
         if let Some(net) = &self.network {
             note(blocking(|| net.heal_partition()).map_err(Into::into));
             note(blocking(|| net.clear_packets()).map_err(Into::into));
@@ -523,7 +577,7 @@ impl Nemesis {
                 }
                 Ok(())
             }
-            Action::Partition(_) => Ok(self.network("a partition")?.heal_partition()?),
+            Action::Partition(_) => self.heal_partition(),
             Action::Packet(..) => Ok(self.network("a packet fault")?.clear_packets()?),
             Action::Clock(changes) => {
                 for (name, _) in changes {

@@ -51,6 +51,7 @@ fn helper_driver_that_gets_killed() {
                 run_dir: Some(dir.clone()),
                 services: 1,
                 ports: None,
+                routed: false,
             },
             &names,
         )

@@ -37,6 +37,7 @@ async fn setup(name: &str, faults: &[Fault], mechanism: Mechanism, interval: Dur
             run_dir: Some(dir.clone()),
             services: 1,
             ports: None,
+            routed: false,
         },
         &names,
     )

@@ -176,6 +176,8 @@ pub async fn run(
         .cluster()
         .map(|c| c.nodes().to_vec())
         .unwrap_or_default();
+    let fault_nodes = subject.fault_nodes();
+    let router = subject.router();
     let subject: Arc<RwLock<Box<dyn Subject>>> = Arc::new(RwLock::new(subject));
     let pool = scheduler::Pool {
         subject: subject.clone(),
@@ -202,6 +204,8 @@ pub async fn run(
                 seed: config.seed,
                 node_names: node_names.clone(),
                 nodes: node_procs.clone(),
+                other_nodes: fault_nodes.clone(),
+                router: router.clone(),
                 recorder: recorder.clone(),
                 stop: stop_rx.clone(),
             })

@@ -21,7 +21,7 @@ use crate::recorder::Recorder;
 use crate::subject::NetworkNeeds;
 
 /// What a nemesis gets to work with.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct NemesisContext {
     /// The faults asked for (`partition`, `kill`, ...).
     pub faults: Vec<String>,
@@ -33,6 +33,10 @@ pub struct NemesisContext {
     pub node_names: Vec<String>,
     /// The node processes faultline started (empty for an external cluster).
     pub nodes: Vec<Arc<NodeProcess>>,
+    /// Other node processes the subject lets the nemesis fault (Maelstrom nodes).
+    pub other_nodes: Vec<Arc<dyn Node>>,
+    /// The subject's own message router, for partitions, if it has one.
+    pub router: Option<Arc<dyn nemesis::Router>>,
     /// Where to record `{"process":"nemesis", ...}` events.
     pub recorder: Recorder,
     /// Turns `true` when the main phase ends (time limit, Ctrl-C, abort).
@@ -152,6 +156,7 @@ impl Faults {
                     run_dir: run_dir.map(Path::to_path_buf),
                     services: needs.services,
                     ports: None,
+                    routed: needs.routed,
                 },
                 names,
             )
@@ -182,8 +187,12 @@ impl NemesisHook for Faults {
             ctx.nodes
                 .iter()
                 .map(|n| Arc::new(DriverNode(n.clone())) as Arc<dyn Node>)
+                .chain(ctx.other_nodes.iter().cloned())
                 .collect(),
         )?;
+        if let Some(router) = &ctx.router {
+            nemesis.attach_router(router.clone());
+        }
         let events = RecorderEvents(ctx.recorder.clone());
         nemesis.run(&events, ctx.stop.clone()).await?;
         Ok(())

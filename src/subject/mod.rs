@@ -19,6 +19,7 @@ pub mod noop;
 pub mod redis;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::Client;
@@ -99,6 +100,18 @@ pub trait Subject: Send + Sync {
     fn supports_layout(&self) -> bool {
         false
     }
+
+    /// Node processes the nemesis may kill, stop and pause that are not in its
+    /// [`Subject::cluster`] (Maelstrom nodes, which faultline wires to itself).
+    fn fault_nodes(&self) -> Vec<Arc<dyn nemesis::Node>> {
+        Vec::new()
+    }
+
+    /// The subject's own message router, when it carries its nodes' messages itself:
+    /// partitions are applied there.
+    fn router(&self) -> Option<Arc<dyn nemesis::Router>> {
+        None
+    }
 }
 
 /// The store names `--store` accepts.
@@ -111,6 +124,9 @@ pub struct NetworkNeeds {
     pub services: usize,
     /// The only mechanism its nodes can be partitioned with, if it cannot use both.
     pub mechanism: Option<nemesis::Mechanism>,
+    /// Whether it routes its nodes' messages itself ([`Subject::router`]): no network
+    /// is set up for partitions.
+    pub routed: bool,
 }
 
 /// What `store`'s nodes need from a nemesis network. etcd members must reach each other
@@ -121,6 +137,11 @@ pub fn network_needs(store: &str) -> NetworkNeeds {
         "etcd" => NetworkNeeds {
             services: 2,
             mechanism: Some(nemesis::Mechanism::Namespaces),
+            routed: false,
+        },
+        "maelstrom" => NetworkNeeds {
+            routed: true,
+            ..NetworkNeeds::default()
         },
         _ => NetworkNeeds::default(),
     }
@@ -132,6 +153,7 @@ impl Default for NetworkNeeds {
         NetworkNeeds {
             services: 1,
             mechanism: None,
+            routed: false,
         }
     }
 }

@@ -10,6 +10,7 @@
 //! `topology` message in which every node neighbours all others).
 
 pub mod client;
+pub mod faults;
 pub mod net;
 pub mod protocol;
 pub mod services;
@@ -140,8 +141,10 @@ impl Subject for Maelstrom {
                     )
                 })
                 .collect();
+            let body = serde_json::json!({"type": "topology", "topology": topology});
+            net.remember_after_init(body.clone());
             for n in &names {
-                let body = serde_json::json!({"type": "topology", "topology": topology});
+                let body = body.clone();
                 let r = net.request("c0", n, body, self.ready_timeout).await;
                 if !matches!(&r, Ok(m) if m.kind() == Some("topology_ok")) {
                     return Err(SubjectError::Unreachable(format!(
@@ -175,6 +178,29 @@ impl Subject for Maelstrom {
 
     fn cluster(&self) -> Option<&Cluster> {
         None
+    }
+
+    fn fault_nodes(&self) -> Vec<Arc<dyn nemesis::Node>> {
+        let (Some(net), Ok(handle)) = (&self.net, tokio::runtime::Handle::try_current()) else {
+            return Vec::new();
+        };
+        net.names()
+            .iter()
+            .map(|name| {
+                Arc::new(faults::MaelstromNode::new(
+                    net.clone(),
+                    name,
+                    handle.clone(),
+                    self.ready_timeout,
+                )) as Arc<dyn nemesis::Node>
+            })
+            .collect()
+    }
+
+    fn router(&self) -> Option<Arc<dyn nemesis::Router>> {
+        self.net
+            .clone()
+            .map(|n| Arc::new(n) as Arc<dyn nemesis::Router>)
     }
 
     async fn stop(&mut self) {

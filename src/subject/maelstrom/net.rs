@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -79,10 +79,10 @@ struct Inner {
     stats: NetStats,
 }
 
-/// One node process.
+/// One node process (replaced in place when the node is restarted).
 struct NodeProc {
     name: String,
-    pid: i32,
+    pid: AtomicI32,
     child: tokio::sync::Mutex<tokio::process::Child>,
     log_dir: PathBuf,
 }
@@ -92,6 +92,10 @@ struct NodeProc {
 pub struct Network {
     inner: Arc<Inner>,
     procs: Arc<Vec<NodeProc>>,
+    bin: Arc<PathBuf>,
+    /// Messages every node got after `init` (a broadcast `topology`), sent again to a
+    /// restarted node.
+    after_init: Arc<Mutex<Vec<Json>>>,
 }
 
 impl std::fmt::Debug for Network {
@@ -126,41 +130,11 @@ impl Network {
         for name in &names {
             let log_dir = nodes_dir.join(name);
             std::fs::create_dir_all(&log_dir)?;
-            let stderr = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(log_dir.join("stderr.log"))?;
-            let mut child = tokio::process::Command::new(bin)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(stderr)
-                .process_group(0)
-                .kill_on_drop(true)
-                .spawn()
-                .map_err(|e| {
-                    std::io::Error::new(e.kind(), format!("cannot start {}: {e}", bin.display()))
-                })?;
-            let pid = child.id().map(|p| p as i32).unwrap_or(0);
-            std::fs::write(log_dir.join("pid"), format!("{pid}\n"))?;
             std::fs::write(log_dir.join("command"), format!("{}\n", bin.display()))?;
-            let stdin = child.stdin.take().expect("piped stdin");
-            let stdout = child.stdout.take().expect("piped stdout");
-            let (tx, rx) = mpsc::unbounded_channel();
-            inner
-                .inboxes
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(name.clone(), tx);
-            tokio::spawn(write_lines(stdin, rx));
-            tokio::spawn(read_lines(
-                inner.clone(),
-                name.clone(),
-                stdout,
-                log_dir.join("stdout.log"),
-            ));
+            let child = spawn_node(&inner, bin, name, &log_dir)?;
             procs.push(NodeProc {
                 name: name.clone(),
-                pid,
+                pid: AtomicI32::new(child.id().map(|p| p as i32).unwrap_or(0)),
                 child: tokio::sync::Mutex::new(child),
                 log_dir,
             });
@@ -168,7 +142,91 @@ impl Network {
         Ok(Network {
             inner,
             procs: Arc::new(procs),
+            bin: Arc::new(bin.to_path_buf()),
+            after_init: Arc::new(Mutex::new(Vec::new())),
         })
+    }
+
+    /// Remembers a message every node got after `init`, to send again to a node that
+    /// is restarted.
+    pub fn remember_after_init(&self, body: Json) {
+        self.after_init
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(body);
+    }
+
+    fn proc(&self, name: &str) -> Result<&NodeProc, NetError> {
+        self.index(name)
+            .map(|i| &self.procs[i])
+            .ok_or_else(|| NetError::NoSuchNode(name.to_string()))
+    }
+
+    /// The PID (and process group) of node `name`'s current process.
+    pub fn pid(&self, name: &str) -> Option<i32> {
+        self.proc(name).ok().map(|p| p.pid.load(Ordering::SeqCst))
+    }
+
+    /// Whether node `name`'s process has not exited (a paused one runs). Reaps it if
+    /// it has.
+    pub fn is_running(&self, name: &str) -> bool {
+        let Ok(p) = self.proc(name) else {
+            return false;
+        };
+        match p.child.try_lock() {
+            Ok(mut child) => matches!(child.try_wait(), Ok(None)),
+            // Someone is waiting for it (a stop): not to be restarted now.
+            Err(_) => true,
+        }
+    }
+
+    /// Starts node `name` again after it exited: a fresh process (a Maelstrom node keeps
+    /// its state in memory, so it starts empty, as after a crash), wired to the network,
+    /// sent `init` and whatever else every node got after it. Must be called from a
+    /// thread that may block, with the runtime's other threads free to run the replies.
+    pub fn restart_blocking(
+        &self,
+        name: &str,
+        handle: &tokio::runtime::Handle,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let p = self.proc(name).map_err(|e| e.to_string())?;
+        {
+            let _entered = handle.enter();
+            let child =
+                spawn_node(&self.inner, &self.bin, name, &p.log_dir).map_err(|e| e.to_string())?;
+            p.pid
+                .store(child.id().map(|p| p as i32).unwrap_or(0), Ordering::SeqCst);
+            let mut slot = p
+                .child
+                .try_lock()
+                .map_err(|_| format!("{name} is being stopped; not restarted"))?;
+            *slot = child;
+        }
+        let ids = self.inner.names.clone();
+        let mut bodies = vec![json!({"type": "init", "node_id": name, "node_ids": ids})];
+        bodies.extend(
+            self.after_init
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .cloned(),
+        );
+        for body in bodies {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let (net, node) = (self.clone(), name.to_string());
+            handle.spawn(async move {
+                let _ = tx.send(net.request("c0", &node, body, timeout).await);
+            });
+            match rx.recv_timeout(timeout + Duration::from_millis(500)) {
+                Ok(Ok(m)) if m.kind().is_some_and(|k| k.ends_with("_ok")) => {}
+                Ok(Ok(m)) => return Err(format!("restarted {name} answered {}", m.to_line())),
+                Ok(Err(e)) => return Err(format!("restarted {name}: {e}")),
+                Err(_) => return Err(format!("restarted {name} did not answer in {timeout:?}")),
+            }
+        }
+        tracing::info!(node = %name, "maelstrom node restarted");
+        Ok(())
     }
 
     /// The node names, in order.
@@ -275,6 +333,20 @@ impl Network {
         tracing::info!(?groups, "maelstrom network partitioned");
     }
 
+    /// Cuts exactly the links `grudge` names (for each node, the nodes it cannot hear),
+    /// both ways: over a cut link neither side hears the other. Replaces any earlier cut.
+    pub fn cut(&self, grudge: &nemesis::Grudge) {
+        let mut blocked = self.inner.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        blocked.clear();
+        for (node, deaf_to) in grudge {
+            for other in deaf_to {
+                blocked.insert((other.clone(), node.clone()));
+                blocked.insert((node.clone(), other.clone()));
+            }
+        }
+        tracing::info!(?grudge, "maelstrom network cut");
+    }
+
     /// Removes every cut.
     pub fn heal(&self) {
         self.inner
@@ -287,10 +359,8 @@ impl Network {
     /// Sends `signal` to node `name`'s process group (SIGSTOP pauses, SIGCONT
     /// resumes, SIGKILL kills).
     pub fn signal(&self, name: &str, signal: Signal) -> Result<(), NetError> {
-        let i = self
-            .index(name)
-            .ok_or_else(|| NetError::NoSuchNode(name.to_string()))?;
-        let _ = killpg(Pid::from_raw(self.procs[i].pid), signal);
+        let pid = self.proc(name)?.pid.load(Ordering::SeqCst);
+        let _ = killpg(Pid::from_raw(pid), signal);
         Ok(())
     }
 
@@ -298,15 +368,16 @@ impl Network {
     /// status to `nodes/<node>/exit-status`. Idempotent.
     pub async fn stop(&self) {
         for p in self.procs.iter() {
-            let _ = killpg(Pid::from_raw(p.pid), Signal::SIGTERM);
-            let _ = killpg(Pid::from_raw(p.pid), Signal::SIGCONT);
+            let pid = Pid::from_raw(p.pid.load(Ordering::SeqCst));
+            let _ = killpg(pid, Signal::SIGTERM);
+            let _ = killpg(pid, Signal::SIGCONT);
         }
         for p in self.procs.iter() {
             let mut child = p.child.lock().await;
             let status = match tokio::time::timeout(Duration::from_secs(1), child.wait()).await {
                 Ok(s) => s.ok(),
                 Err(_) => {
-                    let _ = killpg(Pid::from_raw(p.pid), Signal::SIGKILL);
+                    let _ = killpg(Pid::from_raw(p.pid.load(Ordering::SeqCst)), Signal::SIGKILL);
                     child.wait().await.ok()
                 }
             };
@@ -391,6 +462,53 @@ impl Inner {
             tracing::debug!(%from, dest = %m.dest, "a message to an unknown destination");
         }
     }
+}
+
+/// Starts node `name`'s process in its own process group, logging under `log_dir`, and
+/// wires its stdin and stdout to the network (replacing any earlier inbox).
+fn spawn_node(
+    inner: &Arc<Inner>,
+    bin: &Path,
+    name: &str,
+    log_dir: &Path,
+) -> std::io::Result<tokio::process::Child> {
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_dir.join("stderr.log"))?;
+    let mut child = tokio::process::Command::new(bin)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot start {}: {e}", bin.display()))
+        })?;
+    let pid = child.id().unwrap_or(0);
+    // One line per process the node ran as (restarts append).
+    let mut pids = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_dir.join("pid"))?;
+    writeln!(pids, "{pid}")?;
+    let stdin = child.stdin.take().expect("piped stdin");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::unbounded_channel();
+    inner
+        .inboxes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(name.to_string(), tx);
+    tokio::spawn(write_lines(stdin, rx));
+    tokio::spawn(read_lines(
+        inner.clone(),
+        name.to_string(),
+        stdout,
+        log_dir.join("stdout.log"),
+    ));
+    Ok(child)
 }
 
 async fn write_lines(
