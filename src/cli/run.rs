@@ -65,8 +65,9 @@ pub struct RunArgs {
     /// Faults to inject, comma-separated: kill, stop, pause, partition, clock, packet
     /// (see docs/nemesis.md); `partition:one` (or `:halves`, `:random-halves`,
     /// `:majorities-ring`, `:bridge`) for partitions of that topology only; `none` for a
-    /// run without faults.
-    #[arg(long, value_delimiter = ',', default_value = "kill,pause")]
+    /// run without faults. Default: kill,pause on a cluster faultline starts, none on
+    /// one it only reaches by address (--addrs, --store http).
+    #[arg(long, value_delimiter = ',')]
     pub nemesis: Vec<String>,
     /// Time between faults, and how long each lasts (seconds, or a duration such as 5s).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
@@ -253,12 +254,7 @@ impl RunArgs {
                 .seed
                 .unwrap_or_else(|| u64::from(rand::random::<u32>())),
             results: self.results.clone(),
-            nemesis: self
-                .nemesis
-                .iter()
-                .filter(|f| f.as_str() != "none")
-                .cloned()
-                .collect(),
+            nemesis: self.faults(),
             nemesis_interval: self.nemesis_interval,
             store_options: self.default_store_options(),
             base_port: self.base_port,
@@ -275,6 +271,23 @@ impl RunArgs {
     /// (faultline's clients write blindly, without a read context, so in `siblings`
     /// mode every concurrent write would stay a sibling for ever), siblings for sets,
     /// counters and lists (their siblings merge).
+    /// The faults to inject: as asked, or the default for this kind of cluster.
+    fn faults(&self) -> Vec<String> {
+        if self.nemesis.is_empty() {
+            let external = !self.addrs.is_empty() || self.store == "http";
+            return if external {
+                Vec::new()
+            } else {
+                vec!["kill".to_string(), "pause".to_string()]
+            };
+        }
+        self.nemesis
+            .iter()
+            .filter(|f| f.as_str() != "none")
+            .cloned()
+            .collect()
+    }
+
     fn default_store_options(&self) -> Vec<(String, String)> {
         let mut options = self.store_options.pairs();
         let register_like = matches!(self.workload.as_str(), "register" | "cas-register" | "kv");
