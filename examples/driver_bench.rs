@@ -154,39 +154,44 @@ fn main() {
     }
 
     if with_store {
-        let config = SubjectConfig {
-            store: "leaderless".into(),
-            cluster_file: None,
-            nodes: 3,
-            addrs: vec![],
-            bin: None,
-            // What `faultline run --workload kv` uses: with siblings, blind writes from
-            // 16+ clients pile up concurrent values and the store, not the driver, is
-            // what gets measured.
-            store_options: vec![("conflict".into(), "lww".into())],
-            base_port: None,
-            ready_timeout: Duration::from_secs(30),
-            nodes_dir: dir.join("nodes"),
-            op_timeout: Duration::from_secs(5),
-            network: None,
-        };
-        for c in [16, 32] {
-            let mut rates = Vec::new();
-            for recording in [false, true] {
-                let mut s = subject::open(&config).unwrap();
-                rt.block_on(s.start()).unwrap();
-                let r = if recording {
-                    Recorder::create(&dir.join("store.jsonl"), Instant::now()).unwrap()
-                } else {
-                    Recorder::off(Instant::now())
-                };
-                let rate = rt.block_on(measure(s, r, c, secs));
-                rates.push(rate);
+        for fsync in ["always", "never"] {
+            let config = SubjectConfig {
+                store: "leaderless".into(),
+                cluster_file: None,
+                nodes: 3,
+                addrs: vec![],
+                bin: None,
+                // What `faultline run --workload kv` uses: with siblings, blind writes
+                // from 16+ clients pile up concurrent values and the store, not the
+                // driver, is what gets measured.
+                store_options: vec![
+                    ("conflict".into(), "lww".into()),
+                    ("fsync".into(), fsync.into()),
+                ],
+                base_port: None,
+                ready_timeout: Duration::from_secs(30),
+                nodes_dir: dir.join("nodes"),
+                op_timeout: Duration::from_secs(5),
+                network: None,
+            };
+            for c in [16, 32] {
+                let mut rates = Vec::new();
+                for recording in [false, true] {
+                    let mut s = subject::open(&config).unwrap();
+                    rt.block_on(s.start()).unwrap();
+                    let r = if recording {
+                        Recorder::create(&dir.join("store.jsonl"), Instant::now()).unwrap()
+                    } else {
+                        Recorder::off(Instant::now())
+                    };
+                    let rate = rt.block_on(measure(s, r, c, secs));
+                    rates.push(rate);
+                }
+                println!(
+                    "reference store (3 nodes, loopback, --fsync {fsync}), concurrency {c}: {:.0} ops/s recording, {:.0} ops/s not recording (ratio {:.2})",
+                    rates[1], rates[0], rates[1] / rates[0]
+                );
             }
-            println!(
-                "reference store (3 nodes, loopback), concurrency {c}: {:.0} ops/s recording, {:.0} ops/s not recording (ratio {:.2})",
-                rates[1], rates[0], rates[1] / rates[0]
-            );
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

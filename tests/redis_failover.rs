@@ -56,6 +56,17 @@ async fn eventual(config: RunConfig) -> (Verdict, String, serde_json::Value) {
     let out = run::run(&config, Arc::new(Silent), rx)
         .await
         .expect("the run completes");
+    // A failover is recorded as a fault window, like the nemesis's own faults.
+    if config
+        .store_options
+        .iter()
+        .any(|(k, _)| k == "redis-failover-after-ms")
+    {
+        let history = std::fs::read_to_string(out.run_dir.join("history.jsonl")).unwrap();
+        for f in ["\"start-failover\"", "\"stop-failover\""] {
+            assert!(history.contains(f), "no {f} event in the history");
+        }
+    }
     assert!(
         out.results.ops.ok > 100,
         "too few ok ops: {:?}",

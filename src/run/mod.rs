@@ -149,6 +149,7 @@ pub async fn run(
     let start = Instant::now();
     let recorder = Recorder::create(&run_dir.join(files::HISTORY), start)
         .context("cannot create history.jsonl")?;
+    subject.record_faults_to(recorder.clone());
 
     // Cluster up.
     progress.phase("starting the cluster");

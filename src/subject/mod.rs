@@ -112,6 +112,10 @@ pub trait Subject: Send + Sync {
     fn router(&self) -> Option<Arc<dyn nemesis::Router>> {
         None
     }
+
+    /// Where to record the faults the subject injects itself (Redis's failover), as
+    /// `nemesis` events beside the nemesis's own. Called before [`Subject::start`].
+    fn record_faults_to(&mut self, _recorder: crate::recorder::Recorder) {}
 }
 
 /// The store names `--store` accepts.

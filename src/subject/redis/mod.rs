@@ -190,6 +190,7 @@ pub struct Redis {
     use_sentinels: bool,
     sentinels: Option<sentinel::Sentinels>,
     watch_task: Option<tokio::task::JoinHandle<()>>,
+    recorder: Option<crate::recorder::Recorder>,
 }
 
 impl Redis {
@@ -257,6 +258,7 @@ impl Redis {
             use_sentinels,
             sentinels: None,
             watch_task: None,
+            recorder: None,
         })
     }
 
@@ -396,15 +398,40 @@ impl Subject for Redis {
             }
         }
         if let Some(after) = self.failover_after {
+            let recorder = self.recorder.clone();
+            let how = if self.use_sentinels {
+                "sentinel"
+            } else {
+                "manual"
+            };
             self.failover_task = Some(tokio::spawn(async move {
                 tokio::time::sleep(after).await;
+                // The failover is a fault like the nemesis's: a window in the history.
+                let old = format!("n{}", control.primary() + 1);
+                let event = |f: &str, extra: (&str, String)| {
+                    if let Some(r) = &recorder {
+                        let v = serde_json::json!({"nodes": [old], "how": how, extra.0: extra.1});
+                        r.nemesis(f, &checkers::Value::from_json(&v));
+                    }
+                };
+                event("start-failover", ("primary", old.clone()));
                 match control.failover().await {
-                    Ok(what) => tracing::info!("redis failover: {what}"),
-                    Err(e) => tracing::warn!("redis failover failed: {e}"),
+                    Ok(what) => {
+                        tracing::info!("redis failover: {what}");
+                        event("stop-failover", ("result", what));
+                    }
+                    Err(e) => {
+                        tracing::warn!("redis failover failed: {e}");
+                        event("stop-failover", ("error", e));
+                    }
                 }
             }));
         }
         Ok(())
+    }
+
+    fn record_faults_to(&mut self, recorder: crate::recorder::Recorder) {
+        self.recorder = Some(recorder);
     }
 
     fn nodes(&self) -> Vec<String> {
