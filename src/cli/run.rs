@@ -72,7 +72,8 @@ pub struct RunArgs {
     /// Time between faults, and how long each lasts (seconds, or a duration such as 5s).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub nemesis_interval: Duration,
-    /// Also write results.json to this file.
+    /// Also write a machine summary to this file (verdict, exit code, each checker's
+    /// headline, op counts, paths; the full evidence stays in results.json).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Also write JUnit XML (one test case per checker) to this file.
