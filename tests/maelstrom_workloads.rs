@@ -16,11 +16,16 @@ fn node(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn have_python() -> bool {
-    std::process::Command::new("python3")
+/// Whether python3 is missing (the test nodes are Python programs); says so.
+fn python_missing() -> bool {
+    let have = std::process::Command::new("python3")
         .arg("--version")
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        eprintln!("skipped: python3 is not installed");
+    }
+    !have
 }
 
 fn config(test: &str, bin: &str, workload: &str, options: &[(&str, &str)]) -> RunConfig {
@@ -88,8 +93,7 @@ fn ok_ops(dir: &Path) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lin_kv_node_backed_by_the_lin_kv_service_is_linearizable() {
-    if !have_python() {
-        eprintln!("skipped: python3 is not installed");
+    if python_missing() {
         return;
     }
     let (checks, dir) = run(config("linkv-good", "lin_kv_proxy.py", "cas-register", &[])).await;
@@ -112,8 +116,7 @@ async fn a_lin_kv_node_backed_by_the_lin_kv_service_is_linearizable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lin_kv_node_that_reads_its_local_copy_is_not_linearizable() {
-    if !have_python() {
-        eprintln!("skipped: python3 is not installed");
+    if python_missing() {
         return;
     }
     let (checks, dir) = run(config("linkv-local", "lin_kv_local.py", "kv", &[])).await;
@@ -137,8 +140,7 @@ async fn a_lin_kv_node_that_reads_its_local_copy_is_not_linearizable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gossiping_g_set_converges_on_a_lossy_network() {
-    if !have_python() {
-        eprintln!("skipped: python3 is not installed");
+    if python_missing() {
         return;
     }
     let (checks, dir) = run(config(
@@ -162,8 +164,7 @@ async fn a_gossiping_g_set_converges_on_a_lossy_network() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_g_set_that_gossips_once_loses_acknowledged_adds_on_a_lossy_network() {
-    if !have_python() {
-        eprintln!("skipped: python3 is not installed");
+    if python_missing() {
         return;
     }
     let (checks, dir) = run(config(
@@ -185,8 +186,7 @@ async fn a_g_set_that_gossips_once_loses_acknowledged_adds_on_a_lossy_network() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pn_counter_that_gossips_its_state_converges_on_a_lossy_network() {
-    if !have_python() {
-        eprintln!("skipped: python3 is not installed");
+    if python_missing() {
         return;
     }
     let mut c = config(
@@ -211,8 +211,7 @@ async fn a_pn_counter_that_gossips_its_state_converges_on_a_lossy_network() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_counter_that_sends_each_delta_once_diverges_on_a_lossy_network() {
-    if !have_python() {
-        eprintln!("skipped: python3 is not installed");
+    if python_missing() {
         return;
     }
     let mut c = config(
@@ -237,8 +236,7 @@ async fn a_counter_that_sends_each_delta_once_diverges_on_a_lossy_network() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broadcast_that_resends_until_acknowledged_delivers_everything() {
-    if !have_python() {
-        eprintln!("skipped: python3 is not installed");
+    if python_missing() {
         return;
     }
     let opts = [
@@ -262,8 +260,7 @@ async fn a_broadcast_that_resends_until_acknowledged_delivers_everything() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broadcast_that_forwards_once_loses_messages_on_a_lossy_network() {
-    if !have_python() {
-        eprintln!("skipped: python3 is not installed");
+    if python_missing() {
         return;
     }
     let opts = [
@@ -304,8 +301,7 @@ fn nemesis_events(dir: &Path) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_maelstrom_nodes_restart_empty_and_lin_kv_through_the_service_stays_linearizable() {
-    if !have_python() {
-        eprintln!("skipped: python3 is not installed");
+    if python_missing() {
         return;
     }
     let config = with_faults(
@@ -338,8 +334,7 @@ async fn killed_maelstrom_nodes_restart_empty_and_lin_kv_through_the_service_sta
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gossiping_g_set_converges_after_partitions_of_the_routed_network() {
-    if !have_python() {
-        eprintln!("skipped: python3 is not installed");
+    if python_missing() {
         return;
     }
     let config = with_faults(
@@ -363,8 +358,7 @@ async fn a_gossiping_g_set_converges_after_partitions_of_the_routed_network() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_g_set_that_gossips_once_loses_acknowledged_adds_across_a_partition() {
-    if !have_python() {
-        eprintln!("skipped: python3 is not installed");
+    if python_missing() {
         return;
     }
     let config = with_faults(

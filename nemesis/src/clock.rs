@@ -128,13 +128,17 @@ pub fn write_offset(file: &Path, ms: i64) -> std::io::Result<()> {
 }
 
 /// Whether `program` is known to ignore libfaketime (Go programs read the clock through
-/// the vDSO): a Go build id in the binary.
+/// the vDSO): the binary carries Go's build information (the `\xff Go buildinf:` magic
+/// of its `.go.buildinfo` section, kept by every Go toolchain since 1.13 and by
+/// distribution builds such as Debian's etcd, which drop the `Go build ID:` note), or
+/// that note itself.
 pub fn ignores_libfaketime(program: &Path) -> bool {
     let Ok(bytes) = std::fs::read(program) else {
         return false;
     };
-    let needle = b"Go build ID:";
-    bytes.windows(needle.len()).any(|w| w == needle)
+    [&b"\xff Go buildinf:"[..], &b"Go build ID:"[..]]
+        .iter()
+        .any(|needle| bytes.windows(needle.len()).any(|w| w == *needle))
 }
 
 /// The wall-clock offset a node reports, in milliseconds (its clock minus ours): an
@@ -170,6 +174,23 @@ pub fn observe_offset_ms(addr: std::net::SocketAddr) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_binaries_are_known_by_their_build_info_even_without_a_build_id_note() {
+        let dir = std::env::temp_dir().join(format!("fl-go-detect-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let go = dir.join("go-like");
+        std::fs::write(&go, b"\x7fELF....\xff Go buildinf:\x08\x02....").unwrap();
+        let c = dir.join("c-like");
+        std::fs::write(&c, b"\x7fELF....GLIBC_2.34....").unwrap();
+        assert!(ignores_libfaketime(&go));
+        assert!(!ignores_libfaketime(&c));
+        // Debian's etcd is stripped of the build-id note; it is still found.
+        if Path::new("/usr/bin/etcd").exists() {
+            assert!(ignores_libfaketime(Path::new("/usr/bin/etcd")));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn offsets_are_written_as_signed_seconds_and_read_back() {

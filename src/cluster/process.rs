@@ -28,6 +28,16 @@ pub struct Launch {
 }
 
 impl Launch {
+    /// The program that ends up running: `PROG` for `nsenter ... -- PROG ARGS` (a node
+    /// started in a network namespace), else the program itself.
+    pub fn effective_program(&self) -> &Path {
+        let nsenter = self.program.file_name().is_some_and(|n| n == "nsenter");
+        match self.args.iter().position(|a| a == "--") {
+            Some(i) if nsenter && i + 1 < self.args.len() => Path::new(&self.args[i + 1]),
+            _ => &self.program,
+        }
+    }
+
     /// The command line as a person would type it (for logs and errors).
     pub fn display(&self) -> String {
         let mut parts = vec![self.program.display().to_string()];
@@ -85,6 +95,11 @@ impl NodeProcess {
     /// The node's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// How it is started.
+    pub fn launch(&self) -> &Launch {
+        &self.launch
     }
 
     /// The PID of the process (also its process-group id).
@@ -216,4 +231,28 @@ pub fn stderr_tail(log_dir: &Path, max: usize) -> String {
     let text = std::fs::read(log_dir.join("stderr.log")).unwrap_or_default();
     let start = text.len().saturating_sub(max);
     String::from_utf8_lossy(&text[start..]).trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn launch(program: &str, args: &[&str]) -> Launch {
+        Launch {
+            program: program.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_effective_program_of_a_node_in_a_namespace_is_the_one_nsenter_runs() {
+        let l = launch(
+            "nsenter",
+            &["--net=/run/netns/x", "--", "/usr/bin/etcd", "--name", "n1"],
+        );
+        assert_eq!(l.effective_program(), Path::new("/usr/bin/etcd"));
+        let plain = launch("/usr/bin/etcd", &["--", "x"]);
+        assert_eq!(plain.effective_program(), Path::new("/usr/bin/etcd"));
+    }
 }

@@ -131,14 +131,7 @@ pub async fn run(
                 s.name()
             );
         }
-        Ok(s) => {
-            if s.name() == "etcd" && config.nemesis.iter().any(|f| f == "clock") {
-                tracing::warn!(
-                    "--nemesis clock: etcd is a Go program and reads the clock through the vDSO, which libfaketime cannot reach; its members keep the machine's time, and the clock faults recorded in the history do not move them"
-                );
-            }
-            s
-        }
+        Ok(s) => s,
         Err(e) => {
             // Nothing ran: leave no empty run directory behind.
             let _ = std::fs::remove_dir_all(&run_dir);

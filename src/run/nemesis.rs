@@ -221,7 +221,8 @@ impl Events for RecorderEvents {
     }
 
     fn note(&self, message: &str) {
-        tracing::warn!("{message}");
+        // Said once to the person (the log gets it at debug level, not a second time).
+        tracing::debug!("{message}");
         eprintln!("faultline: {message}");
     }
 }
@@ -232,6 +233,10 @@ struct DriverNode(Arc<NodeProcess>);
 impl Node for DriverNode {
     fn name(&self) -> &str {
         self.0.name()
+    }
+
+    fn program(&self) -> Option<std::path::PathBuf> {
+        Some(self.0.launch().effective_program().to_path_buf())
     }
 
     fn pid(&self) -> i32 {

@@ -6,7 +6,12 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+// Scratch directories and running the binary: the same helpers as the run tests.
+#[path = "../run_common/mod.rs"]
+mod run_common;
+#[allow(unused_imports)] // each report test crate uses some of them
+pub use run_common::{faultline, scratch, text};
 
 use checkers::model::{ModelKind, ModelSpec};
 use checkers::{Budget, CheckResult, Checker, Value, Verdict};
@@ -18,32 +23,6 @@ use serde_json::json;
 pub const SCRIPT: &str = "<script>window.__pwned=1;document.title='pwned'</script>";
 /// An attribute breakout whose image would be fetched (and its handler run).
 pub const IMG: &str = "\"><img src=\"http://127.0.0.1:9/x.png\" onerror=\"window.__pwned=2\">";
-
-/// A fresh scratch directory.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("faultline-report-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs the faultline binary.
-pub fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("faultline runs")
-}
-
-/// stdout and stderr, for assertion messages.
-pub fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 const MS: u64 = 1_000_000;
 
