@@ -100,9 +100,20 @@ fn record_cost(n: u64) -> (f64, f64, f64) {
 
 fn main() {
     let with_store = std::env::args().any(|a| a == "store");
+    // `-- store 16,64`: the concurrencies to measure the store at.
+    let store_concurrency: Vec<usize> = std::env::args()
+        .skip_while(|a| a != "store")
+        .nth(1)
+        .map(|list| {
+            list.split(',')
+                .map(|c| c.parse().expect("a concurrency"))
+                .collect()
+        })
+        .unwrap_or_else(|| vec![16, 32]);
     let secs = 5;
     let concurrency = 8;
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
@@ -174,7 +185,7 @@ fn main() {
                 op_timeout: Duration::from_secs(5),
                 network: None,
             };
-            for c in [16, 32] {
+            for &c in &store_concurrency {
                 let mut rates = Vec::new();
                 for recording in [false, true] {
                     let mut s = subject::open(&config).unwrap();
@@ -194,7 +205,11 @@ fn main() {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("FAULTLINE_BENCH_KEEP").is_some() {
+        println!("kept {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 /// `n` loopback HTTP servers that answer every request `200 {"value":1}` at once

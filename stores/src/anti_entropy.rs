@@ -74,14 +74,16 @@ fn in_buckets(
 }
 
 /// Answers a bucket exchange: merges the asker's entries, returns ours.
-pub fn exchange(node: &Node, req: BucketsRequest) -> Result<BucketsResponse, StorageError> {
+pub async fn exchange(node: &Node, req: BucketsRequest) -> Result<BucketsResponse, StorageError> {
     let ours = in_buckets(shared_entries(node, &req.from), &req.buckets);
-    for (k, vs) in &req.entries {
-        let p = node.ring.preference_list(k, node.args.n);
-        if p.contains(&node.name) {
-            node.storage.apply(k, vs)?;
-        }
-    }
+    let mine = req.entries.iter().filter(|(k, _)| {
+        node.ring
+            .preference_list(k, node.args.n)
+            .contains(&node.name)
+    });
+    node.storage
+        .apply_many(mine.map(|(k, vs)| (k.as_str(), vs.as_slice())))
+        .await?;
     Ok(BucketsResponse { entries: ours })
 }
 
@@ -111,9 +113,13 @@ pub async fn round(node: &Arc<Node>, peer: &str) -> Result<usize, PeerError> {
         entries,
     };
     let resp: BucketsResponse = node.call(peer, "/internal/buckets", &req).await?;
-    for (k, vs) in &resp.entries {
-        node.storage.apply(k, vs)?;
-    }
+    node.storage
+        .apply_many(
+            resp.entries
+                .iter()
+                .map(|(k, vs)| (k.as_str(), vs.as_slice())),
+        )
+        .await?;
     tracing::debug!(%peer, buckets = buckets.len(), "anti-entropy repaired buckets");
     Ok(buckets.len())
 }

@@ -87,6 +87,11 @@ pub struct Args {
     /// fsync policy of the append-only log.
     #[arg(long, value_enum, default_value_t = Fsync::Always)]
     pub fsync: Fsync,
+    /// With `--fsync always`, under load (the last fsync covered several writes), the
+    /// least time between the starts of two fsyncs, in µs, so that more writes share
+    /// one; 0 = fsync back to back. A lone writer never waits for it.
+    #[arg(long, default_value_t = 1500)]
+    pub fsync_window_us: u64,
     /// Delay applied to every replica write sent to a peer, in ms.
     #[arg(long, default_value_t = 0)]
     pub replication_delay_ms: u64,

@@ -209,7 +209,7 @@ pub async fn put_versions(
         }
         if node.args.hinted_handoff.on() {
             for target in failed.iter().filter(|t| **t != node.name) {
-                if let Err(e) = node.storage.add_hint(target, &key, &versions) {
+                if let Err(e) = node.storage.add_hint(target, &key, &versions).await {
                     tracing::warn!(error = %e, "could not store hint");
                 }
             }

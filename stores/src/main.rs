@@ -1,12 +1,15 @@
 //! `faultline-store`: faultline's leaderless, Dynamo-style reference store. One process
-//! per node; HTTP/JSON for clients (docs/http-kv.md) and between peers.
+//! per node; HTTP/JSON for clients (docs/http-kv.md), a framed peer stream on the same
+//! port between peers (`wire`, `link`).
 
 mod actor;
 mod anti_entropy;
 mod config;
 mod coordinator;
+mod group_commit;
 mod handoff;
 mod http;
+mod link;
 mod merkle;
 mod node;
 mod ops;
@@ -14,6 +17,7 @@ mod replica;
 mod ring;
 mod storage;
 mod version;
+mod wire;
 
 use std::time::Duration;
 
@@ -23,6 +27,9 @@ use clap::Parser;
 use crate::config::{Args, Fsync};
 use crate::node::Node;
 use crate::storage::Storage;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
@@ -48,7 +55,8 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("faultline-store: {e}");
         std::process::exit(2);
     }
-    let storage = Storage::open(&args.data_dir, args.conflict, args.fsync)
+    let window = Duration::from_micros(args.fsync_window_us);
+    let storage = Storage::open(&args.data_dir, args.conflict, args.fsync, window)
         .with_context(|| format!("opening data dir {}", args.data_dir.display()))?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -69,8 +77,11 @@ async fn main() -> anyhow::Result<()> {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                if let Err(e) = n.storage.sync() {
-                    tracing::error!(error = %e, "fsync failed");
+                let n = n.clone();
+                match tokio::task::spawn_blocking(move || n.storage.sync()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "fsync failed"),
+                    Err(e) => tracing::error!(error = %e, "fsync task failed"),
                 }
             }
         });

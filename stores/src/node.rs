@@ -1,4 +1,5 @@
-//! A node's shared state and its calls to replicas (itself or peers over HTTP).
+//! A node's shared state and its calls to replicas: itself directly, peers over their
+//! peer streams (`link`), and the anti-entropy exchange over HTTP.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,9 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
 use crate::config::Args;
+use crate::link::Link;
 use crate::ring::Ring;
 use crate::storage::Storage;
 use crate::version::Version;
+use crate::wire::{Reply, Request};
 
 /// Why a call to a replica failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,35 +34,6 @@ pub enum PeerError {
     Storage(#[from] crate::storage::StorageError),
 }
 
-/// Body of `/internal/put`: versions for a replica (or a fallback holding a hint).
-#[derive(Serialize, Deserialize, Debug)]
-pub struct PutRequest {
-    /// The sending node.
-    pub from: String,
-    /// The key.
-    pub key: String,
-    /// The versions to merge.
-    pub versions: Vec<Version>,
-    /// Set when the receiver is a sloppy-quorum fallback for this node.
-    pub hint_for: Option<String>,
-}
-
-/// Body of `/internal/get`.
-#[derive(Serialize, Deserialize, Debug)]
-pub struct GetRequest {
-    /// The sending node.
-    pub from: String,
-    /// The key.
-    pub key: String,
-}
-
-/// Answer of `/internal/get`.
-#[derive(Serialize, Deserialize, Debug)]
-pub struct GetResponse {
-    /// The versions the replica holds.
-    pub versions: Vec<Version>,
-}
-
 /// One node: configuration, ring, local storage and a client for its peers.
 pub struct Node {
     /// This node's name.
@@ -73,6 +47,7 @@ pub struct Node {
     /// This incarnation as a writer (dots, versions it coordinated).
     pub actor: Actor,
     peers: BTreeMap<String, String>,
+    links: BTreeMap<String, Link>,
     http: reqwest::Client,
 }
 
@@ -94,6 +69,10 @@ impl Node {
             .timeout(Duration::from_millis(args.request_timeout_ms))
             .connect_timeout(Duration::from_millis(args.request_timeout_ms))
             .build()?;
+        let links = peers
+            .iter()
+            .map(|(name, addr)| (name.clone(), Link::new(name, addr)))
+            .collect();
         let actor = Actor::new(&args.node);
         tracing::info!(actor = %actor.id, "this incarnation's actor id");
         Ok(Arc::new(Node {
@@ -103,6 +82,7 @@ impl Node {
             storage,
             actor,
             peers,
+            links,
             http,
         }))
     }
@@ -146,6 +126,23 @@ impl Node {
         resp.json::<R>().await.map_err(|e| fail(e.to_string()))
     }
 
+    /// Sends `req` over the peer stream to `peer` and waits (bounded by the request
+    /// timeout) for its reply.
+    async fn stream_call(&self, peer: &str, req: Request) -> Result<Reply, PeerError> {
+        let link = self
+            .links
+            .get(peer)
+            .ok_or_else(|| PeerError::Unknown(peer.into()))?;
+        let deadline = tokio::time::Instant::now() + self.timeout();
+        match link.call(&req, deadline).await {
+            Ok(Reply::Failed { error }) | Err(error) => Err(PeerError::Failed {
+                node: peer.to_string(),
+                msg: error,
+            }),
+            Ok(reply) => Ok(reply),
+        }
+    }
+
     /// Sends versions to a replica (applied locally when `target` is this node). With
     /// `hint_for`, the target is a fallback that also keeps a hint for that node.
     pub async fn replica_put(
@@ -156,36 +153,36 @@ impl Node {
         hint_for: Option<&str>,
     ) -> Result<(), PeerError> {
         if target == self.name {
-            return self.accept_put(key, versions, hint_for);
+            return self.accept_put(key, versions, hint_for).await;
         }
         if self.args.replication_delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(self.args.replication_delay_ms)).await;
         }
-        let body = PutRequest {
+        let req = Request::Put {
             from: self.name.clone(),
             key: key.into(),
             versions: versions.to_vec(),
             hint_for: hint_for.map(String::from),
         };
-        let _: serde_json::Value = self.post(target, "/internal/put", &body).await?;
-        Ok(())
+        match self.stream_call(target, req).await? {
+            Reply::Stored => Ok(()),
+            other => Err(PeerError::Failed {
+                node: target.into(),
+                msg: format!("unexpected reply to a put: {other:?}"),
+            }),
+        }
     }
 
-    /// Applies a replica write arriving at this node.
-    pub fn accept_put(
+    /// Applies a replica write arriving at this node; returns once it is durable.
+    pub async fn accept_put(
         &self,
         key: &str,
         versions: &[Version],
         hint_for: Option<&str>,
     ) -> Result<(), PeerError> {
-        if self.args.fsync == crate::config::Fsync::Always {
-            // An fsync blocks: let the runtime move other tasks off this worker.
-            tokio::task::block_in_place(|| self.storage.apply(key, versions))?;
-        } else {
-            self.storage.apply(key, versions)?;
-        }
+        self.storage.apply(key, versions).await?;
         if let Some(t) = hint_for.filter(|t| *t != self.name) {
-            self.storage.add_hint(t, key, versions)?;
+            self.storage.add_hint(t, key, versions).await?;
         }
         Ok(())
     }
@@ -195,12 +192,17 @@ impl Node {
         if target == self.name {
             return Ok(self.storage.get(key));
         }
-        let body = GetRequest {
+        let req = Request::Get {
             from: self.name.clone(),
             key: key.into(),
         };
-        let r: GetResponse = self.post(target, "/internal/get", &body).await?;
-        Ok(r.versions)
+        match self.stream_call(target, req).await? {
+            Reply::Versions { versions } => Ok(versions),
+            other => Err(PeerError::Failed {
+                node: target.into(),
+                msg: format!("unexpected reply to a get: {other:?}"),
+            }),
+        }
     }
 
     /// Generic peer call for the anti-entropy exchange.

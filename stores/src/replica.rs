@@ -1,15 +1,24 @@
-//! The peer-facing endpoints: replica put/get and the anti-entropy exchange.
+//! The peer-facing endpoints: the peer stream (replica puts and gets, see `wire` and
+//! `link`) and the anti-entropy exchange.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::post;
+use axum::body::Body;
+use axum::extract::{Request as HttpRequest, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite, BufReader};
+use tokio::sync::mpsc;
 
 use crate::anti_entropy::{self, BucketsRequest, BucketsResponse, TreeRequest, TreeResponse};
-use crate::node::{GetRequest, GetResponse, Node, PutRequest};
+use crate::link;
+use crate::node::Node;
+use crate::wire::{self, Reply, Request};
 
 type Failure = (StatusCode, Json<Value>);
 
@@ -20,21 +29,92 @@ fn failure(e: impl std::fmt::Display) -> Failure {
     )
 }
 
-async fn put(
-    State(node): State<Arc<Node>>,
-    Json(req): Json<PutRequest>,
-) -> Result<Json<Value>, Failure> {
-    tracing::trace!(from = %req.from, key = %req.key, "replica put");
-    node.accept_put(&req.key, &req.versions, req.hint_for.as_deref())
-        .map_err(failure)?;
-    Ok(Json(json!({})))
+/// `GET /internal/stream` with `Upgrade: faultline-peer/1`: switches the connection to
+/// the peer stream.
+async fn stream(State(node): State<Arc<Node>>, mut req: HttpRequest) -> Response {
+    let asked = req
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok());
+    if asked != Some(wire::UPGRADE_TOKEN) {
+        let msg = format!("expected `Upgrade: {}`", wire::UPGRADE_TOKEN);
+        return (StatusCode::BAD_REQUEST, msg).into_response();
+    }
+    let upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(io) => serve_stream(node, TokioIo::new(io)).await,
+            Err(e) => tracing::debug!(error = %e, "peer stream upgrade failed"),
+        }
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::CONNECTION, "upgrade")
+        .header(header::UPGRADE, wire::UPGRADE_TOKEN)
+        .body(Body::empty())
+        .expect("a static response")
 }
 
-async fn get(State(node): State<Arc<Node>>, Json(req): Json<GetRequest>) -> Json<GetResponse> {
-    tracing::trace!(from = %req.from, key = %req.key, "replica get");
-    Json(GetResponse {
-        versions: node.storage.get(&req.key),
-    })
+/// Answers one peer's requests until it hangs up. Gets are answered in order; puts
+/// run concurrently (each waits for its own durability) and reply when done.
+async fn serve_stream<S: AsyncRead + AsyncWrite + Send + 'static>(node: Arc<Node>, io: S) {
+    let (input, output) = tokio::io::split(io);
+    let (replies, queue) = mpsc::unbounded_channel();
+    tokio::spawn(link::write_frames(
+        output,
+        queue,
+        Arc::new(AtomicBool::new(false)),
+    ));
+    let mut input = BufReader::new(input);
+    loop {
+        let (id, req) = match wire::read::<Request, _>(&mut input).await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::debug!(error = %e, "peer stream closed");
+                break;
+            }
+        };
+        match req {
+            Request::Get { from, key } => {
+                tracing::trace!(%from, %key, "replica get");
+                let versions = node.storage.get(&key);
+                let _ = replies.send(wire::encode(id, &Reply::Versions { versions }));
+            }
+            Request::Put {
+                from,
+                key,
+                versions,
+                hint_for,
+            } => {
+                tracing::trace!(%from, %key, "replica put");
+                let node = node.clone();
+                let replies = replies.clone();
+                tokio::spawn(async move {
+                    let reply = match node.accept_put(&key, &versions, hint_for.as_deref()).await {
+                        Ok(()) => Reply::Stored,
+                        Err(e) => Reply::Failed {
+                            error: e.to_string(),
+                        },
+                    };
+                    let _ = replies.send(wire::encode(id, &reply));
+                });
+            }
+        }
+    }
+}
+
+/// `POST /internal/get {"key": K}`: the versions this node itself holds for `K` (no
+/// quorum, no repair); for inspecting a replica from outside.
+async fn local_get(State(node): State<Arc<Node>>, Json(body): Json<Value>) -> Response {
+    match body.get("key").and_then(Value::as_str) {
+        Some(key) => Json(json!({ "versions": node.storage.get(key) })).into_response(),
+        None => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "expected {\"key\": string}", "definite": true })),
+        )
+            .into_response(),
+    }
 }
 
 async fn merkle(State(node): State<Arc<Node>>, Json(req): Json<TreeRequest>) -> Json<TreeResponse> {
@@ -46,6 +126,7 @@ async fn buckets(
     Json(req): Json<BucketsRequest>,
 ) -> Result<Json<BucketsResponse>, Failure> {
     anti_entropy::exchange(&node, req)
+        .await
         .map(Json)
         .map_err(failure)
 }
@@ -53,8 +134,8 @@ async fn buckets(
 /// The internal (peer) routes.
 pub fn routes() -> Router<Arc<Node>> {
     Router::new()
-        .route("/internal/put", post(put))
-        .route("/internal/get", post(get))
+        .route(wire::STREAM_PATH, get(stream))
+        .route("/internal/get", post(local_get))
         .route("/internal/merkle", post(merkle))
         .route("/internal/buckets", post(buckets))
 }

@@ -1,4 +1,8 @@
 //! Durable replica state: an append-only JSON-lines log per node, replayed at start.
+//!
+//! A write becomes visible (to reads, repairs and anti-entropy) only once its record is
+//! as durable as `--fsync` promises: with `always`, after a group-committed fsync
+//! covers it (see `group_commit`), so a replica never serves what a crash could lose.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
@@ -9,6 +13,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Conflict, Fsync};
+use crate::group_commit::GroupCommit;
 use crate::version::{merge, Version};
 
 /// Failures of the durable log.
@@ -77,13 +82,19 @@ pub struct Storage {
     inner: Mutex<Inner>,
     path: PathBuf,
     mode: Conflict,
-    fsync: Fsync,
+    commit: Option<GroupCommit>,
 }
 
 impl Storage {
     /// Opens (creating if needed) the log in `dir` and replays it. A torn last line
     /// (a write cut by a crash) is dropped; any other unparsable line is an error.
-    pub fn open(dir: &Path, mode: Conflict, fsync: Fsync) -> Result<Storage, StorageError> {
+    /// `window`: the group-commit window under `--fsync always` (see `group_commit`).
+    pub fn open(
+        dir: &Path,
+        mode: Conflict,
+        fsync: Fsync,
+        window: std::time::Duration,
+    ) -> Result<Storage, StorageError> {
         let path = dir.join("store.log");
         let io = |source| StorageError::Io {
             path: path.clone(),
@@ -156,6 +167,10 @@ impl Storage {
             "replayed log {}",
             path.display()
         );
+        let commit = match fsync {
+            Fsync::Always => Some(GroupCommit::start(file.try_clone().map_err(io)?, window)),
+            Fsync::Interval | Fsync::Never => None,
+        };
         Ok(Storage {
             inner: Mutex::new(Inner {
                 data,
@@ -166,7 +181,7 @@ impl Storage {
             }),
             path,
             mode,
-            fsync,
+            commit,
         })
     }
 
@@ -174,25 +189,67 @@ impl Storage {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn append(
-        &self,
-        inner: &mut Inner,
-        rec: &Record,
-        force_sync: bool,
-    ) -> Result<(), StorageError> {
-        let io = |source| StorageError::Io {
-            path: self.path.clone(),
-            source,
-        };
+    /// Writes `rec` to the log, or with `--fsync always` queues it for the log writer;
+    /// returns its record number (not durable yet).
+    fn append(&self, inner: &mut Inner, rec: &Record) -> Result<u64, StorageError> {
         let mut line = serde_json::to_vec(rec).expect("records serialise");
         line.push(b'\n');
-        inner.file.write_all(&line).map_err(io)?;
-        if force_sync || self.fsync == Fsync::Always {
-            inner.file.sync_data().map_err(io)?;
-        } else {
-            inner.dirty = true;
+        if let Some(commit) = &self.commit {
+            return Ok(commit.queue(&line));
         }
-        Ok(())
+        inner
+            .file
+            .write_all(&line)
+            .map_err(|source| StorageError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+        inner.dirty = true;
+        Ok(0)
+    }
+
+    /// Waits until record `seq` is durable (`--fsync always`; otherwise at once).
+    async fn durable(&self, seq: u64) -> Result<(), StorageError> {
+        match &self.commit {
+            Some(c) => c.durable(seq).await.map_err(|msg| StorageError::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other(msg),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Logs the versions `incoming` adds to `key` (if any); returns the record number
+    /// and those versions. What the record adds is not visible yet.
+    fn stage(
+        &self,
+        inner: &mut Inner,
+        key: &str,
+        incoming: &[Version],
+    ) -> Result<Option<(u64, Vec<Version>)>, StorageError> {
+        let cur: &[Version] = inner.data.get(key).map_or(&[], |v| v);
+        let merged = merge(cur, incoming, self.mode);
+        if merged == cur {
+            return Ok(None);
+        }
+        let added: Vec<Version> = merged.into_iter().filter(|v| !cur.contains(v)).collect();
+        let rec = Record::Put {
+            key: key.to_string(),
+            versions: added,
+        };
+        let seq = self.append(inner, &rec)?;
+        let Record::Put { versions, .. } = rec else {
+            unreachable!()
+        };
+        Ok(Some((seq, versions)))
+    }
+
+    /// Makes logged versions visible. Merging is order-insensitive, so versions staged
+    /// against an older state still land where replaying the log would put them.
+    fn publish(&self, inner: &mut Inner, key: &str, added: &[Version]) {
+        let cur = inner.data.remove(key).unwrap_or_default();
+        let merged = merge(&cur, added, self.mode);
+        inner.data.insert(key.to_string(), merged);
     }
 
     /// The versions this replica holds for `key`.
@@ -200,52 +257,70 @@ impl Storage {
         self.lock().data.get(key).cloned().unwrap_or_default()
     }
 
-    /// Merges `incoming` into the key's versions, logging the versions it adds (if any)
-    /// before returning the merged versions. Replaying only the added versions gives the
-    /// same state: anything they make obsolete, the merge made obsolete too.
-    pub fn apply(&self, key: &str, incoming: &[Version]) -> Result<Vec<Version>, StorageError> {
-        let mut inner = self.lock();
-        let cur = inner.data.get(key).cloned().unwrap_or_default();
-        let merged = merge(&cur, incoming, self.mode);
-        if merged != cur {
-            let added: Vec<Version> = merged
-                .iter()
-                .filter(|v| !cur.contains(v))
-                .cloned()
-                .collect();
-            let rec = Record::Put {
-                key: key.to_string(),
-                versions: added,
-            };
-            self.append(&mut inner, &rec, false)?;
-            inner.data.insert(key.to_string(), merged.clone());
+    /// Merges `incoming` into the key's versions, logging the versions it adds (if any);
+    /// returns once they are durable and visible. Replaying only the added versions
+    /// gives the same state: anything they make obsolete, the merge made obsolete too.
+    pub async fn apply(&self, key: &str, incoming: &[Version]) -> Result<(), StorageError> {
+        self.apply_many([(key, incoming)]).await
+    }
+
+    /// [`Storage::apply`] for many keys, sharing one wait for durability.
+    pub async fn apply_many<'a>(
+        &self,
+        entries: impl IntoIterator<Item = (&'a str, &'a [Version])>,
+    ) -> Result<(), StorageError> {
+        let mut staged = Vec::new();
+        let mut last = 0;
+        {
+            let mut inner = self.lock();
+            for (key, incoming) in entries {
+                if let Some((seq, added)) = self.stage(&mut inner, key, incoming)? {
+                    if self.commit.is_none() {
+                        self.publish(&mut inner, key, &added);
+                    } else {
+                        staged.push((key, added));
+                        last = seq;
+                    }
+                }
+            }
         }
-        Ok(merged)
+        if staged.is_empty() {
+            return Ok(());
+        }
+        self.durable(last).await?;
+        let mut inner = self.lock();
+        for (key, added) in staged {
+            self.publish(&mut inner, key, &added);
+        }
+        Ok(())
     }
 
     /// Durably keeps a hint for `target`.
-    pub fn add_hint(
+    pub async fn add_hint(
         &self,
         target: &str,
         key: &str,
         versions: &[Version],
     ) -> Result<(), StorageError> {
-        let mut inner = self.lock();
-        let id = inner.next_hint;
-        inner.next_hint += 1;
-        let rec = Record::Hint {
-            id,
-            target: target.to_string(),
-            key: key.to_string(),
-            versions: versions.to_vec(),
+        let (id, seq) = {
+            let mut inner = self.lock();
+            let id = inner.next_hint;
+            inner.next_hint += 1;
+            let rec = Record::Hint {
+                id,
+                target: target.to_string(),
+                key: key.to_string(),
+                versions: versions.to_vec(),
+            };
+            (id, self.append(&mut inner, &rec)?)
         };
-        self.append(&mut inner, &rec, false)?;
+        self.durable(seq).await?;
         let hint = Hint {
             target: target.into(),
             key: key.into(),
             versions: versions.to_vec(),
         };
-        inner.hints.insert(id, hint);
+        self.lock().hints.insert(id, hint);
         Ok(())
     }
 
@@ -262,7 +337,9 @@ impl Storage {
     pub fn remove_hint(&self, id: u64) -> Result<(), StorageError> {
         let mut inner = self.lock();
         if inner.hints.remove(&id).is_some() {
-            self.append(&mut inner, &Record::HintDone { id }, false)?;
+            // Not waited for: after a crash the hint is delivered again (merging twice
+            // changes nothing).
+            self.append(&mut inner, &Record::HintDone { id })?;
         }
         Ok(())
     }
@@ -279,17 +356,21 @@ impl Storage {
         out
     }
 
-    /// fsyncs the log if anything was written since the last sync (interval policy).
+    /// fsyncs the log if anything was written since the last sync (interval policy);
+    /// blocks for the fsync but lets writers go on meanwhile.
     pub fn sync(&self) -> Result<(), StorageError> {
-        let mut inner = self.lock();
-        if inner.dirty {
-            inner.file.sync_data().map_err(|source| StorageError::Io {
+        let file = {
+            let mut inner = self.lock();
+            if !std::mem::take(&mut inner.dirty) {
+                return Ok(());
+            }
+            inner.file.try_clone()
+        };
+        file.and_then(|f| f.sync_data())
+            .map_err(|source| StorageError::Io {
                 path: self.path.clone(),
                 source,
-            })?;
-            inner.dirty = false;
-        }
-        Ok(())
+            })
     }
 }
 
@@ -298,6 +379,8 @@ mod tests {
     use super::*;
     use crate::version::VersionVector;
     use serde_json::json;
+
+    const WINDOW: std::time::Duration = std::time::Duration::from_millis(1);
 
     fn version(node: &str, dot: u64, value: i64) -> Version {
         Version {
@@ -309,19 +392,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_reopened_log_replays_writes_and_hints() {
+    #[tokio::test]
+    async fn a_reopened_log_replays_writes_and_hints() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Always).unwrap();
-            s.apply("a", &[version("n1", 1, 1)]).unwrap();
-            s.apply("a", &[version("n1", 2, 2)]).unwrap();
-            s.apply("b", &[version("n2", 1, 3)]).unwrap();
-            s.add_hint("n3", "a", &[version("n1", 2, 2)]).unwrap();
-            s.add_hint("n3", "b", &[version("n2", 1, 3)]).unwrap();
+            let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Always, WINDOW).unwrap();
+            s.apply("a", &[version("n1", 1, 1)]).await.unwrap();
+            s.apply("a", &[version("n1", 2, 2)]).await.unwrap();
+            s.apply("b", &[version("n2", 1, 3)]).await.unwrap();
+            s.add_hint("n3", "a", &[version("n1", 2, 2)]).await.unwrap();
+            s.add_hint("n3", "b", &[version("n2", 1, 3)]).await.unwrap();
             s.remove_hint(0).unwrap();
         }
-        let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Always).unwrap();
+        let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Always, WINDOW).unwrap();
         assert_eq!(s.get("a"), vec![version("n1", 2, 2)]);
         assert_eq!(s.get("b"), vec![version("n2", 1, 3)]);
         let hints = s.hints();
@@ -329,12 +412,12 @@ mod tests {
         assert_eq!(hints[0].1.key, "b");
     }
 
-    #[test]
-    fn a_torn_last_line_is_dropped_and_later_writes_still_replay() {
+    #[tokio::test]
+    async fn a_torn_last_line_is_dropped_and_later_writes_still_replay() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never).unwrap();
-            s.apply("a", &[version("n1", 1, 1)]).unwrap();
+            let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never, WINDOW).unwrap();
+            s.apply("a", &[version("n1", 1, 1)]).await.unwrap();
         }
         let mut f = OpenOptions::new()
             .append(true)
@@ -343,31 +426,31 @@ mod tests {
         f.write_all(b"{\"t\":\"put\",\"key\":\"a\",\"vers").unwrap();
         drop(f);
         {
-            let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never).unwrap();
+            let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never, WINDOW).unwrap();
             assert_eq!(s.get("a"), vec![version("n1", 1, 1)]);
-            s.apply("c", &[version("n1", 5, 5)]).unwrap();
+            s.apply("c", &[version("n1", 5, 5)]).await.unwrap();
         }
-        let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never).unwrap();
+        let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never, WINDOW).unwrap();
         assert_eq!(s.get("c"), vec![version("n1", 5, 5)]);
     }
 
-    #[test]
-    fn a_corrupt_complete_line_is_reported_with_its_line_number() {
+    #[tokio::test]
+    async fn a_corrupt_complete_line_is_reported_with_its_line_number() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("store.log"), "garbage\n{}\n").unwrap();
-        let err = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never)
+        let err = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never, WINDOW)
             .err()
             .unwrap();
         assert!(err.to_string().contains("store.log:1"), "{err}");
     }
 
-    #[test]
-    fn a_replayed_log_equals_the_live_state_after_superseding_writes() {
+    #[tokio::test]
+    async fn a_replayed_log_equals_the_live_state_after_superseding_writes() {
         let dir = tempfile::tempdir().unwrap();
         let live = {
-            let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never).unwrap();
-            s.apply("k", &[version("n1", 1, 1)]).unwrap();
-            s.apply("k", &[version("n2", 1, 2)]).unwrap();
+            let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never, WINDOW).unwrap();
+            s.apply("k", &[version("n1", 1, 1)]).await.unwrap();
+            s.apply("k", &[version("n2", 1, 2)]).await.unwrap();
             let ctx: VersionVector = [("n1".to_string(), 1), ("n2".to_string(), 1)].into();
             let c = Version {
                 ctx,
@@ -376,11 +459,56 @@ mod tests {
                 actor: "n3".into(),
                 dot: 1,
             };
-            let live = s.apply("k", std::slice::from_ref(&c)).unwrap();
+            s.apply("k", std::slice::from_ref(&c)).await.unwrap();
+            let live = s.get("k");
             assert_eq!(live, vec![c]);
             live
         };
-        let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never).unwrap();
+        let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never, WINDOW).unwrap();
         assert_eq!(s.get("k"), live);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_under_fsync_always_are_all_visible_and_all_replayed() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = std::sync::Arc::new(
+                Storage::open(dir.path(), Conflict::Siblings, Fsync::Always, WINDOW).unwrap(),
+            );
+            let mut tasks = Vec::new();
+            for i in 1..=100u64 {
+                let s = s.clone();
+                tasks.push(tokio::spawn(async move {
+                    let key = format!("k{}", i % 7);
+                    s.apply(&key, &[version(&format!("n{i}"), 1, i as i64)])
+                        .await
+                        .unwrap();
+                    // Visible as soon as the write returns.
+                    assert!(s.get(&key).iter().any(|v| v.value == json!(i)));
+                }));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }
+        let s = Storage::open(dir.path(), Conflict::Siblings, Fsync::Never, WINDOW).unwrap();
+        let held: usize = (0..7).map(|k| s.get(&format!("k{k}")).len()).sum();
+        assert_eq!(held, 100, "every concurrent version survives the replay");
+    }
+
+    #[tokio::test]
+    async fn a_staged_write_is_invisible_until_published() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::open(dir.path(), Conflict::Lww, Fsync::Always, WINDOW).unwrap();
+        let (seq, added) = {
+            let mut inner = s.lock();
+            s.stage(&mut inner, "k", &[version("n1", 1, 1)])
+                .unwrap()
+                .unwrap()
+        };
+        assert!(s.get("k").is_empty(), "not durable yet, so not served");
+        s.durable(seq).await.unwrap();
+        s.publish(&mut s.lock(), "k", &added);
+        assert_eq!(s.get("k"), vec![version("n1", 1, 1)]);
     }
 }
