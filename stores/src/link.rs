@@ -76,18 +76,18 @@ impl Link {
         lock(&conn.pending).insert(id, tx);
         if conn.frames.send(wire::encode(id, req)).is_err() || conn.broken.load(Ordering::SeqCst) {
             lock(&conn.pending).remove(&id);
-            self.discard(&conn).await;
+            self.discard(&conn);
             return Err("peer stream closed".into());
         }
         match timeout_at(deadline, rx).await {
             Ok(Ok(reply)) => Ok(reply),
             Ok(Err(_)) => {
-                self.discard(&conn).await;
+                self.discard(&conn);
                 Err("peer stream closed before the reply".into())
             }
             Err(_) => {
                 lock(&conn.pending).remove(&id);
-                self.discard(&conn).await;
+                self.discard(&conn);
                 Err("timed out".into())
             }
         }
@@ -110,12 +110,14 @@ impl Link {
         Ok(c)
     }
 
-    /// Forgets `conn` (if it is still the current one) so the next call reconnects.
-    async fn discard(&self, conn: &Arc<Conn>) {
+    /// Forgets `conn` so the next call reconnects. Never waits: if another call holds the
+    /// slot (it is connecting), it sees `broken` and replaces the stream itself.
+    fn discard(&self, conn: &Arc<Conn>) {
         conn.broken.store(true, Ordering::SeqCst);
-        let mut slot = self.conn.lock().await;
-        if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {
-            *slot = None;
+        if let Ok(mut slot) = self.conn.try_lock() {
+            if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {
+                *slot = None;
+            }
         }
     }
 
