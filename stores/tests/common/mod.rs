@@ -129,6 +129,13 @@ impl Cluster {
         c.wait().unwrap()
     }
 
+    /// Sends `signal` to node `i` (e.g. SIGSTOP / SIGCONT to pause and resume it).
+    pub fn signal(&self, i: usize, signal: nix::sys::signal::Signal) {
+        let c = self.nodes[i].child.as_ref().expect("running");
+        let pid = nix::unistd::Pid::from_raw(c.id() as i32);
+        nix::sys::signal::kill(pid, signal).unwrap();
+    }
+
     /// Restarts node `i` (after kill/terminate) and waits for it.
     pub async fn restart(&mut self, i: usize) {
         self.spawn(i);
