@@ -105,6 +105,17 @@ async fn a_node_restarted_with_a_wiped_data_dir_does_not_reuse_dots() {
         assert_eq!(c.post(0, "/kv/write", body).await.0, 200);
         ctx = c.post(0, "/kv/read", json!({"key": "k"})).await.1["context"].clone();
     }
+    // W = 2: the third replica may still be applying 3. Once node 0 is wiped it would be
+    // the only other copy, and a read missing it is allowed (README, promise 6) — not
+    // what this test is about.
+    c.eventually(5, "every replica to hold 3", || async {
+        let mut all = true;
+        for i in 0..3 {
+            all &= c.local(i, "k").await == vec![json!(3)];
+        }
+        all
+    })
+    .await;
     c.kill(0);
     std::fs::remove_dir_all(c.data_dir(0)).unwrap();
     c.restart(0).await;
