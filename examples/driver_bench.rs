@@ -113,7 +113,6 @@ fn main() {
     let secs = 5;
     let concurrency = 8;
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();

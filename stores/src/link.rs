@@ -23,9 +23,6 @@ use tokio::time::{timeout_at, Instant};
 
 use crate::wire::{self, Reply, Request};
 
-/// Flush at most this many queued bytes per write.
-const BATCH_BYTES: usize = 256 << 10;
-
 type Pending = Mutex<HashMap<u64, oneshot::Sender<Reply>>>;
 
 /// One open stream. Dropping the last handle stops its tasks and closes the socket.
@@ -153,7 +150,13 @@ impl Link {
         let pending: Arc<Pending> = Arc::default();
         let broken = Arc::new(AtomicBool::new(false));
         let (frames, queue) = mpsc::unbounded_channel();
-        let writer = tokio::spawn(write_frames(write, queue, broken.clone()));
+        let failed = broken.clone();
+        let writer = tokio::spawn(async move {
+            if let Err(e) = wire::write_frames(write, queue).await {
+                tracing::debug!(error = %e, "peer stream write failed");
+                failed.store(true, Ordering::SeqCst);
+            }
+        });
         let reader = tokio::spawn(read_replies(read, pending.clone(), broken.clone()));
         Ok(Conn {
             frames,
@@ -167,33 +170,6 @@ impl Link {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Writes queued frames, as many per write as are waiting (used by both ends).
-pub async fn write_frames<W: tokio::io::AsyncWrite + Unpin>(
-    mut out: W,
-    mut queue: mpsc::UnboundedReceiver<Vec<u8>>,
-    broken: Arc<AtomicBool>,
-) {
-    let mut buf = Vec::new();
-    while let Some(frame) = queue.recv().await {
-        buf.extend_from_slice(&frame);
-        // Let the tasks that are ready run first: under load they queue more frames,
-        // and one write then carries them all.
-        tokio::task::yield_now().await;
-        while buf.len() < BATCH_BYTES {
-            match queue.try_recv() {
-                Ok(more) => buf.extend_from_slice(&more),
-                Err(_) => break,
-            }
-        }
-        if let Err(e) = out.write_all(&buf).await {
-            tracing::debug!(error = %e, "peer stream write failed");
-            broken.store(true, Ordering::SeqCst);
-            return;
-        }
-        buf.clear();
-    }
 }
 
 async fn read_replies(

@@ -1,7 +1,6 @@
 //! The peer-facing endpoints: the peer stream (replica puts and gets, see `wire` and
 //! `link`) and the anti-entropy exchange.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -16,7 +15,6 @@ use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio::sync::mpsc;
 
 use crate::anti_entropy::{self, BucketsRequest, BucketsResponse, TreeRequest, TreeResponse};
-use crate::link;
 use crate::node::Node;
 use crate::wire::{self, Reply, Request};
 
@@ -60,11 +58,11 @@ async fn stream(State(node): State<Arc<Node>>, mut req: HttpRequest) -> Response
 async fn serve_stream<S: AsyncRead + AsyncWrite + Send + 'static>(node: Arc<Node>, io: S) {
     let (input, output) = tokio::io::split(io);
     let (replies, queue) = mpsc::unbounded_channel();
-    tokio::spawn(link::write_frames(
-        output,
-        queue,
-        Arc::new(AtomicBool::new(false)),
-    ));
+    tokio::spawn(async move {
+        if let Err(e) = wire::write_frames(output, queue).await {
+            tracing::debug!(error = %e, "peer stream write failed");
+        }
+    });
     let mut input = BufReader::new(input);
     loop {
         let (id, req) = match wire::read::<Request, _>(&mut input).await {

@@ -6,12 +6,16 @@
 //! request and may arrive in any order.
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
 
 use crate::version::Version;
 
 /// The largest frame either side accepts (a bigger length means a broken peer).
 pub const MAX_FRAME: usize = 64 << 20;
+
+/// Flush at most this many queued bytes per write.
+const BATCH_BYTES: usize = 256 << 10;
 
 /// The `Upgrade` token that turns an HTTP connection into a peer stream.
 pub const UPGRADE_TOKEN: &str = "faultline-peer/1";
@@ -113,6 +117,30 @@ where
     reader.read_exact(&mut buf).await?;
     let frame: Frame<T> = serde_json::from_slice(&buf)?;
     Ok(Some((frame.id, frame.body)))
+}
+
+/// Writes queued (encoded) frames until the queue closes, as many per write as are
+/// waiting; stops at the first failed write.
+pub async fn write_frames<W: AsyncWrite + Unpin>(
+    mut out: W,
+    mut queue: mpsc::UnboundedReceiver<Vec<u8>>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    while let Some(frame) = queue.recv().await {
+        buf.extend_from_slice(&frame);
+        // Let the tasks that are ready run first: under load they queue more frames,
+        // and one write then carries them all.
+        tokio::task::yield_now().await;
+        while buf.len() < BATCH_BYTES {
+            match queue.try_recv() {
+                Ok(more) => buf.extend_from_slice(&more),
+                Err(_) => break,
+            }
+        }
+        out.write_all(&buf).await?;
+        buf.clear();
+    }
+    Ok(())
 }
 
 #[cfg(test)]
