@@ -22,6 +22,7 @@ enum Command {
     /// Start a cluster, run a workload with faults, check the history, write results.
     Run(cli::run::RunArgs),
     /// Check a recorded history against a model and a consistency level.
+    #[command(after_help = cli::check::after_help())]
     Check(cli::check::CheckArgs),
     /// Re-render a run's report from its files.
     Report(cli::report::ReportArgs),

@@ -6,9 +6,18 @@
 //!
 //! The flow is: a reader ([`read`]) turns a file into [`History`] (validated, with
 //! invokes paired to their completions as [`Op`]s); a checker turns a history into a
-//! [`CheckResult`] with a [`Verdict`] and evidence.
+//! [`CheckResult`] with a [`Verdict`] and evidence. [`consistency`] names every model
+//! `--consistency` accepts; [`factory`] picks the checker for a model and folds results
+//! into one verdict.
+//!
+//! Modules: [`history`] (events, ops, the builder that pairs them), [`read`] (JSONL,
+//! Jepsen EDN, Porcupine logs), [`value`] (JSON-like values), [`model`] (sequential
+//! specifications), [`linearizable`], [`sequential`], [`eventual`] (the checkers),
+//! [`consistency`], [`factory`], [`verdict`].
 
+pub mod consistency;
 pub mod eventual;
+pub mod factory;
 pub mod history;
 pub mod linearizable;
 pub mod model;
@@ -17,6 +26,7 @@ pub mod sequential;
 pub mod value;
 pub mod verdict;
 
+pub use consistency::{Consistency, ConsistencyRequest};
 pub use history::{
     Event, EventKind, History, HistoryBuilder, HistoryError, Op, Outcome, Process, F,
 };

@@ -8,19 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use checkers::model::{ModelKind, ModelSpec};
 use checkers::read::{read_path, Format};
-use checkers::{Budget, CheckResult, Checker, Value};
-use clap::{Args, ValueEnum};
-
-/// Which consistency model to check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Consistency {
-    /// Every op takes effect at one instant between its invoke and its completion.
-    Linearizable,
-    /// One order of all ops that keeps each process's own order.
-    Sequential,
-    /// After healing and quiescence, final reads show every acknowledged update.
-    Eventual,
-}
+use checkers::{Budget, CheckResult, ConsistencyRequest, Value};
+use clap::Args;
 
 /// Arguments of `faultline check`.
 #[derive(Args, Debug)]
@@ -30,9 +19,10 @@ pub struct CheckArgs {
     /// The model: register, cas-register, kv, set, counter, queue.
     #[arg(long, value_parser = parse_model)]
     pub model: ModelKind,
-    /// The consistency model to check (repeat for several).
-    #[arg(long, value_enum, default_values_t = [Consistency::Linearizable])]
-    pub consistency: Vec<Consistency>,
+    /// The consistency model to check (repeat for several; `all` for every model that
+    /// applies). Each name is defined under "Consistency models" below.
+    #[arg(long, value_parser = parse_consistency, default_value = "linearizable")]
+    pub consistency: Vec<ConsistencyRequest>,
     /// The history's format: auto, jsonl, jepsen-edn, porcupine-etcd, porcupine-kv.
     #[arg(long, default_value = "auto", value_parser = parse_format)]
     pub format: Format,
@@ -51,6 +41,10 @@ pub struct CheckArgs {
     /// Also write JUnit XML (one test case per checker) to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+}
+
+fn parse_consistency(s: &str) -> Result<ConsistencyRequest, String> {
+    s.parse()
 }
 
 fn parse_model(s: &str) -> Result<ModelKind, String> {
@@ -75,6 +69,26 @@ fn parse_initial(s: &str) -> Result<Value, String> {
         .map_err(|e| format!("--initial must be JSON (e.g. 0, \"x\", [1,2], null): {e}"))
 }
 
+/// The text after `faultline check --help`: every consistency model with its
+/// definition, then examples to paste.
+pub fn after_help() -> String {
+    let mut out = String::from("Consistency models (--consistency):\n");
+    for c in checkers::Consistency::EVERY {
+        out.push_str(&format!("  {:<34} {}\n", c.as_str(), c.definition()));
+    }
+    out.push_str(&format!(
+        "  {:<34} every model that applies to the history's model\n",
+        "all"
+    ));
+    out.push_str(
+        "\nExamples:\n  \
+         faultline check results/faultline-kv/latest/history.jsonl --model kv\n  \
+         faultline check history.edn --model cas-register --initial 0 --consistency all\n  \
+         faultline check etcd_000.log --model kv --consistency sequential --timeout 30 --json\n",
+    );
+    out
+}
+
 /// Runs `faultline check`; returns the exit code.
 pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
     let started = Instant::now();
@@ -92,17 +106,17 @@ pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
         deadline: args.timeout.and_then(|t| Instant::now().checked_add(t)),
         memory_bytes: None,
     };
-    let checkers = checkers_for(&spec, &args.consistency);
-    let results: Vec<CheckResult> = checkers
+    let models = checkers::factory::expand(&args.consistency, &spec);
+    let results: Vec<CheckResult> = models
         .iter()
-        .map(|c| {
-            let what = format!("checking {} ({} ops)", c.name(), history.ops.len());
-            ticking(&status, &what, || c.check(&history, &budget))
+        .map(|&c| {
+            let what = format!("checking {} ({} ops)", c.as_str(), history.ops.len());
+            ticking(&status, &what, || {
+                checkers::factory::check(c, &spec, &history, &budget)
+            })
         })
         .collect();
-    let verdict = results
-        .iter()
-        .fold(checkers::Verdict::Valid, |v, r| v.worst(r.verdict));
+    let verdict = checkers::factory::overall(&results);
     if args.json {
         let out = serde_json::json!({
             "history": args.history.display().to_string(),
@@ -165,19 +179,5 @@ fn ticking<T: Send>(
         out
     });
     status.clear();
-    out
-}
-
-/// The checkers for the requested consistency models.
-pub fn checkers_for(spec: &ModelSpec, levels: &[Consistency]) -> Vec<Box<dyn Checker>> {
-    let mut out: Vec<Box<dyn Checker>> = Vec::new();
-    for level in levels {
-        let spec = spec.clone();
-        out.push(match level {
-            Consistency::Linearizable => Box::new(checkers::linearizable::Linearizable { spec }),
-            Consistency::Sequential => Box::new(checkers::sequential::Sequential { spec }),
-            Consistency::Eventual => Box::new(checkers::eventual::Eventual { spec }),
-        });
-    }
     out
 }

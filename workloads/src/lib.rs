@@ -44,30 +44,7 @@ pub struct OpSpec {
     pub value: Value,
 }
 
-/// A consistency property a checker decides.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Consistency {
-    /// Linearizability.
-    Linearizable,
-    /// Sequential consistency.
-    Sequential,
-    /// Eventual consistency (convergence of the final reads).
-    Eventual,
-    /// Transactional isolation of list-append histories (Elle-style).
-    ListAppend,
-}
-
-impl Consistency {
-    /// The name as written on the command line and in results.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Consistency::Linearizable => "linearizable",
-            Consistency::Sequential => "sequential",
-            Consistency::Eventual => "eventual",
-            Consistency::ListAppend => "list-append",
-        }
-    }
-}
+pub use checkers::Consistency;
 
 /// One checker that judges a workload's history, with its model.
 #[derive(Clone, Debug, PartialEq)]

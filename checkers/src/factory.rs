@@ -1,0 +1,115 @@
+//! The checker factory: which checker decides a [`Consistency`] for a model, and the
+//! one place where a request (`--consistency M` or `all`) becomes checkers and their
+//! results become one verdict. `faultline check` and `faultline run` both use it.
+//!
+//! A model this build cannot decide yet gives an `unknown` result that says so
+//! ([`not_checked`]), never a silent pass.
+
+use crate::consistency::{Consistency, ConsistencyRequest};
+use crate::history::History;
+use crate::model::ModelSpec;
+use crate::verdict::{Budget, CheckResult, Checker, Verdict};
+
+/// The checker that decides `consistency` for histories of `spec`'s model, or `None`
+/// when this build has none.
+pub fn checker_for(consistency: Consistency, spec: &ModelSpec) -> Option<Box<dyn Checker>> {
+    let spec = spec.clone();
+    match consistency {
+        Consistency::Linearizable => Some(Box::new(crate::linearizable::Linearizable { spec })),
+        Consistency::Sequential => Some(Box::new(crate::sequential::Sequential { spec })),
+        Consistency::Eventual => Some(Box::new(crate::eventual::Eventual { spec })),
+        _ => None,
+    }
+}
+
+/// The models `all` stands for with `spec`'s model: every model that applies to its
+/// histories and that this build can decide, strongest first.
+pub fn applicable(spec: &ModelSpec) -> Vec<Consistency> {
+    Consistency::EVERY
+        .into_iter()
+        .filter(|&c| checker_for(c, spec).is_some())
+        .collect()
+}
+
+/// The models a list of requests stands for, each once, in request order.
+pub fn expand(requests: &[ConsistencyRequest], spec: &ModelSpec) -> Vec<Consistency> {
+    let mut out = Vec::new();
+    for request in requests {
+        let models = match request {
+            ConsistencyRequest::One(c) => vec![*c],
+            ConsistencyRequest::All => applicable(spec),
+        };
+        for c in models {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The result of a check this build cannot run: `unknown`, saying so.
+pub fn not_checked(consistency: Consistency, spec: &ModelSpec) -> CheckResult {
+    CheckResult {
+        checker: consistency.as_str().to_string(),
+        model: spec.kind.as_str().to_string(),
+        verdict: Verdict::Unknown,
+        summary: format!(
+            "not checked: this build has no {} checker for {} histories yet",
+            consistency.as_str(),
+            spec.kind.as_str()
+        ),
+        evidence: serde_json::Value::Null,
+    }
+}
+
+/// Checks `history` for `consistency` within `budget` (or says it cannot).
+pub fn check(
+    consistency: Consistency,
+    spec: &ModelSpec,
+    history: &History,
+    budget: &Budget,
+) -> CheckResult {
+    match checker_for(consistency, spec) {
+        Some(checker) => checker.check(history, budget),
+        None => not_checked(consistency, spec),
+    }
+}
+
+/// The verdict of several results: the worst of them (valid when there are none).
+pub fn overall(results: &[CheckResult]) -> Verdict {
+    results
+        .iter()
+        .fold(Verdict::Valid, |v, r| v.worst(r.verdict))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelKind;
+
+    #[test]
+    fn all_expands_to_the_models_this_build_decides_each_once() {
+        let spec = ModelSpec::new(ModelKind::Kv);
+        let models = expand(
+            &[
+                ConsistencyRequest::One(Consistency::Linearizable),
+                ConsistencyRequest::All,
+            ],
+            &spec,
+        );
+        assert_eq!(models[0], Consistency::Linearizable);
+        assert!(models.contains(&Consistency::Sequential));
+        let mut dedup = models.clone();
+        dedup.dedup();
+        assert_eq!(dedup.len(), models.len());
+    }
+
+    #[test]
+    fn a_model_without_a_checker_is_unknown_and_says_so() {
+        let spec = ModelSpec::new(ModelKind::Kv);
+        let r = not_checked(Consistency::Serializable, &spec);
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(r.summary.contains("serializable"), "{}", r.summary);
+    }
+}
