@@ -4,7 +4,8 @@
 //! a live run's namespaces, nodes and faults are left alone. Idempotent.
 //!
 //! - state files (the state dir, and `nemesis-state.json` under given results dirs):
-//!   paused processes resumed, clock files reset, namespaces and interfaces removed;
+//!   paused processes resumed, clock files reset, patched vDSOs restored (the original
+//!   bytes put back, in processes that still run), namespaces and interfaces removed;
 //! - orphan nodes: processes whose environment names a dead owner
 //!   ([`crate::owner::ENV_OWNER`]) are killed with their process group;
 //! - namespaces `fl-*` and root-namespace interfaces `fl-*` of no live run: removed;
@@ -240,6 +241,21 @@ fn heal_state(s: &State, report: &mut Report) {
                     .errors
                     .push(format!("cannot reset clock {}: {e}", f.display())),
             }
+        }
+    }
+    for p in &s.vdso_patches {
+        if !p.is_alive() {
+            continue;
+        }
+        let who = match &p.node {
+            Some(n) => format!("node {n} (pid {})", p.pid),
+            None => format!("pid {}", p.pid),
+        };
+        match p.restore() {
+            Ok(()) => report.healed.push(format!("clock of {who}: vDSO restored")),
+            Err(e) => report
+                .errors
+                .push(format!("cannot restore the vDSO of {who}: {e}")),
         }
     }
     if !s.namespaces.is_empty() || !s.interfaces.is_empty() {

@@ -35,6 +35,9 @@ pub struct State {
     pub paused: Vec<(String, i32, u64)>,
     /// Clock files whose offsets it set (reset to `+0` by a heal).
     pub clock_files: Vec<PathBuf>,
+    /// Processes whose vDSO it patched (the original bytes put back by a heal).
+    #[serde(default)]
+    pub vdso_patches: Vec<crate::clock::vdso::VdsoPatch>,
     /// Descriptions of the other active faults (partitions, packet faults, kills).
     pub active: Vec<String>,
     /// Whether everything was healed and torn down.
@@ -49,6 +52,7 @@ impl State {
             && self.locks.is_empty()
             && self.paused.is_empty()
             && self.clock_files.is_empty()
+            && self.vdso_patches.is_empty()
             && self.active.is_empty()
     }
 }
