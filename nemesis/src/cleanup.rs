@@ -220,6 +220,14 @@ pub fn cleanup(results: &[PathBuf]) -> Report {
     report
 }
 
+/// Heals what one state file records (what [`cleanup`] does for each state file of a
+/// dead owner), without the machine-wide sweeps of namespaces and orphan nodes.
+pub fn heal_recorded(s: &State) -> Report {
+    let mut report = Report::default();
+    heal_state(s, &mut report);
+    report
+}
+
 fn heal_state(s: &State, report: &mut Report) {
     for (node, pid, start) in &s.paused {
         if owner::start_time(*pid) == Some(*start) {

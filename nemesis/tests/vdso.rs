@@ -1,0 +1,97 @@
+//! The vDSO clock mechanism on real processes a libfaketime preload cannot reach: a Go
+//! program and a statically linked C program. After a bump their printed wall clock
+//! moves by the bump, a strobe flips it, a reset brings it back with the original vDSO
+//! bytes; the probes never crash and their monotonic clocks never go backwards.
+
+#[path = "probes/mod.rs"]
+mod probes;
+
+use nemesis::clock::vdso::{self, VdsoClock};
+use probes::Probe;
+
+/// Tolerance of a skew reading: a line's travel through the pipe and scheduling on a
+/// busy 2-core machine.
+const TOLERANCE_MS: i64 = 1_000;
+
+fn bump_strobe_and_reset(probe: &mut Probe) {
+    let own = vdso::vdso_bytes(std::process::id() as i32).unwrap();
+    assert_eq!(vdso::vdso_bytes(probe.pid()).unwrap(), own);
+    probe.assert_skew(0, TOLERANCE_MS, "before any fault");
+
+    let mut clock = VdsoClock::new("n1", probe.pid());
+    clock.set_offset_ms(30_000).unwrap();
+    assert!(clock.patched().unwrap().is_patched().unwrap());
+    assert_ne!(vdso::vdso_bytes(probe.pid()).unwrap(), own);
+    probe.assert_skew(30_000, TOLERANCE_MS, "after bump +30s");
+
+    clock.set_offset_ms(-20_000).unwrap();
+    probe.assert_skew(-20_000, TOLERANCE_MS, "after bump -20s");
+
+    // A strobe: flip between +30 s and 0 a few times.
+    for _ in 0..3 {
+        clock.set_offset_ms(30_000).unwrap();
+        probe.assert_skew(30_000, TOLERANCE_MS, "strobe, up");
+        clock.set_offset_ms(0).unwrap();
+        probe.assert_skew(0, TOLERANCE_MS, "strobe, down");
+    }
+
+    clock.set_offset_ms(45_000).unwrap();
+    probe.assert_skew(45_000, TOLERANCE_MS, "before the reset");
+    clock.reset().unwrap();
+    assert!(clock.patched().is_none());
+    probe.assert_skew(0, TOLERANCE_MS, "after the reset");
+    assert_eq!(
+        vdso::vdso_bytes(probe.pid()).unwrap(),
+        own,
+        "the reset left vDSO bytes changed"
+    );
+
+    // Patching again after a reset works (a later fault on the same node).
+    clock.set_offset_ms(10_000).unwrap();
+    probe.assert_skew(10_000, TOLERANCE_MS, "second patch");
+    drop(clock); // restores
+    probe.assert_skew(0, TOLERANCE_MS, "after drop");
+    assert_eq!(vdso::vdso_bytes(probe.pid()).unwrap(), own);
+    probe.assert_monotonic_and_alive();
+}
+
+#[test]
+fn a_go_programs_wall_clock_follows_bumps_and_strobes_and_comes_back_on_reset() {
+    let dir = probes::temp_dir("go");
+    let mut probe = Probe::start(&probes::build_go(&dir), &[]);
+    bump_strobe_and_reset(&mut probe);
+    drop(probe);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_static_c_programs_wall_clock_follows_bumps_and_strobes_and_comes_back_on_reset() {
+    let dir = probes::temp_dir("c");
+    let mut probe = Probe::start(&probes::build_static_c(&dir), &[]);
+    bump_strobe_and_reset(&mut probe);
+    drop(probe);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_process_already_patched_is_refused_and_so_is_this_process() {
+    let dir = probes::temp_dir("refuse");
+    let probe = Probe::start(&probes::build_static_c(&dir), &[]);
+    let first = vdso::patch(probe.pid(), None).unwrap();
+    let again = vdso::patch(probe.pid(), None).unwrap_err();
+    assert!(
+        matches!(again, vdso::VdsoError::AlreadyPatched(_)),
+        "{again}"
+    );
+    first.restore().unwrap();
+    // Restoring twice is harmless.
+    first.restore().unwrap();
+    let me = vdso::patch(std::process::id() as i32, None).unwrap_err();
+    assert!(matches!(me, vdso::VdsoError::Refused(_)), "{me}");
+    assert!(matches!(
+        vdso::patch(1, None).unwrap_err(),
+        vdso::VdsoError::Refused(_)
+    ));
+    drop(probe);
+    let _ = std::fs::remove_dir_all(&dir);
+}
