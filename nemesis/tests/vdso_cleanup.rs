@@ -23,7 +23,14 @@ fn a_patch_left_by_a_killed_helper_is_restored_from_its_state_file() {
     let original = vdso::vdso_bytes(fresh.pid()).unwrap();
 
     let mut helper = Command::new(env!("CARGO_BIN_EXE_faultline-vdso"))
-        .args(["patch", &probe.pid().to_string(), "--offset-ms", "30000", "--node", "n9"])
+        .args([
+            "patch",
+            &probe.pid().to_string(),
+            "--offset-ms",
+            "30000",
+            "--node",
+            "n9",
+        ])
         .env("FAULTLINE_STATE_DIR", &state_dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
