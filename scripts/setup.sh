@@ -9,7 +9,7 @@
 #   - python3: small Maelstrom nodes used by the tests (already on the machine kind)
 set -euo pipefail
 pkgs=(etcd-server etcd-client redis-server redis-sentinel redis-tools nftables iptables
-      iproute2 faketime libfaketime chromium chromium-driver)
+      iproute2 faketime libfaketime chromium chromium-driver golang-go)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

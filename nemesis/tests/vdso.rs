@@ -95,3 +95,54 @@ fn a_process_already_patched_is_refused_and_so_is_this_process() {
     drop(probe);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_program_in_its_own_network_namespace_is_patched_from_the_host() {
+    let dir = probes::temp_dir("netns");
+    let program = probes::build_static_c(&dir);
+    // `unshare --net` execs the probe in a new network namespace: same PID.
+    let mut probe = Probe::start(
+        std::path::Path::new("/usr/bin/unshare"),
+        &["--net", program.to_str().unwrap()],
+    );
+    let ns = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
+    assert_ne!(ns(probe.pid()), ns(std::process::id() as i32));
+    let mut clock = VdsoClock::new("n1", probe.pid());
+    clock.set_offset_ms(-30_000).unwrap();
+    probe.assert_skew(-30_000, TOLERANCE_MS, "patched across namespaces");
+    clock.reset().unwrap();
+    probe.assert_skew(0, TOLERANCE_MS, "reset across namespaces");
+    probe.assert_monotonic_and_alive();
+    drop(probe);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn programs_reading_the_clock_in_a_tight_loop_survive_repeated_patching() {
+    let dir = probes::temp_dir("stress");
+    for program in [probes::build_static_c(&dir), probes::build_go(&dir)] {
+        let mut child = std::process::Command::new(&program)
+            .arg("bench")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let pid = child.id() as i32;
+        for i in 0..25 {
+            let p = vdso::patch(pid, None).unwrap();
+            p.set_offset_ns(i * 1_000_000_000).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            p.restore().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{} died under repeated patching: {:?}",
+            program.display(),
+            child.try_wait()
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
