@@ -20,7 +20,18 @@ fn bump_strobe_and_reset(probe: &mut Probe) {
 
     let mut clock = VdsoClock::new("n1", probe.pid());
     clock.set_offset_ms(30_000).unwrap();
-    assert!(clock.patched().unwrap().is_patched().unwrap());
+    let patched = clock.patched().unwrap();
+    assert!(patched.is_patched().unwrap());
+    // This kernel's clock_gettime prologue moves into a stub: reads keep the fast path.
+    let cg = patched
+        .entries
+        .iter()
+        .find(|e| e.function == vdso::trampoline::Replaced::ClockGettime)
+        .unwrap();
+    assert!(
+        cg.through_original,
+        "clock_gettime fell back to the system call"
+    );
     assert_ne!(vdso::vdso_bytes(probe.pid()).unwrap(), own);
     probe.assert_skew(30_000, TOLERANCE_MS, "after bump +30s");
 
@@ -69,6 +80,24 @@ fn a_static_c_programs_wall_clock_follows_bumps_and_strobes_and_comes_back_on_re
     let dir = probes::temp_dir("c");
     let mut probe = Probe::start(&probes::build_static_c(&dir), &[]);
     bump_strobe_and_reset(&mut probe);
+    drop(probe);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_system_call_replacements_skew_every_clock_function_of_a_static_c_program() {
+    let dir = probes::temp_dir("syscall");
+    let probe = Probe::start(&probes::build_static_c(&dir), &[]);
+    let own = vdso::vdso_bytes(std::process::id() as i32).unwrap();
+    let p = vdso::patch_with(probe.pid(), None, vdso::Replacement::ThroughSyscall).unwrap();
+    assert!(p.entries.iter().all(|e| !e.through_original));
+    for ms in [30_000, -30_000, 0, 90_000] {
+        p.set_offset_ns(ms * 1_000_000).unwrap();
+        probe.assert_skew(ms, TOLERANCE_MS, "through the system call");
+    }
+    p.restore().unwrap();
+    probe.assert_skew(0, TOLERANCE_MS, "restored");
+    assert_eq!(vdso::vdso_bytes(probe.pid()).unwrap(), own);
     drop(probe);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -79,6 +79,10 @@ pub struct Reading {
     pub skew_ms: i64,
     /// The probe's monotonic clock (ns).
     pub mono: i64,
+    /// Its `gettimeofday` minus our clock, in ms (the C probe prints it).
+    pub gtod_skew_ms: Option<i64>,
+    /// Its `time()` minus our clock, in whole seconds (the C probe prints it).
+    pub time_skew_s: Option<i64>,
 }
 
 /// A running probe and the readings it printed so far.
@@ -108,10 +112,13 @@ impl Probe {
                         .and_then(|v| v.parse().ok())
                 };
                 if let (Some(wall), Some(mono)) = (field("wall="), field("mono=")) {
+                    let now = now_ns();
                     r.lock().unwrap().push(Reading {
                         at: Instant::now(),
-                        skew_ms: (wall - now_ns()) / 1_000_000,
+                        skew_ms: (wall - now) / 1_000_000,
                         mono,
+                        gtod_skew_ms: field("gtod_us=").map(|us| (us * 1000 - now) / 1_000_000),
+                        time_skew_s: field("time_s=").map(|s| s - now / 1_000_000_000),
                     });
                 }
             }
@@ -159,9 +166,22 @@ impl Probe {
         for r in &got {
             assert!(
                 (r.skew_ms - expect_ms).abs() <= tolerance_ms,
-                "{what}: the probe's clock is {} ms off ours, expected {expect_ms} ± {tolerance_ms}",
+                "{what}: the probe's clock_gettime is {} ms off ours, expected {expect_ms} ± {tolerance_ms}",
                 r.skew_ms
             );
+            if let Some(g) = r.gtod_skew_ms {
+                assert!(
+                    (g - expect_ms).abs() <= tolerance_ms,
+                    "{what}: the probe's gettimeofday is {g} ms off ours, expected {expect_ms} ± {tolerance_ms}"
+                );
+            }
+            if let Some(t) = r.time_skew_s {
+                // Whole seconds on both sides: one more second of slack.
+                assert!(
+                    (t * 1000 - expect_ms).abs() <= tolerance_ms + 1000,
+                    "{what}: the probe's time() is {t} s off ours, expected {expect_ms} ms"
+                );
+            }
         }
     }
 

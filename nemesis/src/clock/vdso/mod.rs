@@ -14,8 +14,10 @@
 //!    functions in the vDSO's own dynamic symbol table (`__vdso_clock_gettime` /
 //!    `clock_gettime`, `__vdso_gettimeofday` / `gettimeofday`, `__vdso_time` / `time`).
 //! 3. [`trampoline`]: map a code page and a data page into the process, by injecting
-//!    `mmap` and `mprotect` through a `syscall` instruction of the vDSO; the code makes
-//!    the real system call and adds the offset the data page holds for that clock id.
+//!    `mmap` and `mprotect` through a `syscall` instruction of the vDSO; the code calls
+//!    the original vDSO function (its first instructions moved into a stub by
+//!    [`relocate`]; where they cannot be moved, it makes the system call instead) and
+//!    adds the offset the data page holds for that clock id.
 //! 4. [`patch`]: write a 14-byte absolute jump over each entry point (after stepping
 //!    any thread out of those bytes), release the threads. Offsets then change with one
 //!    write to the data page ([`memory`]), without stopping the process; a reset puts
@@ -23,15 +25,17 @@
 //!
 //! Only the wall clocks move (realtime, realtime-coarse, realtime-alarm, TAI): monotonic
 //! clocks keep the true time, so a program's `Instant` / Go's monotonic reading never
-//! goes backwards, however offsets change. A patched clock read costs a system call
-//! instead of a vDSO read (BENCHMARKS.md, "Clock (vDSO)"). ptrace works across network
+//! goes backwards, however offsets change. A patched clock read costs a few
+//! instructions more than the original (BENCHMARKS.md, "Clock (vDSO)"). ptrace works across network
 //! namespaces, so nodes in namespaces are patched from the host; on an SSH host the
 //! `faultline-vdso` helper binary does the same there.
 //!
 //! Limits. x86-64 only ([`SUPPORTED`]). arm64 would need: its own replacement code
 //! (`svc #0` with the number in `x8`, arguments in `x0`–`x5`, `__kernel_clock_gettime` /
 //! `__kernel_gettimeofday` as the symbol names, no `time`), a jump that fits the
-//! fixed-width encoding (`ldr x16, #8; br x16; .quad target`: 16 bytes), the
+//! fixed-width encoding (`ldr x16, #8; br x16; .quad target`: 16 bytes; x16/x17 are the
+//! intra-procedure-call scratch registers, free at a function entry), a relocator for
+//! its PC-relative `adr`/`adrp`/`ldr literal`/`b`/`bl` (or the system-call path only), the
 //! `user_pt_regs` register set through `PTRACE_GETREGSET`/`NT_PRSTATUS` (no
 //! `PTRACE_GETREGS`), `svc #0` (`01 00 00 d4`) searched for in the vDSO for injection,
 //! the syscall number set through `NT_ARM_SYSTEM_CALL` instead of `orig_rax`, and an
@@ -45,10 +49,11 @@ pub mod elf;
 pub mod maps;
 pub mod memory;
 pub mod patch;
+pub mod relocate;
 pub mod tracer;
 pub mod trampoline;
 
-pub use patch::{check_target, patch, PatchedEntry, VdsoPatch};
+pub use patch::{check_target, patch, patch_with, PatchedEntry, Replacement, VdsoPatch};
 
 /// Whether this build can patch a vDSO (x86-64 Linux).
 pub const SUPPORTED: bool = cfg!(all(target_arch = "x86_64", target_os = "linux"));

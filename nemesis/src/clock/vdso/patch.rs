@@ -5,7 +5,8 @@
 //!
 //! `patch` holds every thread, finds the vDSO and its clock functions, maps the code and
 //! data pages into the process (an `mmap` and an `mprotect` injected through a `syscall`
-//! instruction of the vDSO itself), moves any thread whose instruction pointer lies in
+//! instruction of the vDSO itself) with a stub per function holding its displaced first
+//! instructions ([`super::relocate`]), moves any thread whose instruction pointer lies in
 //! the bytes about to be overwritten out of them (single steps), writes a 14-byte jump
 //! over each entry point, and releases the threads. `restore` holds them again and puts
 //! the original bytes back. The two pages stay mapped after a restore: a thread may be
@@ -29,6 +30,10 @@ pub struct PatchedEntry {
     pub addr: u64,
     /// The bytes the jump replaced.
     pub original: Vec<u8>,
+    /// Where the jump goes (the replacement in the code page).
+    pub target: u64,
+    /// Whether the replacement calls the original vDSO code (else the system call).
+    pub through_original: bool,
 }
 
 /// What was patched in one process: enough to change its offsets and to undo it,
@@ -93,6 +98,25 @@ fn failed(what: &str, r: i64) -> VdsoError {
 /// call runs on the calling thread (ptrace binds a tracee to one tracer thread) and
 /// releases the process before it returns.
 pub fn patch(pid: i32, node: Option<&str>) -> Result<VdsoPatch, VdsoError> {
+    patch_with(pid, node, Replacement::ThroughOriginal)
+}
+
+/// Which replacement [`patch_with`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replacement {
+    /// Through the original vDSO code where its first instructions can be moved, else
+    /// through the system call (what [`patch`] does).
+    ThroughOriginal,
+    /// Through the system call always.
+    ThroughSyscall,
+}
+
+/// [`patch`], choosing the replacement.
+pub fn patch_with(
+    pid: i32,
+    node: Option<&str>,
+    replacement: Replacement,
+) -> Result<VdsoPatch, VdsoError> {
     if !super::SUPPORTED {
         return Err(VdsoError::Unsupported(std::env::consts::ARCH.to_string()));
     }
@@ -129,6 +153,8 @@ pub fn patch(pid: i32, node: Option<&str>) -> Result<VdsoPatch, VdsoError> {
             function,
             addr: vdso.start + at as u64,
             original,
+            target: 0, // known once the code page is mapped
+            through_original: false,
         });
     }
     if !entries.iter().any(|e| e.function == Replaced::ClockGettime) {
@@ -165,6 +191,25 @@ pub fn patch(pid: i32, node: Option<&str>) -> Result<VdsoPatch, VdsoError> {
     }
     let code_page = code_page as u64;
     mem.write(code_page, trampoline::CODE_X86_64)?;
+    for e in &mut entries {
+        let at = (e.addr - vdso.start) as usize;
+        let fast = e
+            .function
+            .through_original()
+            .filter(|_| replacement == Replacement::ThroughOriginal);
+        let stub = fast.and_then(|(fast, stub_at, room)| {
+            let code = &image[at..];
+            Some((fast, stub_at, super::relocate::stub(code, e.addr, room)?))
+        });
+        match stub {
+            Some((fast, stub_at, bytes)) => {
+                mem.write(code_page + stub_at, &bytes)?;
+                e.target = code_page + fast;
+                e.through_original = true;
+            }
+            None => e.target = code_page + e.function.syscall_offset(),
+        }
+    }
     mem.write(
         code_page + trampoline::DATA_AT,
         &trampoline::MAGIC.to_le_bytes(),
@@ -189,10 +234,7 @@ pub fn patch(pid: i32, node: Option<&str>) -> Result<VdsoPatch, VdsoError> {
     }
     step_out_of(&mut held, &entries)?;
     for e in &entries {
-        mem.write(
-            e.addr,
-            &trampoline::jump_to(code_page + e.function.code_offset()),
-        )?;
+        mem.write(e.addr, &trampoline::jump_to(e.target))?;
     }
     held.release();
     Ok(VdsoPatch {
@@ -274,7 +316,7 @@ impl VdsoPatch {
         let mut foreign = Vec::new();
         for e in &self.entries {
             let now = mem.read(e.addr, JUMP_LEN)?;
-            let ours = trampoline::jump_to(self.code_page + e.function.code_offset());
+            let ours = trampoline::jump_to(e.target);
             if now == ours {
                 mem.write(e.addr, &e.original)?;
             } else if now != e.original {
@@ -297,7 +339,7 @@ impl VdsoPatch {
     pub fn is_patched(&self) -> Result<bool, VdsoError> {
         let mem = Memory::open(self.pid)?;
         for e in &self.entries {
-            let ours = trampoline::jump_to(self.code_page + e.function.code_offset());
+            let ours = trampoline::jump_to(e.target);
             if mem.read(e.addr, JUMP_LEN)? != ours {
                 return Ok(false);
             }
