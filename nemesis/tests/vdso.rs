@@ -6,7 +6,8 @@
 #[path = "probes/mod.rs"]
 mod probes;
 
-use nemesis::clock::vdso::{self, VdsoClock};
+use nemesis::clock::vdso;
+use nemesis::clock::ClockControl;
 use probes::Probe;
 
 /// Tolerance of a skew reading: a line's travel through the pipe and scheduling on a
@@ -18,8 +19,9 @@ fn bump_strobe_and_reset(probe: &mut Probe) {
     assert_eq!(vdso::vdso_bytes(probe.pid()).unwrap(), own);
     probe.assert_skew(0, TOLERANCE_MS, "before any fault");
 
-    let mut clock = VdsoClock::new("n1", probe.pid());
-    clock.set_offset_ms(30_000).unwrap();
+    let clock = ClockControl::vdso("n1");
+    let pid = probe.pid();
+    clock.set_offset_ms(pid, 30_000).unwrap();
     let patched = clock.patched().unwrap();
     assert!(patched.is_patched().unwrap());
     // This kernel's clock_gettime prologue moves into a stub: reads keep the fast path.
@@ -35,18 +37,18 @@ fn bump_strobe_and_reset(probe: &mut Probe) {
     assert_ne!(vdso::vdso_bytes(probe.pid()).unwrap(), own);
     probe.assert_skew(30_000, TOLERANCE_MS, "after bump +30s");
 
-    clock.set_offset_ms(-20_000).unwrap();
+    clock.set_offset_ms(pid, -20_000).unwrap();
     probe.assert_skew(-20_000, TOLERANCE_MS, "after bump -20s");
 
     // A strobe: flip between +30 s and 0 a few times.
     for _ in 0..3 {
-        clock.set_offset_ms(30_000).unwrap();
+        clock.set_offset_ms(pid, 30_000).unwrap();
         probe.assert_skew(30_000, TOLERANCE_MS, "strobe, up");
-        clock.set_offset_ms(0).unwrap();
+        clock.set_offset_ms(pid, 0).unwrap();
         probe.assert_skew(0, TOLERANCE_MS, "strobe, down");
     }
 
-    clock.set_offset_ms(45_000).unwrap();
+    clock.set_offset_ms(pid, 45_000).unwrap();
     probe.assert_skew(45_000, TOLERANCE_MS, "before the reset");
     clock.reset().unwrap();
     assert!(clock.patched().is_none());
@@ -58,7 +60,7 @@ fn bump_strobe_and_reset(probe: &mut Probe) {
     );
 
     // Patching again after a reset works (a later fault on the same node).
-    clock.set_offset_ms(10_000).unwrap();
+    clock.set_offset_ms(pid, 10_000).unwrap();
     probe.assert_skew(10_000, TOLERANCE_MS, "second patch");
     drop(clock); // restores
     probe.assert_skew(0, TOLERANCE_MS, "after drop");
@@ -136,8 +138,9 @@ fn a_program_in_its_own_network_namespace_is_patched_from_the_host() {
     );
     let ns = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
     assert_ne!(ns(probe.pid()), ns(std::process::id() as i32));
-    let mut clock = VdsoClock::new("n1", probe.pid());
-    clock.set_offset_ms(-30_000).unwrap();
+    let clock = ClockControl::vdso("n1");
+    let pid = probe.pid();
+    clock.set_offset_ms(pid, -30_000).unwrap();
     probe.assert_skew(-30_000, TOLERANCE_MS, "patched across namespaces");
     clock.reset().unwrap();
     probe.assert_skew(0, TOLERANCE_MS, "reset across namespaces");
@@ -173,5 +176,33 @@ fn programs_reading_the_clock_in_a_tight_loop_survive_repeated_patching() {
         let _ = child.kill();
         let _ = child.wait();
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_vdso_clock_control_follows_its_node_to_a_new_process_and_resets_on_drop() {
+    use nemesis::clock::{ClockControl, ClockMechanism};
+    let dir = probes::temp_dir("control");
+    let program = probes::build_static_c(&dir);
+    let own = vdso::vdso_bytes(std::process::id() as i32).unwrap();
+    let clock = ClockControl::vdso("n2");
+    assert_eq!(clock.mechanism(), ClockMechanism::Vdso);
+    let first = Probe::start(&program, &[]);
+    clock.set_offset_ms(first.pid(), 0).unwrap();
+    assert!(clock.patched().is_none(), "an offset of 0 patches nothing");
+    clock.set_offset_ms(first.pid(), 20_000).unwrap();
+    first.assert_skew(20_000, TOLERANCE_MS, "first process");
+    assert_eq!(clock.patched().unwrap().pid, first.pid());
+    // The node restarts: a new process, unpatched, which the next change patches.
+    drop(first);
+    let second = Probe::start(&program, &[]);
+    second.assert_skew(0, TOLERANCE_MS, "new process before a change");
+    clock.set_offset_ms(second.pid(), -20_000).unwrap();
+    second.assert_skew(-20_000, TOLERANCE_MS, "new process");
+    assert_eq!(clock.patched().unwrap().pid, second.pid());
+    drop(clock);
+    second.assert_skew(0, TOLERANCE_MS, "after drop");
+    assert_eq!(vdso::vdso_bytes(second.pid()).unwrap(), own);
+    drop(second);
     let _ = std::fs::remove_dir_all(&dir);
 }

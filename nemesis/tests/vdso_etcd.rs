@@ -12,7 +12,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nemesis::clock::vdso::{self, VdsoClock};
+use nemesis::clock::vdso;
+use nemesis::clock::ClockControl;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -142,15 +143,15 @@ fn etcds_log_timestamps_move_by_the_bump_and_come_back_on_reset() {
     let s = logged_skew_ms(client, &log);
     assert!(s.abs() <= tolerance, "before: etcd's log is {s} ms off");
 
-    let mut clock = VdsoClock::new("n1", pid);
-    clock.set_offset_ms(30_000).unwrap();
+    let clock = ClockControl::vdso("n1");
+    clock.set_offset_ms(pid, 30_000).unwrap();
     let s = logged_skew_ms(client, &log);
     assert!(
         (s - 30_000).abs() <= tolerance,
         "after bump +30s: etcd's log is {s} ms off"
     );
 
-    clock.set_offset_ms(-15_000).unwrap();
+    clock.set_offset_ms(pid, -15_000).unwrap();
     let s = logged_skew_ms(client, &log);
     assert!(
         (s + 15_000).abs() <= tolerance,

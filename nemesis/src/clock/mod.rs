@@ -6,8 +6,10 @@
 //! - [`vdso`]: a running process's vDSO patched through ptrace (every program, Go and
 //!   static binaries included, started by faultline or not).
 //!
-//! [`ClockMechanism`] names them and picks one per process ([`ClockMechanism::resolve`]).
+//! [`ClockMechanism`] names them and picks one per process ([`ClockMechanism::resolve`]);
+//! [`ClockControl`] is a node's clock under the one chosen.
 
+pub mod control;
 pub mod faketime;
 pub mod mechanism;
 pub mod vdso;
@@ -16,6 +18,7 @@ use std::time::Duration;
 
 use rand::Rng;
 
+pub use control::{ClockControl, ClockError};
 pub use faketime::{ignores_libfaketime, libfaketime, write_offset, NodeClock, LIBFAKETIME};
 pub use mechanism::ClockMechanism;
 
