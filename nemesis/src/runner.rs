@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-use crate::clock::{ClockChange, NodeClock};
+use crate::clock::{ClockChange, ClockControl, ClockError, ClockMechanism, NodeClock};
 use crate::layout::{Layout, Mechanism};
 use crate::network::{self, Network, NetworkError};
 use crate::node::{Events, Node};
@@ -37,6 +37,9 @@ pub enum NemesisError {
     /// A node did not take a fault or its heal.
     #[error("{0}")]
     Node(String),
+    /// A node's clock could not be changed or restored.
+    #[error(transparent)]
+    Clock(#[from] ClockError),
 }
 
 /// How to set up a nemesis.
@@ -70,6 +73,8 @@ pub struct Nemesis {
     router: Option<Arc<dyn Router>>,
     mechanism_reason: String,
     clocks: Vec<NodeClock>,
+    clock_mechanism: ClockMechanism,
+    vdso_clocks: Vec<ClockControl>,
     layout: Option<Layout>,
     nodes: Vec<Arc<dyn Node>>,
     active: Mutex<Vec<Step>>,
@@ -113,6 +118,8 @@ impl Nemesis {
             router: None,
             mechanism_reason: String::new(),
             clocks: Vec::new(),
+            clock_mechanism: ClockMechanism::Auto,
+            vdso_clocks: Vec::new(),
             layout: None,
             nodes: Vec::new(),
             active: Mutex::new(Vec::new()),
@@ -156,13 +163,16 @@ impl Nemesis {
                     Some(d) => d.join("clock"),
                     None => std::env::temp_dir().join(format!("fl-clock-{id}")),
                 };
-                if crate::clock::libfaketime().is_none() {
+                if crate::clock::libfaketime().is_none() && !crate::clock::vdso::SUPPORTED {
                     return Err(NemesisError::Unsupported(
                         "--nemesis clock needs libfaketime (Debian: apt-get install faketime libfaketime)".into(),
                     ));
                 }
                 for name in names {
-                    nemesis.clocks.push(NodeClock::create(name, &dir)?);
+                    if crate::clock::libfaketime().is_some() {
+                        nemesis.clocks.push(NodeClock::create(name, &dir)?);
+                    }
+                    nemesis.vdso_clocks.push(ClockControl::vdso(name));
                 }
                 let files = nemesis.clocks.iter().map(|c| c.file.clone()).collect();
                 nemesis.state.update(|s| s.clock_files = files)?;
@@ -217,6 +227,76 @@ impl Nemesis {
         }
         self.nodes = nodes;
         Ok(())
+    }
+
+    /// Which clock mechanism clock faults use (`--clock-mechanism`; `auto` unless set):
+    /// `auto` picks per node ([`ClockMechanism::resolve`]).
+    pub fn set_clock_mechanism(&mut self, mechanism: ClockMechanism) {
+        self.clock_mechanism = mechanism;
+    }
+
+    /// The clock mechanism of node `name` (never `Auto`): resolved from its program
+    /// and whether it was started with libfaketime.
+    pub fn clock_mechanism_of(&self, name: &str) -> ClockMechanism {
+        let preloaded = self.clocks.iter().any(|c| c.node == name);
+        match self.node(name).and_then(|n| n.program()) {
+            Some(program) => self.clock_mechanism.resolve(&program, preloaded),
+            None => match self.clock_mechanism {
+                ClockMechanism::Auto if preloaded => ClockMechanism::Faketime,
+                ClockMechanism::Auto => ClockMechanism::Vdso,
+                fixed => fixed,
+            },
+        }
+    }
+
+    /// Sets node `name`'s wall-clock offset through its mechanism.
+    fn set_clock(&self, name: &str, ms: i64) -> Result<(), NemesisError> {
+        match self.clock_mechanism_of(name) {
+            ClockMechanism::Vdso => {
+                let pid = self
+                    .node(name)
+                    .ok_or_else(|| {
+                        NemesisError::Node(format!("no node {name} to skew the clock of"))
+                    })?
+                    .pid();
+                let r = self.vdso_clock(name)?.set_offset_ms(pid, ms);
+                self.record_vdso_patches()?;
+                Ok(r?)
+            }
+            _ => Ok(self.clock(name)?.set_offset_ms(ms)?),
+        }
+    }
+
+    /// Back to node `name`'s true clock (the vDSO mechanism restores the original code).
+    fn reset_clock(&self, name: &str) -> Result<(), NemesisError> {
+        if let Some(c) = self.clocks.iter().find(|c| c.node == name) {
+            c.set_offset_ms(0)?;
+        }
+        if let Some(c) = self.vdso_clocks.iter().find(|c| c.node() == name) {
+            let r = c.reset();
+            self.record_vdso_patches()?;
+            r?;
+        }
+        Ok(())
+    }
+
+    fn vdso_clock(&self, name: &str) -> Result<&ClockControl, NemesisError> {
+        self.vdso_clocks
+            .iter()
+            .find(|c| c.node() == name)
+            .ok_or_else(|| {
+                NemesisError::Unsupported(format!("node {name} has no clock fault prepared"))
+            })
+    }
+
+    /// Writes what is patched now into the state file (for `faultline cleanup`).
+    fn record_vdso_patches(&self) -> Result<(), NemesisError> {
+        let patches: Vec<_> = self
+            .vdso_clocks
+            .iter()
+            .filter_map(|c| c.patched())
+            .collect();
+        Ok(self.state.update(|s| s.vdso_patches = patches)?)
     }
 
     /// The subject's own router, for partitions when [`Options::routed`].
@@ -311,6 +391,9 @@ impl Nemesis {
         events.record(&format!("start-{}", step.fault), value);
         if let Action::Clock(changes) = &step.action {
             for (name, _) in changes {
+                if self.clock_mechanism_of(name) != ClockMechanism::Faketime {
+                    continue;
+                }
                 if let Some(p) = self.node(name).and_then(|n| n.program()) {
                     if crate::clock::ignores_libfaketime(&p) {
                         events.note(&format!(
@@ -335,6 +418,7 @@ impl Nemesis {
             Action::Clock(changes) => json!({
                 "nodes": action.nodes(),
                 "changes": changes.iter().map(|(n, c)| (n.clone(), json!(c))).collect::<serde_json::Map<_, _>>(),
+                "clock_mechanism": changes.iter().map(|(n, _)| (n.clone(), json!(self.clock_mechanism_of(n)))).collect::<serde_json::Map<_, _>>(),
             }),
             Action::Packet(nodes, f) => {
                 let mut v = f.to_json();
@@ -390,12 +474,11 @@ impl Nemesis {
             }
             Action::Clock(changes) => {
                 for (name, change) in changes {
-                    let clock = self.clock(name)?;
                     match change {
                         ClockChange::Bump { ms } | ClockChange::Strobe { ms, .. } => {
-                            clock.set_offset_ms(*ms)?
+                            self.set_clock(name, *ms)?
                         }
-                        ClockChange::Reset => clock.set_offset_ms(0)?,
+                        ClockChange::Reset => self.reset_clock(name)?,
                     }
                 }
                 Ok(())
@@ -411,13 +494,11 @@ impl Nemesis {
 
     /// Holds a fault for its duration (flipping strobing clocks); whether the phase ended.
     async fn hold(&self, step: &Step, stop: &mut watch::Receiver<bool>) -> bool {
-        let strobes: Vec<(&NodeClock, i64, u64)> = match &step.action {
+        let strobes: Vec<(&str, i64, u64)> = match &step.action {
             Action::Clock(changes) => changes
                 .iter()
                 .filter_map(|(n, c)| match c {
-                    ClockChange::Strobe { ms, period_ms } => {
-                        self.clock(n).ok().map(|clock| (clock, *ms, *period_ms))
-                    }
+                    ClockChange::Strobe { ms, period_ms } => Some((n.as_str(), *ms, *period_ms)),
                     _ => None,
                 })
                 .collect(),
@@ -434,8 +515,8 @@ impl Nemesis {
                 return true;
             }
             on = !on;
-            for (clock, ms, _) in &strobes {
-                let _ = clock.set_offset_ms(if on { *ms } else { 0 });
+            for (name, ms, _) in &strobes {
+                let _ = blocking(|| self.set_clock(name, if on { *ms } else { 0 }));
             }
         }
         false
@@ -470,6 +551,12 @@ impl Nemesis {
         }
         for c in &self.clocks {
             note(c.set_offset_ms(0).map_err(Into::into));
+        }
+        for c in &self.vdso_clocks {
+            note(blocking(|| c.reset()).map_err(Into::into));
+        }
+        if !self.vdso_clocks.is_empty() {
+            note(self.record_vdso_patches());
         }
         for n in &self.nodes {
             note(n.resume().map_err(NemesisError::Node));
@@ -509,7 +596,7 @@ impl Nemesis {
             Action::Packet(..) => Ok(self.network("a packet fault")?.clear_packets()?),
             Action::Clock(changes) => {
                 for (name, _) in changes {
-                    self.clock(name)?.set_offset_ms(0)?;
+                    self.reset_clock(name)?;
                 }
                 Ok(())
             }
