@@ -206,3 +206,67 @@ fn a_vdso_clock_control_follows_its_node_to_a_new_process_and_resets_on_drop() {
     drop(second);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_thread_blocked_in_a_system_call_resumes_it_untouched_after_patch_and_restore() {
+    use std::io::{BufRead, BufReader, Write};
+    // cat blocks in read(2) on its stdin; sleep blocks in clock_nanosleep(2).
+    let mut cat = std::process::Command::new("cat")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut sleep = std::process::Command::new("sleep")
+        .arg("1")
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    for pid in [cat.id() as i32, sleep.id() as i32] {
+        let p = vdso::patch(pid, None).unwrap();
+        p.set_offset_ns(3_600_000_000_000).unwrap();
+        p.restore().unwrap();
+    }
+    let mut stdin = cat.stdin.take().unwrap();
+    writeln!(stdin, "still reading").unwrap();
+    let mut line = String::new();
+    BufReader::new(cat.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "still reading\n", "the interrupted read lost its way");
+    drop(stdin);
+    assert!(cat.wait().unwrap().success());
+    // The interrupted sleep restarts for what was left of its second, no more, no less.
+    assert!(sleep.wait().unwrap().success());
+    let took = started.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(950) && took < std::time::Duration::from_secs(3),
+        "sleep 1 took {took:?}"
+    );
+}
+
+#[test]
+fn a_paused_process_is_patched_and_stays_paused_until_resumed() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    let dir = probes::temp_dir("paused");
+    let mut probe = Probe::start(&probes::build_static_c(&dir), &[]);
+    let pid = Pid::from_raw(probe.pid());
+    kill(pid, Signal::SIGSTOP).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let p = vdso::patch(probe.pid(), None).unwrap();
+    p.set_offset_ns(30_000_000_000).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(
+        nemesis::process::proc_state(probe.pid()),
+        Some('T'),
+        "the patch resumed a paused process"
+    );
+    kill(pid, Signal::SIGCONT).unwrap();
+    probe.assert_skew(30_000, TOLERANCE_MS, "resumed after the patch");
+    p.restore().unwrap();
+    probe.assert_skew(0, TOLERANCE_MS, "restored");
+    probe.assert_monotonic_and_alive();
+    drop(probe);
+    let _ = std::fs::remove_dir_all(&dir);
+}
