@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-use crate::clock::{ClockChange, ClockControl, ClockError, ClockMechanism, NodeClock};
+use crate::clock::{ClockChange, ClockError, ClockMechanism, NodeClocks};
 use crate::layout::{Layout, Mechanism};
 use crate::network::{self, Network, NetworkError};
 use crate::node::{Events, Node};
@@ -72,9 +72,7 @@ pub struct Nemesis {
     network: Option<Network>,
     router: Option<Arc<dyn Router>>,
     mechanism_reason: String,
-    clocks: Vec<NodeClock>,
-    clock_mechanism: ClockMechanism,
-    vdso_clocks: Vec<ClockControl>,
+    clocks: NodeClocks,
     layout: Option<Layout>,
     nodes: Vec<Arc<dyn Node>>,
     active: Mutex<Vec<Step>>,
@@ -117,9 +115,7 @@ impl Nemesis {
             network: None,
             router: None,
             mechanism_reason: String::new(),
-            clocks: Vec::new(),
-            clock_mechanism: ClockMechanism::Auto,
-            vdso_clocks: Vec::new(),
+            clocks: NodeClocks::default(),
             layout: None,
             nodes: Vec::new(),
             active: Mutex::new(Vec::new()),
@@ -168,21 +164,14 @@ impl Nemesis {
                         "--nemesis clock needs libfaketime (Debian: apt-get install faketime libfaketime)".into(),
                     ));
                 }
-                for name in names {
-                    if crate::clock::libfaketime().is_some() {
-                        nemesis.clocks.push(NodeClock::create(name, &dir)?);
-                    }
-                    nemesis.vdso_clocks.push(ClockControl::vdso(name));
-                }
-                let files = nemesis.clocks.iter().map(|c| c.file.clone()).collect();
+                nemesis.clocks = NodeClocks::create(names, &dir)?;
+                let files = nemesis.clocks.files();
                 nemesis.state.update(|s| s.clock_files = files)?;
             }
             for node in &mut layout.nodes {
                 node.env.push((ENV_OWNER.into(), owner.clone()));
                 node.env.push((ENV_NODE.into(), node.name.clone()));
-                if let Some(c) = nemesis.clocks.iter().find(|c| c.node == node.name) {
-                    node.env.extend(c.env().unwrap_or_default());
-                }
+                node.env.extend(nemesis.clocks.env(&node.name));
             }
             nemesis.layout = Some(layout);
         }
@@ -229,74 +218,33 @@ impl Nemesis {
         Ok(())
     }
 
-    /// Which clock mechanism clock faults use (`--clock-mechanism`; `auto` unless set):
-    /// `auto` picks per node ([`ClockMechanism::resolve`]).
+    /// The clock mechanism of clock faults (`--clock-mechanism`; `auto`, per node, unless
+    /// set).
     pub fn set_clock_mechanism(&mut self, mechanism: ClockMechanism) {
-        self.clock_mechanism = mechanism;
+        self.clocks.set_mechanism(mechanism);
     }
 
-    /// The clock mechanism of node `name` (never `Auto`): resolved from its program
-    /// and whether it was started with libfaketime.
+    /// The clock mechanism of node `name` now (never `Auto`).
     pub fn clock_mechanism_of(&self, name: &str) -> ClockMechanism {
-        let preloaded = self.clocks.iter().any(|c| c.node == name);
-        match self.node(name).and_then(|n| n.program()) {
-            Some(program) => self.clock_mechanism.resolve(&program, preloaded),
-            None => match self.clock_mechanism {
-                ClockMechanism::Auto if preloaded => ClockMechanism::Faketime,
-                ClockMechanism::Auto => ClockMechanism::Vdso,
-                fixed => fixed,
-            },
-        }
+        let program = self.node(name).and_then(|n| n.program());
+        self.clocks.mechanism_of(name, program.as_deref())
     }
 
-    /// Sets node `name`'s wall-clock offset through its mechanism.
-    fn set_clock(&self, name: &str, ms: i64) -> Result<(), NemesisError> {
-        match self.clock_mechanism_of(name) {
-            ClockMechanism::Vdso => {
-                let pid = self
-                    .node(name)
-                    .ok_or_else(|| {
-                        NemesisError::Node(format!("no node {name} to skew the clock of"))
-                    })?
-                    .pid();
-                let r = self.vdso_clock(name)?.set_offset_ms(pid, ms);
-                self.record_vdso_patches()?;
-                Ok(r?)
+    /// Sets (`Some`) or resets (`None`) node `name`'s clock offset, and records what is
+    /// patched in the state file.
+    fn set_clock(&self, name: &str, ms: Option<i64>) -> Result<(), NemesisError> {
+        let node = self.node(name);
+        let r = match ms {
+            Some(ms) => {
+                let program = node.and_then(|n| n.program());
+                let pid = node.map(|n| n.pid());
+                self.clocks.set_offset_ms(name, program.as_deref(), pid, ms)
             }
-            _ => Ok(self.clock(name)?.set_offset_ms(ms)?),
-        }
-    }
-
-    /// Back to node `name`'s true clock (the vDSO mechanism restores the original code).
-    fn reset_clock(&self, name: &str) -> Result<(), NemesisError> {
-        if let Some(c) = self.clocks.iter().find(|c| c.node == name) {
-            c.set_offset_ms(0)?;
-        }
-        if let Some(c) = self.vdso_clocks.iter().find(|c| c.node() == name) {
-            let r = c.reset();
-            self.record_vdso_patches()?;
-            r?;
-        }
-        Ok(())
-    }
-
-    fn vdso_clock(&self, name: &str) -> Result<&ClockControl, NemesisError> {
-        self.vdso_clocks
-            .iter()
-            .find(|c| c.node() == name)
-            .ok_or_else(|| {
-                NemesisError::Unsupported(format!("node {name} has no clock fault prepared"))
-            })
-    }
-
-    /// Writes what is patched now into the state file (for `faultline cleanup`).
-    fn record_vdso_patches(&self) -> Result<(), NemesisError> {
-        let patches: Vec<_> = self
-            .vdso_clocks
-            .iter()
-            .filter_map(|c| c.patched())
-            .collect();
-        Ok(self.state.update(|s| s.vdso_patches = patches)?)
+            None => self.clocks.reset(name),
+        };
+        let patches = self.clocks.patches();
+        self.state.update(|s| s.vdso_patches = patches)?;
+        Ok(r?)
     }
 
     /// The subject's own router, for partitions when [`Options::routed`].
@@ -476,20 +424,14 @@ impl Nemesis {
                 for (name, change) in changes {
                     match change {
                         ClockChange::Bump { ms } | ClockChange::Strobe { ms, .. } => {
-                            self.set_clock(name, *ms)?
+                            self.set_clock(name, Some(*ms))?
                         }
-                        ClockChange::Reset => self.reset_clock(name)?,
+                        ClockChange::Reset => self.set_clock(name, None)?,
                     }
                 }
                 Ok(())
             }
         }
-    }
-
-    fn clock(&self, name: &str) -> Result<&NodeClock, NemesisError> {
-        self.clocks.iter().find(|c| c.node == name).ok_or_else(|| {
-            NemesisError::Unsupported(format!("node {name} was not started with a fake clock"))
-        })
     }
 
     /// Holds a fault for its duration (flipping strobing clocks); whether the phase ended.
@@ -516,7 +458,7 @@ impl Nemesis {
             }
             on = !on;
             for (name, ms, _) in &strobes {
-                let _ = blocking(|| self.set_clock(name, if on { *ms } else { 0 }));
+                let _ = blocking(|| self.set_clock(name, Some(if on { *ms } else { 0 })));
             }
         }
         false
@@ -549,14 +491,14 @@ impl Nemesis {
             note(blocking(|| net.heal_partition()).map_err(Into::into));
             note(blocking(|| net.clear_packets()).map_err(Into::into));
         }
-        for c in &self.clocks {
-            note(c.set_offset_ms(0).map_err(Into::into));
-        }
-        for c in &self.vdso_clocks {
-            note(blocking(|| c.reset()).map_err(Into::into));
-        }
-        if !self.vdso_clocks.is_empty() {
-            note(self.record_vdso_patches());
+        if !self.clocks.is_empty() {
+            note(blocking(|| self.clocks.reset_all()).map_err(Into::into));
+            let patches = self.clocks.patches();
+            note(
+                self.state
+                    .update(|s| s.vdso_patches = patches)
+                    .map_err(Into::into),
+            );
         }
         for n in &self.nodes {
             note(n.resume().map_err(NemesisError::Node));
@@ -596,7 +538,7 @@ impl Nemesis {
             Action::Packet(..) => Ok(self.network("a packet fault")?.clear_packets()?),
             Action::Clock(changes) => {
                 for (name, _) in changes {
-                    self.reset_clock(name)?;
+                    self.set_clock(name, None)?;
                 }
                 Ok(())
             }

@@ -19,6 +19,9 @@ pub enum ClockError {
         /// The error.
         source: std::io::Error,
     },
+    /// The node has no clock this mechanism can change.
+    #[error("clock of {0}")]
+    Unavailable(String),
     /// The vDSO could not be patched, changed or restored.
     #[error("clock of {node}: {source}")]
     Vdso {

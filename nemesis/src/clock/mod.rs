@@ -7,11 +7,13 @@
 //!   static binaries included, started by faultline or not).
 //!
 //! [`ClockMechanism`] names them and picks one per process ([`ClockMechanism::resolve`]);
-//! [`ClockControl`] is a node's clock under the one chosen.
+//! [`ClockControl`] is a node's clock under the one chosen, [`NodeClocks`] all of a
+//! run's.
 
 pub mod control;
 pub mod faketime;
 pub mod mechanism;
+pub mod nodes;
 pub mod vdso;
 
 use std::time::Duration;
@@ -21,6 +23,7 @@ use rand::Rng;
 pub use control::{ClockControl, ClockError};
 pub use faketime::{ignores_libfaketime, libfaketime, write_offset, NodeClock, LIBFAKETIME};
 pub use mechanism::ClockMechanism;
+pub use nodes::NodeClocks;
 
 /// A clock change, as a schedule draws it.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
