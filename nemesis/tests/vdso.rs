@@ -270,3 +270,41 @@ fn a_paused_process_is_patched_and_stays_paused_until_resumed() {
     drop(probe);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn patching_a_child_while_another_thread_polls_its_status_neither_hangs_nor_reports_an_exit() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let dir = probes::temp_dir("poll");
+    let child = std::process::Command::new(probes::build_static_c(&dir))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    assert!(vdso::forked::is_our_child(pid));
+    let child = Arc::new(Mutex::new(child));
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (child, done) = (child.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                if let Some(status) = child.lock().unwrap().try_wait().unwrap() {
+                    return Some(status);
+                }
+            }
+            None
+        })
+    };
+    for i in 0..20 {
+        let p = vdso::patch(pid, None).unwrap();
+        p.set_offset_ns(i * 1_000_000).unwrap();
+        p.restore().unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    let seen = watcher.join().unwrap();
+    assert!(seen.is_none(), "the watcher saw the node 'exit': {seen:?}");
+    let mut child = child.lock().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -46,6 +46,7 @@
 //! cannot be patched (`EPERM`).
 
 pub mod elf;
+pub mod forked;
 pub mod maps;
 pub mod memory;
 pub mod patch;

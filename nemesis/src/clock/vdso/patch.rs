@@ -111,8 +111,18 @@ pub enum Replacement {
     ThroughSyscall,
 }
 
-/// [`patch`], choosing the replacement.
+/// [`patch`], choosing the replacement. When `pid` is a child of this process the
+/// work runs in a forked tracer process ([`super::forked`]).
 pub fn patch_with(
+    pid: i32,
+    node: Option<&str>,
+    replacement: Replacement,
+) -> Result<VdsoPatch, VdsoError> {
+    check_target(pid)?;
+    super::forked::run(pid, || patch_here(pid, node, replacement))
+}
+
+fn patch_here(
     pid: i32,
     node: Option<&str>,
     replacement: Replacement,
@@ -310,6 +320,10 @@ impl VdsoPatch {
         if !self.is_alive() {
             return Ok(());
         }
+        super::forked::run(self.pid, || self.restore_here())
+    }
+
+    fn restore_here(&self) -> Result<(), VdsoError> {
         let _ = self.set_offset_ns(0);
         let held = Stopped::all_threads(self.pid)?;
         let mem = Memory::open(self.pid)?;
