@@ -22,6 +22,9 @@
 //!    any thread out of those bytes), release the threads. Offsets then change with one
 //!    write to the data page ([`memory`]), without stopping the process; a reset puts
 //!    the original bytes back under ptrace.
+//! 5. [`forked`]: when the target is a child of this process (the driver's nodes), the
+//!    ptrace work runs in a forked tracer process, so the driver's own `waitpid`s on
+//!    its children never see (and steal) ptrace stops.
 //!
 //! Only the wall clocks move (realtime, realtime-coarse, realtime-alarm, TAI): monotonic
 //! clocks keep the true time, so a program's `Instant` / Go's monotonic reading never
