@@ -5,6 +5,7 @@
 //! [`Op`]; the result is a [`History`]. Every reader in [`crate::read`] goes through
 //! the builder, so the rules of DESIGN.md are enforced in one place.
 
+pub mod admit;
 mod builder;
 mod event;
 
