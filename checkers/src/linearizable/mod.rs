@@ -24,6 +24,7 @@
 //! Invalid and unknown keys are always listed; valid keys up to `valid_keys_listed`.
 
 mod evidence;
+pub mod explain;
 pub mod lookahead;
 pub mod memo;
 pub mod prepare;
@@ -190,7 +191,19 @@ impl KeyCheck<'_> {
                     search(&model, &ops, model.init(), pruning, self.budget, true)
                 {
                     let writers = register_like.then(|| register_writers(&model, self.ops));
-                    let w = evidence::window(&model, &ops, &deepest, writers, pruning, self.budget);
+                    let register = register_like.then_some(evidence::RegisterKey {
+                        ops: self.ops,
+                        initial: &self.spec.initial,
+                        kv: self.spec.kind == ModelKind::Kv,
+                    });
+                    let w = evidence::window(
+                        &model,
+                        &ops,
+                        &deepest,
+                        (writers, register),
+                        pruning,
+                        self.budget,
+                    );
                     result.anomaly_ns = Some(ops[deepest.culprit].op.invoke_time);
                     result.window = Some(w);
                 }
