@@ -365,3 +365,34 @@ fn a_violation_with_no_two_write_proof_says_no_order_is_legal() {
         "{e}"
     );
 }
+
+#[test]
+fn a_history_without_times_names_events_not_seconds() {
+    let h = checkers::read::edn::read(
+        "({:process 0, :type :invoke, :f :write, :value 1}\n\
+          {:process 0, :type :ok, :f :write, :value 1}\n\
+          {:process 0, :type :invoke, :f :write, :value 2}\n\
+          {:process 0, :type :ok, :f :write, :value 2}\n\
+          {:process 1, :type :invoke, :f :read, :value nil}\n\
+          {:process 1, :type :ok, :f :read, :value 1})",
+        "k.edn",
+    )
+    .unwrap();
+    assert!(h.untimed);
+    let r = linearizable::check(
+        &h,
+        &ModelSpec::new(ModelKind::Register),
+        &Budget::unlimited(),
+    );
+    assert_eq!(r.verdict, Verdict::Invalid);
+    assert!(!r.summary.contains(" s"), "{}", r.summary);
+    assert!(
+        r.summary.contains("first anomaly at event #4")
+            && r.summary
+                .contains("write 1 (process 0) completed at event #1")
+            && r.summary
+                .contains("invoked at event #2 and completed at event #3"),
+        "{}",
+        r.summary
+    );
+}

@@ -52,6 +52,8 @@ pub struct HistoryBuilder {
     nil_read_any: bool,
     /// How many `ok` reads returned `nil`.
     nil_reads: usize,
+    /// Whether the source had no clock.
+    untimed: bool,
 }
 
 impl HistoryBuilder {
@@ -66,7 +68,13 @@ impl HistoryBuilder {
             admit: None,
             nil_read_any: false,
             nil_reads: 0,
+            untimed: false,
         }
+    }
+
+    /// Marks the history as having no clock: event times are indices.
+    pub fn set_untimed(&mut self, untimed: bool) {
+        self.untimed = untimed;
     }
 
     /// Refuses client events that `model` (its command-line name, e.g. `kv`) does not
@@ -214,6 +222,7 @@ impl HistoryBuilder {
             ops: self.ops,
             nemesis: self.nemesis,
             event_count: self.events,
+            untimed: self.untimed,
         }
     }
 }

@@ -93,6 +93,11 @@ pub(crate) fn read_options(
         Independent::Always => true,
         Independent::Auto => is_independent(&forms),
     };
+    builder.set_untimed(
+        forms
+            .iter()
+            .any(|(_, f)| f.get("time").is_none_or(Value::is_null)),
+    );
     for (index, (line, form)) in forms.into_iter().enumerate() {
         let mut event = event_from(form, index as u64).map_err(|m| builder.error(line, m))?;
         if split && event.process != Process::Nemesis {

@@ -23,6 +23,7 @@ pub(crate) fn read_options(
     options: &ReadOptions,
 ) -> Result<Parsed, ReadError> {
     let mut builder = options.builder(file);
+    builder.set_untimed(true);
     let mut index = 0u64;
     for (n, raw) in text.lines().enumerate() {
         let line = n + 1;
