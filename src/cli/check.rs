@@ -188,6 +188,12 @@ pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
 /// independent tuples, and (in an EDN history) `ok` reads of nil and their meaning.
 fn reading_notes(reading: &checkers::read::Reading, nil_read: NilRead) -> Vec<String> {
     let mut notes = Vec::new();
+    if reading.history.untimed {
+        notes.push(
+            "the history records no times; its order is the real-time order, and times are shown as event #N"
+                .to_string(),
+        );
+    }
     if reading.independent {
         notes.push(
             "the ops carry Jepsen independent tuples [key value]; each was read as an op on that key"
