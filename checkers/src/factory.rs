@@ -63,17 +63,44 @@ pub fn not_checked(consistency: Consistency, spec: &ModelSpec) -> CheckResult {
     }
 }
 
-/// Checks `history` for `consistency` within `budget` (or says it cannot).
+/// Checks `history` for `consistency` within `budget` (or says it cannot). A
+/// history in which no operation succeeded is never `valid`: nothing was observed,
+/// so the answer is `unknown`, and the summary says that first ([`no_ok_operation`]).
 pub fn check(
     consistency: Consistency,
     spec: &ModelSpec,
     history: &History,
     budget: &Budget,
 ) -> CheckResult {
-    match checker_for(consistency, spec) {
+    let mut result = match checker_for(consistency, spec) {
         Some(checker) => checker.check(history, budget),
-        None => not_checked(consistency, spec),
+        None => return not_checked(consistency, spec),
+    };
+    if result.verdict != Verdict::Invalid {
+        if let Some(why) = no_ok_operation(history) {
+            result.verdict = Verdict::Unknown;
+            result.summary = format!("unknown: {why}");
+        }
     }
+    result
+}
+
+/// If no client operation completed `ok`, why that leaves nothing to judge.
+pub fn no_ok_operation(history: &History) -> Option<String> {
+    use crate::history::Outcome;
+    if history.ops.iter().any(|o| o.outcome == Outcome::Ok) {
+        return None;
+    }
+    let fail = history
+        .ops
+        .iter()
+        .filter(|o| o.outcome == Outcome::Fail)
+        .count();
+    let info = history.ops.len() - fail;
+    Some(format!(
+        "no operation succeeded (0 ok of {} ops: {fail} failed, {info} indeterminate), so there is nothing to judge",
+        history.ops.len()
+    ))
 }
 
 /// The verdict of several results: the worst of them (valid when there are none).
@@ -103,6 +130,42 @@ mod tests {
         let mut dedup = models.clone();
         dedup.dedup();
         assert_eq!(dedup.len(), models.len());
+    }
+
+    #[test]
+    fn a_history_with_no_ok_operation_is_unknown_and_says_why() {
+        use crate::history::{Event, EventKind, Process, F};
+        use crate::Value;
+        let ev = |index, process, kind| Event {
+            index,
+            time: index,
+            process: Process::Client(process),
+            kind,
+            f: F::Write,
+            key: None,
+            value: Value::Int(1),
+            node: None,
+            error: None,
+            latency: None,
+        };
+        let h = History::from_events([
+            ev(0, 0, EventKind::Invoke),
+            ev(1, 0, EventKind::Fail),
+            ev(2, 1, EventKind::Invoke),
+            ev(3, 1, EventKind::Info),
+        ])
+        .unwrap();
+        let spec = ModelSpec::new(ModelKind::Register);
+        for c in applicable(&spec) {
+            let r = check(c, &spec, &h, &Budget::unlimited());
+            assert_eq!(r.verdict, Verdict::Unknown, "{c:?}: {}", r.summary);
+            assert!(
+                r.summary
+                    .contains("no operation succeeded (0 ok of 2 ops: 1 failed, 1 indeterminate)"),
+                "{}",
+                r.summary
+            );
+        }
     }
 
     #[test]

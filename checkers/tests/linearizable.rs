@@ -39,12 +39,14 @@ fn a_stale_read_is_not_linearizable_and_the_evidence_names_the_overwrite() {
     assert_eq!(w["standalone"], true);
     assert_eq!(
         w["ops"],
-        serde_json::json!([2, 4]),
-        "the overwrite and the stale read"
+        serde_json::json!([0, 2, 4]),
+        "the write read, the overwrite and the stale read"
     );
     let e = w["explanation"].as_str().unwrap();
     assert!(
-        e.contains("read of k7 returned 3") && e.contains("held 5") && e.contains("write 5"),
+        e.contains("read of k7 (process 2) returned 3")
+            && e.contains("write 3 (process 1) completed")
+            && e.contains("then write 5 (process 1) was invoked"),
         "{e}"
     );
     assert!(

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use checkers::model::{ModelKind, ModelSpec};
-use checkers::read::{read_path, Format};
+use checkers::read::{read_path_with, Format, Independent, NilRead, ReadOptions};
 use checkers::{Budget, CheckResult, ConsistencyRequest, Value};
 use clap::Args;
 
@@ -26,6 +26,17 @@ pub struct CheckArgs {
     /// The history's format: auto, jsonl, jepsen-edn, porcupine-etcd, porcupine-kv.
     #[arg(long, default_value = "auto", value_parser = parse_format)]
     pub format: Format,
+    /// What an `ok` read that returned nil (null) means. `value` (the default): the
+    /// read saw nil, i.e. the register held nothing. `any`: the read's value is
+    /// unknown and it matches any state, as Knossos's cas-register reads Jepsen
+    /// histories.
+    #[arg(long, value_parser = parse_nil_read, default_value = "value", value_name = "value|any")]
+    pub nil_read: NilRead,
+    /// Read every op of an EDN history as a Jepsen `independent` tuple `:value [k v]`
+    /// (key k, value v). Without it such histories are still detected when every op is
+    /// a tuple.
+    #[arg(long)]
+    pub independent: bool,
     /// The initial value of every key, as JSON (default: absent, read as null).
     #[arg(long, value_parser = parse_initial)]
     pub initial: Option<Value>,
@@ -44,6 +55,10 @@ pub struct CheckArgs {
 }
 
 fn parse_consistency(s: &str) -> Result<ConsistencyRequest, String> {
+    s.parse()
+}
+
+fn parse_nil_read(s: &str) -> Result<NilRead, String> {
     s.parse()
 }
 
@@ -84,7 +99,8 @@ pub fn after_help() -> String {
         "\nExamples:\n  \
          faultline check results/faultline-kv/latest/history.jsonl --model kv\n  \
          faultline check history.edn --model cas-register --initial 0 --consistency all\n  \
-         faultline check etcd_000.log --model kv --consistency sequential --timeout 30 --json\n",
+         faultline check etcd_000.log --model kv --consistency sequential --timeout 30 --json\n  \
+         faultline check knossos/data/cas-register/good/memstress3-1.edn --model cas-register --initial 0 --nil-read any\n",
     );
     out
 }
@@ -93,10 +109,21 @@ pub fn after_help() -> String {
 pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
     let started = Instant::now();
     let status = crate::cli::status::Status::new(quiet || args.json);
-    let history = ticking(&status, "reading the history", || {
-        read_path(&args.history, args.format)
+    let options = ReadOptions {
+        model: Some(args.model.as_str().to_string()),
+        nil_read: args.nil_read,
+        independent: if args.independent {
+            Independent::Always
+        } else {
+            Independent::Auto
+        },
+    };
+    let reading = ticking(&status, "reading the history", || {
+        read_path_with(&args.history, args.format, &options)
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let notes = reading_notes(&reading, args.nil_read);
+    let history = reading.history;
     tracing::info!(events = history.event_count, ops = history.ops.len(), elapsed = ?started.elapsed(), "history read");
     let spec = ModelSpec {
         kind: args.model,
@@ -121,10 +148,14 @@ pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
         let out = serde_json::json!({
             "history": args.history.display().to_string(),
             "verdict": verdict,
+            "notes": notes,
             "checkers": results,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
+        for note in &notes {
+            println!("note: {note}");
+        }
         for r in &results {
             println!(
                 "{:<13} {:<8} {}",
@@ -151,6 +182,36 @@ pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
             .with_context(|| format!("writing the JUnit file {}", path.display()))?;
     }
     Ok(verdict.exit_code())
+}
+
+/// What the reading found that changes how the history is understood: split
+/// independent tuples, and (in an EDN history) `ok` reads of nil and their meaning.
+fn reading_notes(reading: &checkers::read::Reading, nil_read: NilRead) -> Vec<String> {
+    let mut notes = Vec::new();
+    if reading.history.untimed {
+        notes.push(
+            "the history records no times; its order is the real-time order, and times are shown as event #N"
+                .to_string(),
+        );
+    }
+    if reading.independent {
+        notes.push(
+            "the ops carry Jepsen independent tuples [key value]; each was read as an op on that key"
+                .to_string(),
+        );
+    }
+    if reading.nil_reads > 0 && reading.format == Format::JepsenEdn {
+        let n = reading.nil_reads;
+        notes.push(match nil_read {
+            NilRead::Value => format!(
+                "{n} ok reads returned nil; they were read as \"the register held nil\" (--nil-read value). Knossos reads them as \"value unknown\": use --nil-read any for its meaning"
+            ),
+            NilRead::Any => format!(
+                "{n} ok reads returned nil; as --nil-read any says, their value is unknown and they constrain nothing"
+            ),
+        });
+    }
+    notes
 }
 
 /// Runs `work` while the status line shows `what` and the seconds so far.

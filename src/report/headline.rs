@@ -40,13 +40,19 @@ fn adjective(checker: &str) -> String {
 
 /// The failing windows in a lin/SC evidence (`keys[].window`, `components[].window`).
 pub fn windows(evidence: &Json) -> Vec<&Json> {
-    ["keys", "components"]
+    let mut windows: Vec<&Json> = ["keys", "components"]
         .iter()
         .filter_map(|k| evidence.get(*k).and_then(Json::as_array))
         .flatten()
         .filter_map(|e| e.get("window"))
         .filter(|w| w.is_object())
-        .collect()
+        .collect();
+    // In time order: the first anomaly first (by its culprit's invoke).
+    windows.sort_by_key(|w| {
+        let n = |k: &str| w.get(k).and_then(Json::as_u64).unwrap_or(u64::MAX);
+        (n("culprit_time_ns"), n("culprit"))
+    });
+    windows
 }
 
 /// The invoke time (ns) of a window's culprit: its `culprit_time_ns`, else the
@@ -224,6 +230,20 @@ pub fn run_words(v: Option<Verdict>) -> &'static str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn failing_windows_are_listed_in_time_order() {
+        let e = json!({"keys": [
+            {"key": "a", "window": {"culprit": 40, "culprit_time_ns": 900}},
+            {"key": "b", "window": {"culprit": 7, "culprit_time_ns": 100}},
+            {"key": "c", "window": {"culprit": 20, "culprit_time_ns": 500}},
+        ]});
+        let order: Vec<u64> = windows(&e)
+            .iter()
+            .filter_map(|w| w["culprit"].as_u64())
+            .collect();
+        assert_eq!(order, vec![7, 20, 40]);
+    }
 
     fn result(checker: &str, verdict: Verdict, evidence: Json) -> CheckResult {
         CheckResult {

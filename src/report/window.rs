@@ -162,8 +162,8 @@ pub fn draw(history: &History, w: &Json, uid: usize) -> Markup {
                 circle cx=(format!("{bx:.1}")) cy=(format!("{by:.1}")) r="7.5" fill="#0969da" {}
                 text x=(format!("{bx:.1}")) y=(format!("{:.1}", by + 3.5)) font-size="9" font-weight="600" text-anchor="middle" fill="#ffffff" { (number[&o.invoke_index]) }
             }
-            text x=(LEFT) y=(h - 6.0) font-size="10" fill="#57606a" { (format!("{:.3} s", t0 as f64 / 1e9)) }
-            text x=(W - RIGHT) y=(h - 6.0) font-size="10" text-anchor="end" fill="#57606a" { (format!("{:.3} s  (+{span_ms:.1} ms)", t1 as f64 / 1e9)) }
+            text x=(LEFT) y=(h - 6.0) font-size="10" fill="#57606a" { (history.at(t0)) }
+            text x=(W - RIGHT) y=(h - 6.0) font-size="10" text-anchor="end" fill="#57606a" { @if history.untimed { (history.at(t1)) } @else { (format!("{}  (+{span_ms:.1} ms)", history.at(t1))) } }
         }
         p class="note" {
             "The failing window: " (ops.len()) " ops" @if cut > 0 { " (the " (cut) " earlier ops of the window are in the JSON)" } @if missing > 0 { "; " (missing) " ops named by the evidence are not in the history" } ". "
@@ -176,11 +176,12 @@ pub fn draw(history: &History, w: &Json, uid: usize) -> Markup {
             @else if verified { "Verified: these ops have no legal order from " (w.get("checked_from").and_then(Json::as_str).unwrap_or("the states the search reached")) "." }
             @else { "Not verified as a minimal window: the failing prefix is shown." }
         }
-        (table(&ops, &number, culprit, &optional))
+        (table(history, &ops, &number, culprit, &optional))
     }
 }
 
 fn table(
+    history: &History,
     ops: &[&Op],
     number: &HashMap<u64, usize>,
     culprit: Option<u64>,
@@ -204,8 +205,8 @@ fn table(
                         td { code { (short(&o.invoke_value.to_string(), 120)) } }
                         td { code { (short(&o.value.to_string(), 120)) } }
                         td { (outcome_word(o.outcome)) }
-                        td { (format!("{:.4} s", o.invoke_time as f64 / 1e9)) }
-                        td { @if let Some(c) = o.complete_time { (format!("{:.4} s", c as f64 / 1e9)) } @else { "never" } }
+                        td { (history.at(o.invoke_time)) }
+                        td { @if let Some(c) = o.complete_time { (history.at(c)) } @else { "never" } }
                         td { (o.node.as_deref().unwrap_or("")) }
                     }
                 }

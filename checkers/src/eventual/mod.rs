@@ -139,6 +139,7 @@ fn per_key(
             ops: ops.into_iter().cloned().collect(),
             nemesis: Vec::new(),
             event_count: 0,
+            untimed: history.untimed,
         };
         let key_finals: Vec<&Op> = finals.iter().copied().filter(|o| o.key == key).collect();
         final_count += key_finals.len();

@@ -3,7 +3,12 @@
 //! The rules (DESIGN.md, "History"): a client process has at most one outstanding
 //! invoke; a completion needs an invoke on the same process with the same `f`; after
 //! an `info` completion the process id is never used again; an invoke still open when
-//! the history ends counts as `info`. Nemesis events are kept as notes.
+//! the history ends counts as `info`; a completion is never earlier than its invoke.
+//! Nemesis events are kept as notes.
+//!
+//! Options a reader sets: [`HistoryBuilder::admitting`] refuses operations the model
+//! being checked does not know ([`super::admit`]); [`HistoryBuilder::nil_reads_match_any`]
+//! reads an `ok` read of `nil` as Knossos does (value unknown).
 
 use std::collections::HashMap;
 
@@ -40,6 +45,15 @@ pub struct HistoryBuilder {
     nemesis: Vec<Event>,
     processes: HashMap<u64, ProcessState>,
     events: u64,
+    /// The model whose operations are admitted (`None`: any).
+    admit: Option<String>,
+    /// Whether an `ok` read of `nil` means "value unknown" (Knossos) rather than
+    /// "the register held nil".
+    nil_read_any: bool,
+    /// How many `ok` reads returned `nil`.
+    nil_reads: usize,
+    /// Whether the source had no clock.
+    untimed: bool,
 }
 
 impl HistoryBuilder {
@@ -51,7 +65,35 @@ impl HistoryBuilder {
             nemesis: Vec::new(),
             processes: HashMap::new(),
             events: 0,
+            admit: None,
+            nil_read_any: false,
+            nil_reads: 0,
+            untimed: false,
         }
+    }
+
+    /// Marks the history as having no clock: event times are indices.
+    pub fn set_untimed(&mut self, untimed: bool) {
+        self.untimed = untimed;
+    }
+
+    /// Refuses client events that `model` (its command-line name, e.g. `kv`) does not
+    /// know, or whose value has the wrong shape ([`super::admit::check`]).
+    pub fn admitting(mut self, model: Option<&str>) -> HistoryBuilder {
+        self.admit = model.map(str::to_string);
+        self
+    }
+
+    /// With `any`, an `ok` read that returned `nil` is read as Knossos reads it: its
+    /// value is unknown, so it constrains nothing (it becomes an `info` read).
+    pub fn nil_reads_match_any(mut self, any: bool) -> HistoryBuilder {
+        self.nil_read_any = any;
+        self
+    }
+
+    /// How many `ok` reads so far returned `nil` (`null`).
+    pub fn nil_reads(&self) -> usize {
+        self.nil_reads
     }
 
     /// The error for `line` with `message`.
@@ -73,6 +115,9 @@ impl HistoryBuilder {
             }
             Process::Client(p) => p,
         };
+        if let Some(model) = &self.admit {
+            super::admit::check(model, &event).map_err(|m| self.error(line, m))?;
+        }
         let state = self.processes.get(&p).copied();
         match (event.kind, state) {
             (EventKind::Invoke, None | Some(ProcessState::Idle)) => {
@@ -126,6 +171,23 @@ impl HistoryBuilder {
                         ),
                     ));
                 }
+                if event.time < self.ops[op].invoke_time {
+                    return Err(self.error(
+                        line,
+                        format!(
+                            "the {} completion's time {} is earlier than its invoke's time {} (line {open}); \
+                             expected time never to go backwards within an operation",
+                            kind.as_str(),
+                            event.time,
+                            self.ops[op].invoke_time
+                        ),
+                    ));
+                }
+                let nil_read = kind == EventKind::Ok && event.f == super::F::Read && event.value.is_null();
+                if nil_read {
+                    self.nil_reads += 1;
+                }
+                let nil_read_any = self.nil_read_any;
                 let o = &mut self.ops[op];
                 o.outcome = match kind {
                     EventKind::Ok => Outcome::Ok,
@@ -139,7 +201,11 @@ impl HistoryBuilder {
                 o.complete_time = Some(event.time);
                 o.node = event.node;
                 o.error = event.error;
-                let next = if o.outcome == Outcome::Info {
+                if nil_read && nil_read_any {
+                    // Knossos: a read of nil returned no information.
+                    o.outcome = Outcome::Info;
+                }
+                let next = if o.outcome == Outcome::Info && !(nil_read && nil_read_any) {
                     ProcessState::Retired { line }
                 } else {
                     ProcessState::Idle
@@ -156,6 +222,7 @@ impl HistoryBuilder {
             ops: self.ops,
             nemesis: self.nemesis,
             event_count: self.events,
+            untimed: self.untimed,
         }
     }
 }

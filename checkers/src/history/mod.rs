@@ -5,6 +5,7 @@
 //! [`Op`]; the result is a [`History`]. Every reader in [`crate::read`] goes through
 //! the builder, so the rules of DESIGN.md are enforced in one place.
 
+pub mod admit;
 mod builder;
 mod event;
 
@@ -95,6 +96,9 @@ pub struct History {
     pub nemesis: Vec<Event>,
     /// How many events the source had.
     pub event_count: u64,
+    /// Whether the source had no clock (Knossos EDN without `:time`, Porcupine logs):
+    /// each event's `time` is then its index, and times are shown as "event #N".
+    pub untimed: bool,
 }
 
 impl History {
@@ -118,6 +122,16 @@ impl History {
             }
         }
         keys
+    }
+
+    /// A time as a person reads it: "1.234 s", or "event #N" when the history is
+    /// [`untimed`](History::untimed).
+    pub fn at(&self, ns: u64) -> String {
+        if self.untimed {
+            format!("event #{ns}")
+        } else {
+            format!("{:.3} s", ns as f64 / 1e9)
+        }
     }
 
     /// Time of the last event, ns (0 for an empty history).

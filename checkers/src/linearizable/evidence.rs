@@ -24,10 +24,12 @@
 
 use serde_json::json;
 
+use super::explain::{short_proof, Explanation, OpRef};
 use super::lookahead::Pruning;
 use super::search::{search, Deepest, Found, SearchOp};
 use crate::history::{key_label, Op, Outcome};
 use crate::model::Model;
+use crate::value::Value;
 use crate::verdict::Budget;
 
 /// Most distinct start states a window is verified from.
@@ -39,25 +41,6 @@ const MAX_WINDOW: usize = 4096;
 /// Seconds, for messages.
 pub fn secs(ns: u64) -> String {
     format!("{:.3} s", ns as f64 / 1e9)
-}
-
-/// A short description of an op: "read of k7 returned 3 at 1.204 s".
-pub fn describe(op: &Op) -> String {
-    let key = match &op.key {
-        Some(_) => format!(" of {}", op.key_label()),
-        None => String::new(),
-    };
-    let at = secs(op.complete_time.unwrap_or(op.invoke_time));
-    match op.f {
-        crate::history::F::Read => format!("read{key} returned {} at {at}", op.value),
-        _ => format!(
-            "{}{key} {} (process {}, invoked at {})",
-            op.f,
-            op.value,
-            op.process,
-            secs(op.invoke_time)
-        ),
-    }
 }
 
 /// `ops` (in call order) cut at `t`: the ops invoked before `t`; those still running
@@ -138,13 +121,29 @@ fn possible_states<M: Model>(
     Some((states, calls))
 }
 
+/// A register-like key as the explanation needs it: every op of the key as the
+/// history has it, the initial value, and whether an absent value reads as `""` (kv).
+#[derive(Clone, Copy)]
+pub struct RegisterKey<'a> {
+    /// Every op of the key, in invoke order.
+    pub ops: &'a [&'a Op],
+    /// The initial value.
+    pub initial: &'a Value,
+    /// Whether the model is kv.
+    pub kv: bool,
+}
+
+/// What a register-like key offers the evidence: its writers and its ops.
+pub type RegisterFacts<'a, S> = (Option<Vec<Writer<S>>>, Option<RegisterKey<'a>>);
+
 /// Builds the evidence JSON for an invalid key. `writers`: for register-like keys,
-/// every op that may set the state (writes and cas that did not fail).
+/// every op that may set the state (writes and cas that did not fail); `register`:
+/// the same keys' ops, for explanations that are facts about the history.
 pub fn window<M: Model, P: Pruning<M::State>>(
     model: &M,
     ops: &[SearchOp<'_>],
     deepest: &Deepest<M::State>,
-    writers: Option<Vec<Writer<M::State>>>,
+    (writers, register): RegisterFacts<'_, M::State>,
     pruning: &P,
     budget: &Budget,
 ) -> serde_json::Value {
@@ -251,23 +250,39 @@ pub fn window<M: Model, P: Pruning<M::State>>(
         .try_fold(model.init(), |s, &p| model.step(&s, ops[p].op))
         .unwrap_or_else(|| deepest.state.clone());
     let why = model.explain(&state, culprit.op);
-    let setter = deepest
-        .prefix
-        .iter()
-        .rev()
-        .map(|&p| ops[p].op)
-        .find(|o| o.f != crate::history::F::Read);
-    let mut explanation = format!("{}: {why}", describe(culprit.op));
-    if let Some(w) = setter {
-        explanation.push_str(&format!(
-            " — last set by {} {}, which completed at {}",
-            w.f,
-            w.value,
-            w.complete_time
-                .map(secs)
-                .unwrap_or_else(|| "an unknown time".into())
-        ));
+    // A short proof about the history, for the culprit or else another ok read or cas
+    // of the window; failing that, what the search showed.
+    let proof = register.and_then(|r| {
+        std::iter::once(culprit.op)
+            .chain(win.iter().map(|o| o.op))
+            .find_map(|o| short_proof(o, r.ops, r.initial, r.kv))
+    });
+    let claim = proof.unwrap_or_else(|| Explanation::NoOrder {
+        op: OpRef::of(culprit.op),
+        ops: window.len(),
+        placed: deepest.prefix.len(),
+        why,
+    });
+    // The ops the explanation names are drawn with the window.
+    if let Explanation::Overwritten {
+        op,
+        written_by,
+        overwritten_by,
+        ..
+    } = &claim
+    {
+        for named in [Some(op), written_by.as_ref(), Some(overwritten_by)]
+            .into_iter()
+            .flatten()
+        {
+            if !window.contains(&named.index) {
+                window.push(named.index);
+                context.push(named.index);
+            }
+        }
+        window.sort_unstable();
     }
+    let explanation = claim.text(&key_label(culprit.op.key.as_ref()), &|ns| secs(ns));
     json!({
         "ops": window,
         "optional": optional,
@@ -277,6 +292,7 @@ pub fn window<M: Model, P: Pruning<M::State>>(
         "culprit": culprit.op.invoke_index,
         "culprit_time_ns": culprit.op.invoke_time,
         "explanation": explanation,
+        "claim": claim,
         "verified": verified,
         "standalone": standalone,
         "checked_from": if standalone {

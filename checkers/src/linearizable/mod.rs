@@ -24,6 +24,7 @@
 //! Invalid and unknown keys are always listed; valid keys up to `valid_keys_listed`.
 
 mod evidence;
+pub mod explain;
 pub mod lookahead;
 pub mod memo;
 pub mod prepare;
@@ -78,8 +79,25 @@ pub struct KeyResult {
 
 /// Checks `history` for linearizability against `spec`.
 pub fn check(history: &History, spec: &ModelSpec, budget: &Budget) -> CheckResult {
-    let keys = check_keys(history, spec, budget);
-    summarize(spec, keys)
+    let mut keys = check_keys(history, spec, budget);
+    if history.untimed {
+        // Times are event indices: say so in every explanation.
+        for k in &mut keys {
+            let Some(w) = k.window.as_mut() else { continue };
+            let claim = w
+                .get("claim")
+                .cloned()
+                .map(serde_json::from_value::<explain::Explanation>);
+            if let Some(Ok(claim)) = claim {
+                w["explanation"] = claim
+                    .text(&crate::history::key_label(k.key.as_ref()), &|ns| {
+                        history.at(ns)
+                    })
+                    .into();
+            }
+        }
+    }
+    summarize(spec, keys, &|ns| history.at(ns))
 }
 
 /// Splits the history by key, in order of each key's first op.
@@ -190,7 +208,19 @@ impl KeyCheck<'_> {
                     search(&model, &ops, model.init(), pruning, self.budget, true)
                 {
                     let writers = register_like.then(|| register_writers(&model, self.ops));
-                    let w = evidence::window(&model, &ops, &deepest, writers, pruning, self.budget);
+                    let register = register_like.then_some(evidence::RegisterKey {
+                        ops: self.ops,
+                        initial: &self.spec.initial,
+                        kv: self.spec.kind == ModelKind::Kv,
+                    });
+                    let w = evidence::window(
+                        &model,
+                        &ops,
+                        &deepest,
+                        (writers, register),
+                        pruning,
+                        self.budget,
+                    );
                     result.anomaly_ns = Some(ops[deepest.culprit].op.invoke_time);
                     result.window = Some(w);
                 }
@@ -231,7 +261,7 @@ fn register_writers<M: Model>(model: &M, ops: &[&Op]) -> Vec<evidence::Writer<M:
 }
 
 /// Turns per-key results into the checker's answer.
-fn summarize(spec: &ModelSpec, keys: Vec<KeyResult>) -> CheckResult {
+fn summarize(spec: &ModelSpec, keys: Vec<KeyResult>, at: &dyn Fn(u64) -> String) -> CheckResult {
     let total = keys.len();
     let invalid: Vec<&KeyResult> = keys
         .iter()
@@ -281,8 +311,8 @@ fn summarize(spec: &ModelSpec, keys: Vec<KeyResult>) -> CheckResult {
                 String::new()
             };
             format!(
-                "not linearizable: {keys_part}first anomaly at {:.3} s: {what}",
-                first as f64 / 1e9
+                "not linearizable: {keys_part}first anomaly at {}: {what}",
+                at(first)
             )
         }
         Verdict::Unknown => format!(

@@ -1,28 +1,39 @@
 //! Jepsen's `history.edn` (and Porcupine's kv logs, which are EDN maps one per line).
 //!
-//! The file is a vector of op maps, or a bare sequence of them;
-//! `#jepsen.history.Op{...}` records are maps with a tag. Keys read: `:process` (an
-//! integer, or `:nemesis`), `:type`, `:f`, `:value`, `:key`, `:index`, `:time`,
-//! `:error`, `:node`; others are ignored. Missing `:index` is assigned densely, missing
-//! `:time` becomes the index. Keywords become strings without the colon, sets become
-//! lists, `nil` is `null` (the full mapping is in `edn_syntax`). Anything after the
-//! closing `]` of a vector is an error.
+//! The file is a vector `[…]` or a list `(…)` of op maps (Knossos's data files are
+//! lists with `;` comments), or a bare sequence of them; `#jepsen.history.Op{...}`
+//! records are maps with a tag. Keys read: `:process` (an integer, or `:nemesis`),
+//! `:type`, `:f`, `:value`, `:key`, `:index`, `:time`, `:error`, `:node`; others are
+//! ignored. Missing `:index` is assigned densely, missing `:time` becomes the index.
+//! Keywords become strings without the colon, sets become lists, `nil` is `null` (the
+//! full mapping is in `edn_syntax`). Anything after the closing bracket is an error.
 //!
-//! Jepsen's `jepsen.independent` histories carry `:value [k v]` tuples; those are not
-//! split (a cas value is a pair too, so it would be a guess): multi-key histories give
-//! the key in `:key`.
+//! Jepsen's `jepsen.independent` histories carry `:value [k v]` tuples. They are split
+//! into `key` k and value v when every client op is such a tuple, none has a `:key`,
+//! and every cas's v is itself a pair (`[k [expected new]]`); a plain history always
+//! has a read invoke whose value is `nil`, so it is never mistaken for one.
+//! [`Independent::Always`] splits regardless, and names the first op that is no tuple.
 
 use std::sync::Arc;
 
-use crate::history::{Event, EventKind, History, HistoryBuilder, HistoryError, Process, F};
+use crate::history::{Event, EventKind, History, HistoryError, Process, F};
 use crate::value::Value;
 
 use super::edn_syntax::Parser;
-use super::ReadError;
+use super::{Independent, Parsed, ReadError, ReadOptions};
 
 /// Reads an EDN history from `text`; errors name `file`.
 pub fn read(text: &str, file: &str) -> Result<History, ReadError> {
-    let mut builder = HistoryBuilder::new(file);
+    read_options(text, file, &ReadOptions::default()).map(|p| p.history)
+}
+
+/// [`read`] with `options` (model admission, nil reads, independent tuples).
+pub(crate) fn read_options(
+    text: &str,
+    file: &str,
+    options: &ReadOptions,
+) -> Result<Parsed, ReadError> {
+    let mut builder = options.builder(file);
     let mut p = Parser::new(text, 1);
     let at = |p: &Parser, m: String| {
         ReadError::from(HistoryError {
@@ -31,29 +42,42 @@ pub fn read(text: &str, file: &str) -> Result<History, ReadError> {
             message: m,
         })
     };
-    // A vector of ops, or a bare sequence.
-    let in_vector = p.peek_form().map_err(|m| at(&p, m))? == Some(b'[');
-    if in_vector {
+    // A vector or a list of ops, or a bare sequence.
+    let close = match p.peek_form().map_err(|m| at(&p, m))? {
+        Some(b'[') => Some(b']'),
+        Some(b'(') => Some(b')'),
+        _ => None,
+    };
+    if close.is_some() {
         p.bump();
     }
-    let mut index = 0u64;
+    let what = if close == Some(b')') {
+        "list"
+    } else {
+        "vector"
+    };
+    let mut forms = Vec::new();
     loop {
         match p.peek_form().map_err(|m| at(&p, m))? {
-            None if in_vector => {
+            None if close.is_some() => {
                 return Err(at(
                     &p,
-                    "the vector of operations is not closed; expected `]`".into(),
+                    format!(
+                        "the {what} of operations is not closed; expected `{}`",
+                        close.unwrap_or(b']') as char
+                    ),
                 ))
             }
             None => break,
-            Some(b']') if in_vector => {
+            Some(c) if Some(c) == close => {
                 p.bump();
                 if let Some(c) = p.peek_form().map_err(|m| at(&p, m))? {
                     return Err(at(
                         &p,
                         format!(
-                            "`{}` after the closing `]` of the vector of operations; expected the end of the file",
-                            c as char
+                            "`{}` after the closing `{}` of the {what} of operations; expected the end of the file",
+                            c as char,
+                            close.unwrap_or(b']') as char
                         ),
                     ));
                 }
@@ -63,11 +87,64 @@ pub fn read(text: &str, file: &str) -> Result<History, ReadError> {
         }
         let line = p.line;
         let form = p.form().map_err(|m| at(&p, m))?;
-        let event = event_from(form, index).map_err(|m| builder.error(line, m))?;
-        index += 1;
+        forms.push((line, form));
+    }
+    let split = match options.independent {
+        Independent::Always => true,
+        Independent::Auto => is_independent(&forms),
+    };
+    builder.set_untimed(
+        forms
+            .iter()
+            .any(|(_, f)| f.get("time").is_none_or(Value::is_null)),
+    );
+    for (index, (line, form)) in forms.into_iter().enumerate() {
+        let mut event = event_from(form, index as u64).map_err(|m| builder.error(line, m))?;
+        if split && event.process != Process::Nemesis {
+            split_tuple(&mut event).map_err(|m| builder.error(line, m))?;
+        }
         builder.push(event, line)?;
     }
-    Ok(builder.finish())
+    let mut parsed = Parsed::of(builder);
+    parsed.independent = split;
+    Ok(parsed)
+}
+
+/// Whether every client op map is a Jepsen `independent` tuple (see the module doc).
+fn is_independent(forms: &[(usize, Value)]) -> bool {
+    let mut clients = 0;
+    for (_, form) in forms {
+        if matches!(form.get("process"), Some(Value::Str(s)) if &**s == "nemesis") {
+            continue;
+        }
+        clients += 1;
+        if form.get("key").is_some() {
+            return false;
+        }
+        let Some([_, v]) = form.get("value").and_then(Value::as_list) else {
+            return false;
+        };
+        let cas = matches!(form.get("f"), Some(Value::Str(f)) if &**f == "cas");
+        if cas && !matches!(v.as_list(), Some([_, _])) && !v.is_null() {
+            return false;
+        }
+    }
+    clients > 0
+}
+
+/// Splits a `[k v]` tuple value into the event's key and value.
+fn split_tuple(event: &mut Event) -> Result<(), String> {
+    match std::mem::take(&mut event.value) {
+        Value::List(mut kv) if kv.len() == 2 && event.key.is_none() => {
+            let v = kv.pop().unwrap_or_default();
+            event.key = kv.pop();
+            event.value = v;
+            Ok(())
+        }
+        other => Err(format!(
+            ":value {other} is not a Jepsen independent tuple; expected [key value] (and no :key), as --independent says every op is"
+        )),
+    }
 }
 
 /// Builds an event from one EDN op map.

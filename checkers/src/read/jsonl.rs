@@ -17,7 +17,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use crate::history::{Event, History, HistoryBuilder};
 
 use super::jsonl_raw::{Names, RawEvent};
-use super::ReadError;
+use super::{Parsed as ReadHistory, ReadError, ReadOptions};
 
 /// Bytes per chunk handed to a parsing thread.
 const CHUNK: u64 = 1 << 20;
@@ -39,21 +39,40 @@ struct Parsed {
 
 /// Reads a JSONL history from `reader`; errors name `file`.
 pub fn read(reader: impl BufRead, file: &str) -> Result<History, ReadError> {
-    let threads = std::env::var("FL_THREADS")
+    let threads = threads();
+    read_with(reader, file, threads, &ReadOptions::default()).map(|p| p.history)
+}
+
+/// [`read`] with `options` (model admission, the meaning of nil reads).
+pub(crate) fn read_options(
+    reader: impl BufRead,
+    file: &str,
+    options: &ReadOptions,
+) -> Result<ReadHistory, ReadError> {
+    read_with(reader, file, threads(), options)
+}
+
+/// How many parsing threads to use (`FL_THREADS`, else up to 4).
+fn threads() -> usize {
+    std::env::var("FL_THREADS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)));
-    read_with(reader, file, threads)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)))
 }
 
 /// [`read`] with `threads` parsing threads (1: everything on this thread).
-fn read_with(mut reader: impl BufRead, file: &str, threads: usize) -> Result<History, ReadError> {
+fn read_with(
+    mut reader: impl BufRead,
+    file: &str,
+    threads: usize,
+    options: &ReadOptions,
+) -> Result<ReadHistory, ReadError> {
     let io = |source| ReadError::Io {
         file: file.to_string(),
         source,
     };
     let mut state = Pusher {
-        builder: HistoryBuilder::new(file),
+        builder: options.builder(file),
         line_base: 0,
         next_index: 0,
     };
@@ -66,7 +85,7 @@ fn read_with(mut reader: impl BufRead, file: &str, threads: usize) -> Result<His
             state.parse_and_push(&chunk)?;
             next_chunk(&mut reader, &mut chunk).map_err(io)?;
         }
-        return Ok(state.builder.finish());
+        return Ok(ReadHistory::of(state.builder));
     }
     std::thread::scope(|scope| {
         let (work_tx, work_rx) = mpsc::channel::<(usize, Buffers)>();
@@ -127,7 +146,7 @@ fn read_with(mut reader: impl BufRead, file: &str, threads: usize) -> Result<His
         drop(work_tx);
         result
     })?;
-    Ok(state.builder.finish())
+    Ok(ReadHistory::of(state.builder))
 }
 
 /// Fills `buf` with the next chunk of about [`CHUNK`] bytes, ending at a line end (or
@@ -272,8 +291,26 @@ pub fn parse_line(text: &str) -> Result<Event, String> {
 /// Parses one line, borrowing from it, or says what is wrong with it.
 fn parse_raw(text: &str) -> Result<RawEvent<'_>, String> {
     serde_json::from_str::<RawEvent>(text).map_err(|e| {
-        let what = e.to_string();
-        if e.is_syntax() || e.is_eof() {
+        // serde_json says "at line 1 column N" of the line it was given: the line
+        // number is the file's (in the prefix of the message), so say only the column.
+        let full = e.to_string();
+        let what = match full.rfind(" at line ") {
+            Some(at) => format!("{} (at column {})", &full[..at], e.column()),
+            None => full,
+        };
+        let found = match text.as_bytes().first() {
+            Some(b'[') => Some("a JSON array"),
+            Some(b'"') => Some("a JSON string"),
+            Some(b'0'..=b'9' | b'-') => Some("a JSON number"),
+            Some(b't' | b'f') if serde_json::from_str::<bool>(text).is_ok() => Some("a JSON boolean"),
+            Some(b'n') if text == "null" => Some("JSON null"),
+            _ => None,
+        };
+        if let Some(found) = found.filter(|_| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()) {
+            format!(
+                "found {found}, not an object; expected one JSON object per line, like {{\"index\":0,\"time\":0,\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}}"
+            )
+        } else if e.is_syntax() || e.is_eof() {
             format!("malformed JSON ({what}); expected one JSON object per line")
         } else if what.contains("unknown variant") {
             format!("{what}; `type` must be one of invoke, ok, fail, info")
@@ -394,8 +431,13 @@ mod tests {
             text.len() as u64 > 2 * CHUNK,
             "the input spans several chunks"
         );
-        let one = read_with(text.as_bytes(), "h.jsonl", 1).unwrap();
-        let h = read_with(text.as_bytes(), "h.jsonl", 3).unwrap();
+        let o = ReadOptions::default();
+        let one = read_with(text.as_bytes(), "h.jsonl", 1, &o)
+            .unwrap()
+            .history;
+        let h = read_with(text.as_bytes(), "h.jsonl", 3, &o)
+            .unwrap()
+            .history;
         assert_eq!(one.ops, h.ops);
         assert_eq!(h.event_count, 40_000);
         assert_eq!(h.ops.len(), 20_000);
@@ -418,7 +460,7 @@ mod tests {
         text.push_str("not json\n");
         text.push_str(&big(1_000));
         for threads in [1, 2] {
-            let m = read_with(text.as_bytes(), "h.jsonl", threads)
+            let m = read_with(text.as_bytes(), "h.jsonl", threads, &ReadOptions::default())
                 .unwrap_err()
                 .to_string();
             assert!(m.starts_with("h.jsonl:40002: malformed JSON"), "{m}");

@@ -4,7 +4,10 @@
 //! Porcupine's etcd logs ([`porcupine_etcd`]) and kv logs ([`porcupine_kv`]).
 //! [`Format::Auto`] sniffs ([`sniff`]).
 //! Every reader reports a malformed line as `FILE:LINE: what is wrong` and never
-//! guesses.
+//! guesses. [`read_path_with`] also refuses what cannot be judged (a history with no
+//! client operation; with [`ReadOptions::model`], an operation the model does not
+//! know) and applies the Jepsen/Knossos readings of [`ReadOptions`]; docs/formats.md
+//! says what each reader accepts.
 
 pub mod edn;
 mod edn_syntax;
@@ -15,7 +18,7 @@ pub mod porcupine_kv;
 
 use std::path::Path;
 
-use crate::history::{History, HistoryError};
+use crate::history::{History, HistoryBuilder, HistoryError};
 
 /// A history file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,8 +68,135 @@ pub enum ReadError {
     History(#[from] HistoryError),
 }
 
+/// What an `ok` read that returned `nil` means.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NilRead {
+    /// faultline's meaning: the read saw `nil` (the register held nothing).
+    #[default]
+    Value,
+    /// Knossos's meaning: the read's value is unknown; it matches any state.
+    Any,
+}
+
+impl std::str::FromStr for NilRead {
+    type Err = String;
+    fn from_str(s: &str) -> Result<NilRead, String> {
+        match s {
+            "value" => Ok(NilRead::Value),
+            "any" => Ok(NilRead::Any),
+            other => Err(format!(
+                "unknown --nil-read \"{other}\"; expected value (a nil read saw nil) or any (a nil read's value is unknown, as in Knossos)"
+            )),
+        }
+    }
+}
+
+/// Whether Jepsen `independent` tuples (`:value [k v]`) are split into key and value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Independent {
+    /// Split when every client op of an EDN history carries a `[k v]` tuple and no
+    /// `:key` (see docs/formats.md).
+    #[default]
+    Auto,
+    /// Always split (an error names the first op that is not a tuple).
+    Always,
+}
+
+/// How a history is read, beyond its format.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// The model the history will be judged against (its command-line name): client
+    /// operations it does not know, or values of the wrong shape, are refused.
+    pub model: Option<String>,
+    /// What an `ok` read of `nil` means.
+    pub nil_read: NilRead,
+    /// Whether EDN `[k v]` tuples are keyed ops.
+    pub independent: Independent,
+}
+
+impl ReadOptions {
+    /// A builder for `file` with these options.
+    pub(crate) fn builder(&self, file: &str) -> HistoryBuilder {
+        HistoryBuilder::new(file)
+            .admitting(self.model.as_deref())
+            .nil_reads_match_any(self.nil_read == NilRead::Any)
+    }
+}
+
+/// A history read with [`read_path_with`], and what the reading found.
+#[derive(Clone, Debug)]
+pub struct Reading {
+    /// The history.
+    pub history: History,
+    /// The format it was read as.
+    pub format: Format,
+    /// How many `ok` reads returned `nil` (whichever meaning they were given).
+    pub nil_reads: usize,
+    /// Whether Jepsen `independent` tuples were split into keyed ops.
+    pub independent: bool,
+}
+
+/// What a reader hands back: the history and what it found on the way.
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    pub history: History,
+    pub nil_reads: usize,
+    pub independent: bool,
+}
+
+impl Parsed {
+    /// The result of a builder, with nothing else found.
+    pub(crate) fn of(builder: HistoryBuilder) -> Parsed {
+        Parsed {
+            nil_reads: builder.nil_reads(),
+            independent: false,
+            history: builder.finish(),
+        }
+    }
+}
+
 /// Reads the history at `path` in `format`.
 pub fn read_path(path: &Path, format: Format) -> Result<History, ReadError> {
+    parse_path(path, format, &ReadOptions::default()).map(|(p, _)| p.history)
+}
+
+/// Reads the history at `path` in `format` with `options`, and refuses a history
+/// that holds no client operation (nothing could be judged).
+pub fn read_path_with(
+    path: &Path,
+    format: Format,
+    options: &ReadOptions,
+) -> Result<Reading, ReadError> {
+    let (parsed, format) = parse_path(path, format, options)?;
+    if parsed.history.ops.is_empty() {
+        let message = if parsed.history.event_count == 0 {
+            "the history holds no events (the file is empty or blank); expected at least one client operation (an invoke and its completion)".to_string()
+        } else {
+            format!(
+                "the history holds no client operation ({} nemesis events only); expected at least one client operation (an invoke and its completion)",
+                parsed.history.event_count
+            )
+        };
+        return Err(ReadError::History(HistoryError {
+            file: path.display().to_string(),
+            line: 1,
+            message,
+        }));
+    }
+    Ok(Reading {
+        history: parsed.history,
+        format,
+        nil_reads: parsed.nil_reads,
+        independent: parsed.independent,
+    })
+}
+
+/// Reads `path` (sniffing the format when asked); hands back the format used.
+fn parse_path(
+    path: &Path,
+    format: Format,
+    options: &ReadOptions,
+) -> Result<(Parsed, Format), ReadError> {
     let name = path.display().to_string();
     let io = |source| ReadError::Io {
         file: name.clone(),
@@ -76,15 +206,24 @@ pub fn read_path(path: &Path, format: Format) -> Result<History, ReadError> {
         Format::Auto => sniff(path).map_err(io)?,
         f => f,
     };
-    match format {
+    let parsed = match format {
         Format::Jsonl | Format::Auto => {
             let file = std::fs::File::open(path).map_err(io)?;
-            jsonl::read(std::io::BufReader::with_capacity(1 << 20, file), &name)
+            jsonl::read_options(
+                std::io::BufReader::with_capacity(1 << 20, file),
+                &name,
+                options,
+            )?
         }
-        Format::JepsenEdn => edn::read(&read_text(path, &name)?, &name),
-        Format::PorcupineKv => porcupine_kv::read(&read_text(path, &name)?, &name),
-        Format::PorcupineEtcd => porcupine_etcd::read(&read_text(path, &name)?, &name),
-    }
+        Format::JepsenEdn => edn::read_options(&read_text(path, &name)?, &name, options)?,
+        Format::PorcupineKv => {
+            porcupine_kv::read_options(&read_text(path, &name)?, &name, options)?
+        }
+        Format::PorcupineEtcd => {
+            porcupine_etcd::read_options(&read_text(path, &name)?, &name, options)?
+        }
+    };
+    Ok((parsed, format))
 }
 
 /// The whole file as text; bytes that are not UTF-8 are an error naming their line.
@@ -109,7 +248,9 @@ pub(crate) fn not_utf8(file: &str, line: usize) -> HistoryError {
     }
 }
 
-/// Decides a file's format from its first non-blank, non-comment line: an object
+/// Decides a file's format: a name ending `.jsonl` is JSONL and one ending `.edn` is
+/// EDN, whatever the first line holds (so a bad line gets that format's message).
+/// Otherwise from its first non-blank, non-comment line: an object
 /// whose first key is a string (`{"`) is JSONL; a `jepsen.util -` log line is a
 /// Porcupine etcd log; `{:`, `[`, `(` or `#` is EDN (Jepsen's `history.edn`, which also
 /// reads Porcupine's kv logs). Anything else is read as JSONL, whose reader then
@@ -117,6 +258,11 @@ pub(crate) fn not_utf8(file: &str, line: usize) -> HistoryError {
 pub fn sniff(path: &Path) -> std::io::Result<Format> {
     use std::io::BufRead;
     let file = std::fs::File::open(path)?;
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("jsonl") => return Ok(Format::Jsonl),
+        Some("edn") => return Ok(Format::JepsenEdn),
+        _ => {}
+    }
     for line in std::io::BufReader::new(file).split(b'\n').take(100) {
         let line = line?;
         let text = String::from_utf8_lossy(&line);

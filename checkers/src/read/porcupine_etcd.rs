@@ -4,16 +4,26 @@
 //! other log output and are skipped. Times are not in the log: the line order is the
 //! real-time order, and `time` is the event's index.
 
-use crate::history::{Event, EventKind, History, HistoryBuilder, Process, F};
+use crate::history::{Event, EventKind, History, Process, F};
 use crate::value::Value;
 
-use super::ReadError;
+use super::{Parsed, ReadError, ReadOptions};
 
 const MARK: &str = "jepsen.util - ";
 
 /// Reads a Porcupine etcd log from `text`; errors name `file`.
 pub fn read(text: &str, file: &str) -> Result<History, ReadError> {
-    let mut builder = HistoryBuilder::new(file);
+    read_options(text, file, &ReadOptions::default()).map(|p| p.history)
+}
+
+/// [`read`] with `options` (model admission, the meaning of nil reads).
+pub(crate) fn read_options(
+    text: &str,
+    file: &str,
+    options: &ReadOptions,
+) -> Result<Parsed, ReadError> {
+    let mut builder = options.builder(file);
+    builder.set_untimed(true);
     let mut index = 0u64;
     for (n, raw) in text.lines().enumerate() {
         let line = n + 1;
@@ -22,7 +32,7 @@ pub fn read(text: &str, file: &str) -> Result<History, ReadError> {
         index += 1;
         builder.push(event, line)?;
     }
-    Ok(builder.finish())
+    Ok(Parsed::of(builder))
 }
 
 fn parse(rest: &str, index: u64) -> Result<Event, String> {

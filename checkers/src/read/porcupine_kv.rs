@@ -8,18 +8,28 @@
 //! ignored. A `get` of a missing key returns `""`. The log carries no times: the line
 //! order is the real-time order and an event's `time` is its index.
 
-use crate::history::{Event, EventKind, History, HistoryBuilder, Process, F};
+use crate::history::{Event, EventKind, History, Process, F};
 use crate::value::Value;
 
 use super::edn_syntax::Parser;
-use super::ReadError;
+use super::{Parsed, ReadError, ReadOptions};
 
 /// The shape of a line, for error messages.
 const EXAMPLE: &str = "{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}";
 
 /// Reads a Porcupine kv log from `text`; errors name `file`.
 pub fn read(text: &str, file: &str) -> Result<History, ReadError> {
-    let mut builder = HistoryBuilder::new(file);
+    read_options(text, file, &ReadOptions::default()).map(|p| p.history)
+}
+
+/// [`read`] with `options` (model admission, the meaning of nil reads).
+pub(crate) fn read_options(
+    text: &str,
+    file: &str,
+    options: &ReadOptions,
+) -> Result<Parsed, ReadError> {
+    let mut builder = options.builder(file);
+    builder.set_untimed(true);
     let mut index = 0u64;
     for (n, raw) in text.lines().enumerate() {
         let line = n + 1;
@@ -30,7 +40,7 @@ pub fn read(text: &str, file: &str) -> Result<History, ReadError> {
         index += 1;
         builder.push(event, line)?;
     }
-    Ok(builder.finish())
+    Ok(Parsed::of(builder))
 }
 
 /// Parses one line into an event, or says what is wrong with it.

@@ -1,0 +1,398 @@
+//! Every explanation of a non-linearizable register key says only true things about
+//! the history: a property test checks each claim of each explanation against the
+//! history it explains, and one test per explanation shape pins its words.
+
+use checkers::linearizable::explain::{Explanation, OpRef};
+use checkers::model::{ModelKind, ModelSpec};
+use checkers::{linearizable, Budget, Event, EventKind, History, Op, Outcome, Process, Value};
+use checkers::{Verdict, F};
+use proptest::prelude::*;
+
+/// An op of a generated history: (process slot, f, value, start gap, duration, outcome).
+type Gen = (u8, u8, i64, i64, u64, u64, u8);
+
+/// Builds a history from generated ops: each process slot runs its ops one after
+/// another; an `info` op gets a process of its own (a crashed process is not reused).
+fn history(gens: &[Gen]) -> History {
+    let mut clock = [0u64; 3];
+    let mut spans = Vec::new();
+    for (i, &(slot, f, a, b, gap, len, outcome)) in gens.iter().enumerate() {
+        let slot = slot as usize % 3;
+        let start = clock[slot] + 1 + gap;
+        let end = start + 1 + len;
+        clock[slot] = end;
+        let (f, value) = match f % 3 {
+            0 => (F::Read, Value::Int(a)),
+            1 => (F::Write, Value::Int(a)),
+            _ => (F::Cas, Value::List(vec![Value::Int(a), Value::Int(b)])),
+        };
+        let kind = match outcome % 6 {
+            0 => EventKind::Info,
+            1 => EventKind::Fail,
+            _ => EventKind::Ok,
+        };
+        let process = if kind == EventKind::Info {
+            100 + i as u64
+        } else {
+            slot as u64
+        };
+        spans.push((start, end, process, f, value, kind));
+    }
+    // (time, completion first at a tie, event)
+    let mut events = Vec::new();
+    for (start, end, process, f, value, kind) in spans {
+        let invoke_value = if f == F::Read {
+            Value::Null
+        } else {
+            value.clone()
+        };
+        let ev = |kind, value| Event {
+            index: 0,
+            time: 0,
+            process: Process::Client(process),
+            kind,
+            f: f.clone(),
+            key: None,
+            value,
+            node: None,
+            error: None,
+            latency: None,
+        };
+        events.push((start, 1, ev(EventKind::Invoke, invoke_value)));
+        events.push((end, 0, ev(kind, value)));
+    }
+    events.sort_by_key(|(t, order, _)| (*t, *order));
+    History::from_events(events.into_iter().enumerate().map(|(i, (t, _, mut e))| {
+        e.index = i as u64;
+        e.time = t * 1000;
+        e
+    }))
+    .expect("a well-formed history")
+}
+
+/// The claims of every invalid key's explanation.
+fn claims(h: &History, initial: &Value) -> (Verdict, Vec<Explanation>) {
+    let spec = ModelSpec {
+        kind: ModelKind::CasRegister,
+        initial: initial.clone(),
+    };
+    let r = linearizable::check(h, &spec, &Budget::unlimited());
+    let claims = r.evidence["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k["window"].get("claim"))
+        .map(|c| serde_json::from_value(c.clone()).expect("a claim parses"))
+        .collect();
+    (r.verdict, claims)
+}
+
+/// What `op` sets the register to.
+fn sets(op: &Op) -> Option<&Value> {
+    match op.f {
+        F::Write => Some(&op.value),
+        F::Cas => op.value.as_list().and_then(|l| l.get(1)),
+        _ => None,
+    }
+}
+
+/// The op `r` names, which must be exactly as the history has it.
+fn find<'a>(h: &'a History, r: &OpRef) -> Result<&'a Op, String> {
+    let op = h
+        .ops
+        .iter()
+        .find(|o| o.invoke_index == r.index)
+        .ok_or(format!("no op invoked at index {}", r.index))?;
+    if op.f != r.f || op.value != r.value || op.process != r.process {
+        return Err(format!("{r:?} is not the op at {}: {op:?}", r.index));
+    }
+    if op.invoke_time != r.invoked_ns || op.complete_time != r.completed_ns {
+        return Err(format!("{r:?} has the wrong times: {op:?}"));
+    }
+    Ok(op)
+}
+
+/// Whether `a` surely completed before `b` was invoked.
+fn before(a: &Op, b: &Op) -> bool {
+    a.outcome == Outcome::Ok && a.complete_index.is_some_and(|c| c < b.invoke_index)
+}
+
+/// Checks every claim of `e` against `h`.
+fn verify(h: &History, initial: &Value, e: &Explanation) -> Result<(), String> {
+    let op = find(h, e.op())?;
+    let observed_by = |o: &Op| match o.f {
+        F::Read => Some(o.value.clone()),
+        F::Cas => o.value.as_list().and_then(|l| l.first().cloned()),
+        _ => None,
+    };
+    match e {
+        Explanation::NoOrder { .. } => Ok(()),
+        Explanation::NeverWritten {
+            observed,
+            initial: said,
+            ..
+        } => {
+            if op.outcome != Outcome::Ok || observed_by(op).as_ref() != Some(observed) {
+                return Err(format!("{op:?} did not observe {observed}"));
+            }
+            if said != initial || initial == observed {
+                return Err(format!("the initial value is {initial}, said {said}"));
+            }
+            match h
+                .ops
+                .iter()
+                .find(|o| o.outcome != Outcome::Fail && sets(o) == Some(observed))
+            {
+                Some(w) => Err(format!("{w:?} sets {observed}")),
+                None => Ok(()),
+            }
+        }
+        Explanation::Overwritten {
+            observed,
+            written_by,
+            overwritten_by,
+            others,
+            ..
+        } => {
+            if op.outcome != Outcome::Ok || observed_by(op).as_ref() != Some(observed) {
+                return Err(format!("{op:?} did not observe {observed}"));
+            }
+            let by = find(h, overwritten_by)?;
+            if by.outcome != Outcome::Ok || sets(by) == Some(observed) || !before(by, op) {
+                return Err(format!("{by:?} does not surely overwrite before {op:?}"));
+            }
+            let sources: Vec<&Op> = h
+                .ops
+                .iter()
+                .filter(|o| o.outcome != Outcome::Fail && sets(o) == Some(observed))
+                .collect();
+            match written_by {
+                Some(w) => {
+                    let w = find(h, w)?;
+                    if sets(w) != Some(observed) || !before(w, by) {
+                        return Err(format!("{w:?} does not set {observed} before {by:?}"));
+                    }
+                    if sources.iter().any(|s| s.complete_index > w.complete_index) {
+                        return Err(format!("{w:?} is not the latest source of {observed}"));
+                    }
+                }
+                None if initial != observed => {
+                    return Err(format!("{observed} is not the initial value {initial}"))
+                }
+                None if !sources.is_empty() => {
+                    return Err(format!("{observed} has sources besides the initial value"))
+                }
+                None => {}
+            }
+            let count = sources.len() + usize::from(initial == observed);
+            if *others + 1 != count {
+                return Err(format!(
+                    "{count} sources of {observed}, said {}",
+                    others + 1
+                ));
+            }
+            // Every source of the value was overwritten before the op began.
+            for s in &sources {
+                let overwritten = h.ops.iter().any(|w| {
+                    w.outcome == Outcome::Ok
+                        && sets(w).is_some_and(|v| v != observed)
+                        && before(s, w)
+                        && before(w, op)
+                });
+                if !overwritten {
+                    return Err(format!("{s:?} may have set {observed} just before {op:?}"));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(600))]
+
+    #[test]
+    fn every_claim_of_every_explanation_is_true_of_its_history(
+        gens in proptest::collection::vec((0u8..3, 0u8..3, 0i64..3, 0i64..3, 0u64..3, 0u64..4, 0u8..6), 2..12),
+        initial in 0i64..2,
+    ) {
+        let h = history(&gens);
+        let initial = Value::Int(initial);
+        let (verdict, claims) = claims(&h, &initial);
+        if verdict == Verdict::Invalid {
+            prop_assert!(!claims.is_empty(), "an invalid key comes with an explanation");
+        }
+        for c in &claims {
+            if let Err(wrong) = verify(&h, &initial, c) {
+                return Err(TestCaseError::fail(format!("{wrong}\nclaim: {c:?}\nhistory: {:?}", h.ops)));
+            }
+        }
+    }
+}
+
+/// A history from (process, f, value, invoke time, completion time, outcome) rows,
+/// times in ms.
+fn rows(rows: &[(u64, &str, Value, u64, u64, EventKind)]) -> History {
+    let mut events = Vec::new();
+    for (p, f, v, t0, t1, kind) in rows {
+        let f = F::parse(f);
+        let ev = |kind, value, t: u64| Event {
+            index: 0,
+            time: t * 1_000_000,
+            process: Process::Client(*p),
+            kind,
+            f: f.clone(),
+            key: Some(Value::str("k3")),
+            value,
+            node: None,
+            error: None,
+            latency: None,
+        };
+        let iv = if f == F::Read { Value::Null } else { v.clone() };
+        events.push(ev(EventKind::Invoke, iv, *t0));
+        events.push(ev(*kind, v.clone(), *t1));
+    }
+    events.sort_by_key(|e| (e.time, e.kind == EventKind::Invoke));
+    History::from_events(events.into_iter().enumerate().map(|(i, mut e)| {
+        e.index = i as u64;
+        e
+    }))
+    .unwrap()
+}
+
+fn explanation(h: &History, kind: ModelKind) -> String {
+    let r = linearizable::check(h, &ModelSpec::new(kind), &Budget::unlimited());
+    assert_eq!(r.verdict, Verdict::Invalid, "{}", r.summary);
+    r.evidence["keys"][0]["window"]["explanation"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+const OK: EventKind = EventKind::Ok;
+
+#[test]
+fn a_stale_read_names_the_write_read_the_write_that_overwrote_it_and_both_times() {
+    // The issue's shape: 178, then later writes; the read returns 178's value after
+    // write 150 completed.
+    let h = rows(&[
+        (1, "write", Value::Int(178), 1000, 1756, OK),
+        (2, "write", Value::Int(187), 1760, 1790, OK),
+        (3, "write", Value::Int(150), 1795, 1811, OK),
+        (4, "read", Value::Int(178), 1820, 1830, OK),
+    ]);
+    let e = explanation(&h, ModelKind::Register);
+    assert_eq!(
+        e,
+        "read of k3 (process 4) returned 178, invoked at 1.820 s, but 178 had been overwritten before it began: \
+         write 178 (process 1) completed at 1.756 s, then write 150 (process 3) was invoked at 1.795 s and completed at 1.811 s"
+    );
+}
+
+#[test]
+fn a_lost_write_is_explained_by_the_write_that_completed_before_the_read() {
+    let h = rows(&[
+        (1, "write", Value::Int(1), 0, 10, OK),
+        (2, "write", Value::Int(2), 20, 30, OK),
+        (3, "read", Value::Int(1), 40, 50, OK),
+    ]);
+    let e = explanation(&h, ModelKind::Register);
+    assert!(
+        e.contains("write 2 (process 2) was invoked at 0.020 s and completed at 0.030 s"),
+        "{e}"
+    );
+    assert!(
+        e.contains("write 1 (process 1) completed at 0.010 s"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_impossible_cas_names_what_it_expected_and_who_overwrote_it() {
+    let pair = |a, b| Value::List(vec![Value::Int(a), Value::Int(b)]);
+    let h = rows(&[
+        (1, "write", Value::Int(1), 0, 10, OK),
+        (2, "write", Value::Int(2), 20, 30, OK),
+        (3, "cas", pair(1, 5), 40, 50, OK),
+    ]);
+    let e = explanation(&h, ModelKind::CasRegister);
+    assert!(
+        e.starts_with(
+            "cas of k3 [1,5] (process 3) expected 1, invoked at 0.040 s, but 1 had been overwritten"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_never_written_value_says_nothing_set_it() {
+    let h = rows(&[
+        (1, "write", Value::Int(1), 0, 10, OK),
+        (2, "read", Value::Int(7), 20, 30, OK),
+    ]);
+    let e = explanation(&h, ModelKind::Register);
+    assert_eq!(
+        e,
+        "read of k3 (process 2) returned 7, invoked at 0.020 s: no write or cas ever set 7, and the initial value is null"
+    );
+}
+
+#[test]
+fn a_read_of_the_initial_value_after_a_completed_write_names_that_write() {
+    let h = rows(&[
+        (1, "write", Value::Int(5), 0, 90, OK),
+        (2, "read", Value::Null, 100, 110, OK),
+    ]);
+    let e = explanation(&h, ModelKind::Register);
+    assert!(
+        e.contains("null was the initial value, then write 5 (process 1) was invoked at 0.000 s and completed at 0.090 s"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_violation_with_no_two_write_proof_says_no_order_is_legal() {
+    // Two concurrent writes, then two reads that disagree on which came last.
+    let h = rows(&[
+        (1, "write", Value::Int(1), 0, 50, OK),
+        (2, "write", Value::Int(2), 0, 50, OK),
+        (3, "read", Value::Int(1), 60, 70, OK),
+        (4, "read", Value::Int(2), 80, 90, OK),
+    ]);
+    let e = explanation(&h, ModelKind::Register);
+    assert!(
+        e.contains("cannot be placed: no order of the window's"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_history_without_times_names_events_not_seconds() {
+    let h = checkers::read::edn::read(
+        "({:process 0, :type :invoke, :f :write, :value 1}\n\
+          {:process 0, :type :ok, :f :write, :value 1}\n\
+          {:process 0, :type :invoke, :f :write, :value 2}\n\
+          {:process 0, :type :ok, :f :write, :value 2}\n\
+          {:process 1, :type :invoke, :f :read, :value nil}\n\
+          {:process 1, :type :ok, :f :read, :value 1})",
+        "k.edn",
+    )
+    .unwrap();
+    assert!(h.untimed);
+    let r = linearizable::check(
+        &h,
+        &ModelSpec::new(ModelKind::Register),
+        &Budget::unlimited(),
+    );
+    assert_eq!(r.verdict, Verdict::Invalid);
+    assert!(!r.summary.contains(" s"), "{}", r.summary);
+    assert!(
+        r.summary.contains("first anomaly at event #4")
+            && r.summary
+                .contains("write 1 (process 0) completed at event #1")
+            && r.summary
+                .contains("invoked at event #2 and completed at event #3"),
+        "{}",
+        r.summary
+    );
+}
