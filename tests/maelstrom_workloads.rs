@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use checkers::Verdict;
-use faultline::run::{self, RunConfig, Silent};
+use faultline::run::{self, RunConfig, RunConfigBuilder, RunPlan, Silent};
 use tokio::sync::watch;
 
 fn node(name: &str) -> PathBuf {
@@ -32,39 +32,29 @@ fn config(test: &str, bin: &str, workload: &str, options: &[(&str, &str)]) -> Ru
     let results =
         std::env::temp_dir().join(format!("faultline-maelstrom-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&results);
-    RunConfig {
-        name: test.to_string(),
-        store: "maelstrom".into(),
-        cluster: None,
-        addrs: Vec::new(),
-        bin: Some(node(bin)),
-        workload: workload.into(),
-        nodes: 3,
-        concurrency: 6,
-        rate: 300.0,
-        time_limit: Duration::from_secs(3),
-        op_timeout: Duration::from_secs(1),
-        keys: 3,
-        key_distribution: "uniform".into(),
-        seed: 7,
-        results,
-        nemesis: Vec::new(),
-        nemesis_interval: Duration::from_secs(5),
-        store_options: options
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        base_port: None,
-        ready_timeout: Duration::from_secs(10),
-        quiesce: Duration::from_millis(500),
-        check_timeout: Duration::from_secs(20),
+    let mut b = RunConfigBuilder::new(test, "maelstrom", workload, &results).with(|c| {
+        c.bin = Some(node(bin));
+        c.concurrency = 6;
+        c.rate = 300.0;
+        c.time_limit = Duration::from_secs(3);
+        c.keys = 3;
+        c.seed = 7;
+        c.nemesis_interval = Duration::from_secs(5);
+        c.ready_timeout = Duration::from_secs(10);
+        c.quiesce = Duration::from_millis(500);
+        c.check_timeout = Duration::from_secs(20);
+    });
+    for (k, v) in options {
+        b = b.option(k, v);
     }
+    b.config()
 }
 
 /// Runs `config`; returns each checker's (name, verdict, summary) and the run dir.
 async fn run(config: RunConfig) -> (Vec<(String, Verdict, String)>, PathBuf) {
     let (_tx, rx) = watch::channel(false);
-    let out = run::run(&config, Arc::new(Silent), rx)
+    let plan = RunPlan::new(config).expect("a valid plan");
+    let out = run::run(&plan, Arc::new(Silent), rx)
         .await
         .expect("the run completes");
     let checks = out

@@ -259,6 +259,20 @@ fn an_interrupted_run_stops_its_nodes_and_keeps_what_was_recorded() {
     let h = history(run);
     assert!(!h.ops.is_empty());
     assert_no_node_left(run);
+    // What was recorded is checked all the same, and the results say where it stopped.
+    let res = results(run);
+    assert_eq!(res["interrupted"]["phase"], "main phase", "{res}");
+    assert!(
+        !res["checkers"].as_array().unwrap().is_empty(),
+        "no checker ran: {res}"
+    );
+    assert!(
+        text(&o).contains("the run stopped in the main phase"),
+        "{}",
+        text(&o)
+    );
+    let latest = std::fs::canonicalize(r.join("leaderless-kv").join("latest")).unwrap();
+    assert_eq!(latest, std::fs::canonicalize(run).unwrap());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
