@@ -14,6 +14,7 @@ pub mod config;
 pub mod nemesis;
 pub mod plan;
 pub mod rate;
+pub mod recheck;
 pub mod scheduler;
 mod status;
 

@@ -236,6 +236,24 @@ impl RunPlan {
         })
     }
 
+    /// What a run of `config` checks, without checking the rest of it (to re-check a
+    /// recorded run, whose store may not be installed here).
+    pub fn checks_of(config: &RunConfig) -> Result<Vec<CheckSpec>, PlanError> {
+        let distribution: KeyDistribution =
+            config.key_distribution.parse().map_err(|e: String| {
+                PlanError(format!("--key-dist {}: {e}", config.key_distribution))
+            })?;
+        let workload = workloads::by_name(
+            &config.workload,
+            &WorkloadConfig {
+                keys: config.keys,
+                distribution,
+            },
+        )
+        .map_err(|e| PlanError(e.to_string()))?;
+        Self::checks(&config.consistency, workload.as_ref())
+    }
+
     /// The workload's own checks, or the models `requests` name for its model.
     fn checks(requests: &[String], workload: &dyn Workload) -> Result<Vec<CheckSpec>, PlanError> {
         let own = workload.checks();
