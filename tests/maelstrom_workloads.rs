@@ -362,3 +362,63 @@ async fn a_g_set_that_gossips_once_loses_acknowledged_adds_across_a_partition() 
         "{checks:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nemesis_that_fails_mid_run_still_stops_every_node_and_checks_what_was_recorded() {
+    if python_missing() {
+        return;
+    }
+    let mut c = with_faults(
+        config("no-restart", "g_set_no_restart.py", "set", &[]),
+        &["kill"],
+    );
+    // A restart waits this long for the fresh node's init_ok.
+    c.ready_timeout = Duration::from_secs(2);
+    let results = c.results.clone();
+    let (_tx, rx) = watch::channel(false);
+    let plan = RunPlan::new(c).expect("a valid plan");
+    let out = run::run(&plan, Arc::new(Silent), rx)
+        .await
+        .expect("the run ends with results");
+    let failure = out.failure.as_ref().expect("the nemesis failed");
+    assert!(format!("{failure:#}").contains("no reply"), "{failure:#}");
+    let stop = out
+        .results
+        .interrupted
+        .clone()
+        .expect("marked as interrupted");
+    assert!(
+        stop.phase == "main phase" || stop.phase == "healing faults",
+        "{stop:?}"
+    );
+    assert!(!out.results.checkers.is_empty(), "nothing was checked");
+    assert!(out.results.ops.total > 0);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.run_dir.join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(written["interrupted"]["phase"], stop.phase.as_str());
+    // Every node process ever started (first starts and the failed restart) is gone.
+    let mut stack = vec![results.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "pid") {
+                for pid in std::fs::read_to_string(&p).unwrap().lines() {
+                    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+                    assert!(
+                        stat.map_or(true, |s| s.contains(") Z ")),
+                        "node process {pid} is still running"
+                    );
+                }
+            }
+        }
+    }
+    for m in std::fs::read_dir("/tmp").unwrap().flatten() {
+        let name = m.file_name().to_string_lossy().to_string();
+        if name.starts_with(&format!("fl-no-restart-{}-", std::process::id())) {
+            let _ = std::fs::remove_file(m.path());
+        }
+    }
+}

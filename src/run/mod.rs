@@ -247,13 +247,12 @@ pub async fn run(
     };
     let aborted = pool.abort.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let interrupted = *interrupt.borrow();
-    let failed_in = phases.current();
-    let mut failure = match (main, healed, aborted) {
-        (Err(e), _, _) => Some(e),
-        (Ok(Err(e)), _, _) => Some(e.context("the nemesis failed")),
-        (_, Err(e), _) => Some(e.context("healing faults failed")),
-        (_, _, Some(a)) => Some(anyhow::anyhow!(a)),
-        _ => None,
+    let (mut failed_in, mut failure) = match (main, healed, aborted) {
+        (Err(e), _, _) => ("main phase", Some(e)),
+        (Ok(Err(e)), _, _) => ("main phase", Some(e.context("the nemesis failed"))),
+        (_, Err(e), _) => ("healing faults", Some(e.context("healing faults failed"))),
+        (_, _, Some(a)) => ("main phase", Some(anyhow::anyhow!(a))),
+        _ => ("", None),
     };
 
     // Quiesce, then the final reads.
@@ -269,6 +268,7 @@ pub async fn run(
         phases.enter("final reads");
         recorder.nemesis("final-reads", &Value::Null);
         if let Err(e) = recorder.sync() {
+            failed_in = "final reads";
             failure = Some(anyhow::Error::from(e).context("cannot write history.jsonl"));
         } else {
             let mut int = interrupt.clone();
@@ -376,10 +376,6 @@ impl Phases {
     fn enter(&self, phase: &'static str) {
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = phase;
         self.progress.phase(phase);
-    }
-
-    fn current(&self) -> &'static str {
-        *self.current.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn interrupted_in(&self) -> Option<&'static str> {
