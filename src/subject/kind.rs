@@ -117,6 +117,44 @@ pub fn help() -> String {
     s
 }
 
+/// The table of store kinds as Markdown, for docs/subjects.md (a test keeps the page
+/// equal to it): each kind's options, the faults it takes on a cluster faultline
+/// starts, and the workloads it serves.
+pub fn markdown_table() -> String {
+    let mut s = String::from(
+        "| `--store` | what | store options | faults | workloads |\n|---|---|---|---|---|\n",
+    );
+    let code = |items: Vec<&str>| {
+        if items.is_empty() {
+            "none".to_string()
+        } else {
+            items
+                .iter()
+                .map(|i| format!("`{i}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    for k in KINDS {
+        let settings = StoreSettings {
+            nodes: 3,
+            addrs: &[],
+            bin: None,
+            options: &[],
+            workload: "",
+        };
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            k.name(),
+            k.about(),
+            code(k.options().to_vec()),
+            code(k.faults(&settings).iter().map(|f| f.as_str()).collect()),
+            code(k.workloads().to_vec()),
+        ));
+    }
+    s
+}
+
 /// A store option's value as a number, or a one-line error naming the flag.
 pub fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
     value
@@ -155,6 +193,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn docs_subjects_md_holds_the_table_of_store_kinds_as_generated() {
+        let page = include_str!("../../docs/subjects.md");
+        assert!(
+            page.contains(&markdown_table()),
+            "docs/subjects.md is out of date; put this table in it:\n{}",
+            markdown_table()
+        );
     }
 
     #[test]
