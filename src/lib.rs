@@ -1,8 +1,17 @@
 //! faultline's driver and command line, as a library so that tests can use it.
 //!
-//! - [`cli`]: one module per subcommand.
+//! - [`cli`]: one module per subcommand (`run`, `check`, `report`, `serve`, `cleanup`).
+//! - [`run`]: one run: flags -> a checked [`run::RunPlan`] -> the phases (cluster up,
+//!   main phase, heal, quiesce, final reads, cluster down, check, write).
+//! - [`subject`]: the stores under test, declared in one table of store kinds.
+//! - [`cluster`]: starting, watching and stopping node processes; cluster files.
 //! - [`client`]: the [`client::Client`] seam between the driver and a store.
+//! - [`recorder`]: the history recorder (`history.jsonl`, streamed).
+//! - [`results`]: the run directory layout, `results.json`, the `latest` link.
+//! - [`report`]: `report.html`, the results index, JSON and JUnit summaries.
 //! - [`logging`]: `tracing` set-up.
+//!
+//! docs/architecture.md tells how they fit together.
 
 pub mod cli;
 pub mod client;

@@ -20,6 +20,7 @@ struct Cli {
 #[allow(clippy::large_enum_variant)] // parsed once; boxing buys nothing
 enum Command {
     /// Start a cluster, run a workload with faults, check the history, write results.
+    #[command(after_help = cli::run::after_help())]
     Run(cli::run::RunArgs),
     /// Check a recorded history against a model and a consistency level.
     #[command(after_help = cli::check::after_help())]

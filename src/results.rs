@@ -38,6 +38,19 @@ pub struct RunResults {
     pub ops: OpCounts,
     /// The command that re-runs this test.
     pub command: String,
+    /// Set when the run did not finish: where it stopped and why (the history recorded
+    /// until then was checked all the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Interruption>,
+}
+
+/// Where and why a run stopped before it finished.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interruption {
+    /// The phase it was in (`main phase`, `final reads`, ...).
+    pub phase: String,
+    /// Why: `interrupted (Ctrl-C or SIGTERM)`, or the error that stopped it.
+    pub reason: String,
 }
 
 /// The file names inside a run directory.

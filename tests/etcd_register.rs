@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use checkers::Verdict;
-use faultline::run::{self, RunConfig, Silent};
+use faultline::run::{self, RunConfig, RunConfigBuilder, RunPlan, Silent};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use tokio::sync::watch;
@@ -25,33 +25,21 @@ fn config(test: &str, options: &[(&str, &str)], time_limit: u64) -> RunConfig {
     let results =
         std::env::temp_dir().join(format!("faultline-etcd-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&results);
-    RunConfig {
-        name: test.to_string(),
-        store: "etcd".into(),
-        cluster: None,
-        addrs: Vec::new(),
-        bin: None,
-        workload: "register".into(),
-        nodes: 3,
-        concurrency: 6,
-        rate: 200.0,
-        time_limit: Duration::from_secs(time_limit),
-        op_timeout: Duration::from_secs(2),
-        keys: 2,
-        key_distribution: "uniform".into(),
-        seed: 11,
-        results,
-        nemesis: Vec::new(),
-        nemesis_interval: Duration::from_secs(5),
-        store_options: options
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        base_port: None,
-        ready_timeout: Duration::from_secs(20),
-        quiesce: Duration::from_millis(500),
-        check_timeout: Duration::from_secs(30),
+    let mut b = RunConfigBuilder::new(test, "etcd", "register", &results).with(|c| {
+        c.concurrency = 6;
+        c.time_limit = Duration::from_secs(time_limit);
+        c.op_timeout = Duration::from_secs(2);
+        c.keys = 2;
+        c.seed = 11;
+        c.nemesis_interval = Duration::from_secs(5);
+        c.ready_timeout = Duration::from_secs(20);
+        c.quiesce = Duration::from_millis(500);
+        c.check_timeout = Duration::from_secs(30);
+    });
+    for (k, v) in options {
+        b = b.option(k, v);
     }
+    b.config()
 }
 
 /// The PID of node `node` of the (only) run under `results`, once it is written.
@@ -104,7 +92,8 @@ async fn run(config: RunConfig, pause: Option<Pauses>) -> Vec<(String, Verdict, 
             pauses
         })
     };
-    let out = run::run(&config, Arc::new(Silent), rx).await;
+    let plan = RunPlan::new(config.clone()).expect("a valid plan");
+    let out = run::run(&plan, Arc::new(Silent), rx).await;
     let _ = done_tx.send(true);
     let pauses = pauser.await.unwrap();
     let out = out.expect("the run completes");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use checkers::Verdict;
-use faultline::run::{self, RunConfig, Silent};
+use faultline::run::{self, RunConfig, RunConfigBuilder, RunPlan, Silent};
 use tokio::sync::watch;
 
 fn node(name: &str) -> PathBuf {
@@ -32,39 +32,29 @@ fn config(test: &str, bin: &str, workload: &str, options: &[(&str, &str)]) -> Ru
     let results =
         std::env::temp_dir().join(format!("faultline-maelstrom-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&results);
-    RunConfig {
-        name: test.to_string(),
-        store: "maelstrom".into(),
-        cluster: None,
-        addrs: Vec::new(),
-        bin: Some(node(bin)),
-        workload: workload.into(),
-        nodes: 3,
-        concurrency: 6,
-        rate: 300.0,
-        time_limit: Duration::from_secs(3),
-        op_timeout: Duration::from_secs(1),
-        keys: 3,
-        key_distribution: "uniform".into(),
-        seed: 7,
-        results,
-        nemesis: Vec::new(),
-        nemesis_interval: Duration::from_secs(5),
-        store_options: options
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        base_port: None,
-        ready_timeout: Duration::from_secs(10),
-        quiesce: Duration::from_millis(500),
-        check_timeout: Duration::from_secs(20),
+    let mut b = RunConfigBuilder::new(test, "maelstrom", workload, &results).with(|c| {
+        c.bin = Some(node(bin));
+        c.concurrency = 6;
+        c.rate = 300.0;
+        c.time_limit = Duration::from_secs(3);
+        c.keys = 3;
+        c.seed = 7;
+        c.nemesis_interval = Duration::from_secs(5);
+        c.ready_timeout = Duration::from_secs(10);
+        c.quiesce = Duration::from_millis(500);
+        c.check_timeout = Duration::from_secs(20);
+    });
+    for (k, v) in options {
+        b = b.option(k, v);
     }
+    b.config()
 }
 
 /// Runs `config`; returns each checker's (name, verdict, summary) and the run dir.
 async fn run(config: RunConfig) -> (Vec<(String, Verdict, String)>, PathBuf) {
     let (_tx, rx) = watch::channel(false);
-    let out = run::run(&config, Arc::new(Silent), rx)
+    let plan = RunPlan::new(config).expect("a valid plan");
+    let out = run::run(&plan, Arc::new(Silent), rx)
         .await
         .expect("the run completes");
     let checks = out
@@ -371,4 +361,64 @@ async fn a_g_set_that_gossips_once_loses_acknowledged_adds_across_a_partition() 
         Verdict::Invalid,
         "{checks:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nemesis_that_fails_mid_run_still_stops_every_node_and_checks_what_was_recorded() {
+    if python_missing() {
+        return;
+    }
+    let mut c = with_faults(
+        config("no-restart", "g_set_no_restart.py", "set", &[]),
+        &["kill"],
+    );
+    // A restart waits this long for the fresh node's init_ok.
+    c.ready_timeout = Duration::from_secs(2);
+    let results = c.results.clone();
+    let (_tx, rx) = watch::channel(false);
+    let plan = RunPlan::new(c).expect("a valid plan");
+    let out = run::run(&plan, Arc::new(Silent), rx)
+        .await
+        .expect("the run ends with results");
+    let failure = out.failure.as_ref().expect("the nemesis failed");
+    assert!(format!("{failure:#}").contains("no reply"), "{failure:#}");
+    let stop = out
+        .results
+        .interrupted
+        .clone()
+        .expect("marked as interrupted");
+    assert!(
+        stop.phase == "main phase" || stop.phase == "healing faults",
+        "{stop:?}"
+    );
+    assert!(!out.results.checkers.is_empty(), "nothing was checked");
+    assert!(out.results.ops.total > 0);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.run_dir.join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(written["interrupted"]["phase"], stop.phase.as_str());
+    // Every node process ever started (first starts and the failed restart) is gone.
+    let mut stack = vec![results.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "pid") {
+                for pid in std::fs::read_to_string(&p).unwrap().lines() {
+                    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+                    assert!(
+                        stat.map_or(true, |s| s.contains(") Z ")),
+                        "node process {pid} is still running"
+                    );
+                }
+            }
+        }
+    }
+    for m in std::fs::read_dir("/tmp").unwrap().flatten() {
+        let name = m.file_name().to_string_lossy().to_string();
+        if name.starts_with(&format!("fl-no-restart-{}-", std::process::id())) {
+            let _ = std::fs::remove_file(m.path());
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use checkers::Verdict;
-use faultline::run::{self, RunConfig, Silent};
+use faultline::run::{self, RunConfig, RunConfigBuilder, RunPlan, Silent};
 use tokio::sync::watch;
 
 fn have_redis() -> bool {
@@ -22,38 +22,26 @@ fn config(test: &str, options: &[(&str, &str)]) -> RunConfig {
     let results =
         std::env::temp_dir().join(format!("faultline-redis-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&results);
-    RunConfig {
-        name: test.to_string(),
-        store: "redis".into(),
-        cluster: None,
-        addrs: Vec::new(),
-        bin: None,
-        workload: "set".into(),
-        nodes: 3,
-        concurrency: 4,
-        rate: 200.0,
-        time_limit: Duration::from_secs(4),
-        op_timeout: Duration::from_secs(1),
-        keys: 2,
-        key_distribution: "uniform".into(),
-        seed: 5,
-        results,
-        nemesis: Vec::new(),
-        nemesis_interval: Duration::from_secs(5),
-        store_options: options
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        base_port: None,
-        ready_timeout: Duration::from_secs(20),
-        quiesce: Duration::from_secs(1),
-        check_timeout: Duration::from_secs(20),
+    let mut b = RunConfigBuilder::new(test, "redis", "set", &results).with(|c| {
+        c.concurrency = 4;
+        c.time_limit = Duration::from_secs(4);
+        c.keys = 2;
+        c.seed = 5;
+        c.nemesis_interval = Duration::from_secs(5);
+        c.ready_timeout = Duration::from_secs(20);
+        c.quiesce = Duration::from_secs(1);
+        c.check_timeout = Duration::from_secs(20);
+    });
+    for (k, v) in options {
+        b = b.option(k, v);
     }
+    b.config()
 }
 
 async fn eventual(config: RunConfig) -> (Verdict, String, serde_json::Value) {
     let (_tx, rx) = watch::channel(false);
-    let out = run::run(&config, Arc::new(Silent), rx)
+    let plan = RunPlan::new(config.clone()).expect("a valid plan");
+    let out = run::run(&plan, Arc::new(Silent), rx)
         .await
         .expect("the run completes");
     // A failover is recorded as a fault window, like the nemesis's own faults.
@@ -145,7 +133,8 @@ async fn redis_sentinels_promote_a_replica_when_the_primary_is_killed() {
     );
     c.time_limit = Duration::from_secs(7);
     let (_tx, rx) = watch::channel(false);
-    let out = run::run(&c, Arc::new(Silent), rx)
+    let plan = RunPlan::new(c).expect("a valid plan");
+    let out = run::run(&plan, Arc::new(Silent), rx)
         .await
         .expect("the run completes");
     let text = std::fs::read_to_string(out.run_dir.join("history.jsonl")).unwrap();

@@ -259,6 +259,20 @@ fn an_interrupted_run_stops_its_nodes_and_keeps_what_was_recorded() {
     let h = history(run);
     assert!(!h.ops.is_empty());
     assert_no_node_left(run);
+    // What was recorded is checked all the same, and the results say where it stopped.
+    let res = results(run);
+    assert_eq!(res["interrupted"]["phase"], "main phase", "{res}");
+    assert!(
+        !res["checkers"].as_array().unwrap().is_empty(),
+        "no checker ran: {res}"
+    );
+    assert!(
+        text(&o).contains("the run stopped in the main phase"),
+        "{}",
+        text(&o)
+    );
+    let latest = std::fs::canonicalize(r.join("leaderless-kv").join("latest")).unwrap();
+    assert_eq!(latest, std::fs::canonicalize(run).unwrap());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -294,5 +308,40 @@ fn a_cluster_file_starts_the_reference_store_and_stops_it() {
         assert!(!status.trim().is_empty(), "{n}: {status}");
     }
     assert_no_node_left(&run);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_run_directory_with_a_history_but_no_results_is_checked_again_by_report() {
+    let dir = scratch("recheck");
+    let r = dir.join("results");
+    let o = faultline(&[
+        "run",
+        "--workload",
+        "set",
+        "--nemesis",
+        "none",
+        "--time-limit",
+        "1s",
+        "--quiesce",
+        "300ms",
+        "--results",
+        r.to_str().unwrap(),
+    ]);
+    assert!(matches!(o.status.code(), Some(0..=2)), "{}", text(&o));
+    let run = run_dir(&o);
+    let before = results(&run);
+    std::fs::remove_file(run.join("results.json")).unwrap();
+    let o = faultline(&["report", run.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let after = results(&run);
+    assert_eq!(after["verdict"], before["verdict"], "{after}");
+    assert_eq!(after["ops"], before["ops"], "{after}");
+    assert_eq!(
+        after["checkers"].as_array().unwrap().len(),
+        before["checkers"].as_array().unwrap().len()
+    );
+    assert!(after["interrupted"]["phase"].is_string(), "{after}");
+    assert!(run.join("report.html").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

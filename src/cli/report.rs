@@ -1,6 +1,8 @@
 //! `faultline report RUN_DIR`: re-render a run's `report.html` (and the results
 //! index above it) from the run's files (`results.json`, `test.json`,
-//! `history.jsonl`). Exits 0 when the report was written, 3 when it could not be.
+//! `history.jsonl`). A run directory with a history but no `results.json` is checked
+//! again first ([`crate::run::recheck`]). Exits 0 when the report was written, 3 when
+//! it could not be.
 
 use std::path::PathBuf;
 
@@ -22,6 +24,20 @@ pub fn main(args: ReportArgs, quiet: bool) -> anyhow::Result<i32> {
         )
     })?;
     let status = crate::cli::status::Status::new(quiet);
+    if !dir.join(crate::results::files::RESULTS).exists()
+        && dir.join(crate::results::files::HISTORY).exists()
+    {
+        status.say(&format!(
+            "{} has a history but no results.json: checking it ...",
+            dir.display()
+        ));
+        let r = crate::run::recheck::recheck(&dir)?;
+        status.clear();
+        println!(
+            "verdict: {}  ({} ops: {} ok, {} fail, {} info)",
+            r.verdict, r.ops.total, r.ops.ok, r.ops.fail, r.ops.info
+        );
+    }
     status.say(&format!("reading {} ...", dir.display()));
     let run = crate::report::load_run(&dir)?;
     status.say(&format!(

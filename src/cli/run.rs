@@ -1,6 +1,8 @@
-//! `faultline run`: flags -> a resolved [`RunConfig`] -> the run flow ([`crate::run`]),
-//! then the verdict of every checker, the run directory and the exit code
-//! (0 valid, 1 invalid, 2 unknown; 3 when the test could not run).
+//! `faultline run`: flags (or `--from test.json`) -> a resolved [`RunConfig`] -> a
+//! checked [`RunPlan`] (every setting that cannot work is refused here, one line, exit
+//! 3, before anything starts) -> the run flow ([`crate::run`]), then the verdict of
+//! every checker, the run directory and the exit code (0 valid, 1 invalid, 2 unknown;
+//! 3 when the test could not run).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -10,16 +12,22 @@ use std::time::Duration;
 use clap::Args;
 use tokio::sync::watch;
 
-use crate::run::{self, Progress, RunConfig};
+use crate::run::{self, PlanError, Progress, RunConfig, RunPlan};
+use crate::subject::kind::{self, StoreSettings};
 
 /// Arguments of `faultline run`.
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
-    /// The store under test: leaderless (the reference store, started locally),
-    /// http (an existing HTTP-KV cluster, with --addrs), etcd, redis, or maelstrom
-    /// (with --bin; see docs/subjects.md).
-    #[arg(long, default_value = "leaderless")]
+    #[arg(long, default_value = "leaderless", help = kind::help())]
     pub store: String,
+    /// Run again exactly the test a run directory's test.json describes (same seed,
+    /// same options); the other test flags are ignored.
+    #[arg(long, value_name = "TEST_JSON")]
+    pub from: Option<PathBuf>,
+    /// A consistency model to check (repeatable, or comma-separated), or `all`: every
+    /// model that applies to the workload's model. Default: the workload's own checks.
+    #[arg(long, value_name = "MODEL", value_delimiter = ',')]
+    pub consistency: Vec<String>,
     /// A TOML file describing the cluster to start (instead of --store).
     #[arg(long, value_name = "FILE")]
     pub cluster: Option<PathBuf>,
@@ -41,7 +49,7 @@ pub struct RunArgs {
     /// Operations per second across all clients (0: as fast as possible).
     #[arg(long, default_value_t = 200.0)]
     pub rate: f64,
-    /// How long the main phase runs (e.g. 10s, 2m).
+    /// How long the main phase runs (e.g. 10s, 2m; more than zero).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub time_limit: Duration,
     /// An operation not answered within this is indeterminate (info).
@@ -69,7 +77,8 @@ pub struct RunArgs {
     /// one it only reaches by address (--addrs, --store http).
     #[arg(long, value_delimiter = ',')]
     pub nemesis: Vec<String>,
-    /// Time between faults, and how long each lasts (seconds, or a duration such as 5s).
+    /// Time between faults, and how long each lasts (seconds, or a duration such as 5s;
+    /// at least 100ms).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub nemesis_interval: Duration,
     /// Also write a machine summary to this file (verdict, exit code, each checker's
@@ -225,9 +234,28 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("\"{s}\" is not a duration ({e}); expected e.g. 10s, 1m30s, 250ms"))
 }
 
+/// Examples at the end of `faultline run --help`.
+pub fn after_help() -> &'static str {
+    "Examples:
+  faultline run --workload register --nemesis partition,kill --time-limit 20s
+  faultline run --store etcd --workload cas-register --consistency all
+  faultline run --from results/leaderless-kv/latest/test.json"
+}
+
 impl RunArgs {
-    /// The resolved configuration (a random seed when none was given).
-    pub fn resolve(&self) -> RunConfig {
+    /// The resolved configuration (a random seed when none was given), or the one a
+    /// `test.json` holds (`--from`).
+    pub fn resolve(&self) -> Result<RunConfig, PlanError> {
+        if let Some(path) = &self.from {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| PlanError(format!("--from {}: {e}", path.display())))?;
+            return serde_json::from_str(&text).map_err(|e| {
+                PlanError(format!(
+                    "--from {}: not a faultline test.json ({e})",
+                    path.display()
+                ))
+            });
+        }
         let store = if self.cluster.is_some() {
             "cluster-file".to_string()
         } else {
@@ -237,7 +265,7 @@ impl RunArgs {
             .name
             .clone()
             .unwrap_or_else(|| format!("{store}-{}", self.workload));
-        RunConfig {
+        Ok(RunConfig {
             name,
             store: self.store.clone(),
             cluster: self.cluster.clone(),
@@ -257,46 +285,43 @@ impl RunArgs {
             results: self.results.clone(),
             nemesis: self.faults(),
             nemesis_interval: self.nemesis_interval,
-            store_options: self.default_store_options(),
+            store_options: self.store_options.pairs(),
             base_port: self.base_port,
             ready_timeout: self.ready_timeout,
             quiesce: self.quiesce,
             check_timeout: self.check_timeout,
-        }
+            consistency: self.consistency.clone(),
+        })
     }
-}
 
-impl RunArgs {
-    /// The store options, with the reference store's conflict mode chosen for the
-    /// workload when `--conflict` is absent: last-write-wins for registers and kv
-    /// (faultline's clients write blindly, without a read context, so in `siblings`
-    /// mode every concurrent write would stay a sibling for ever), siblings for sets,
-    /// counters and lists (their siblings merge).
-    /// The faults to inject: as asked, or the default for this kind of cluster.
+    /// The faults to inject: as asked, or the default — kill and pause, where the
+    /// store kind can take them (none on a cluster faultline only reaches by address).
     fn faults(&self) -> Vec<String> {
         if self.nemesis.is_empty() {
-            let external = !self.addrs.is_empty() || self.store == "http";
-            return if external {
-                Vec::new()
-            } else {
-                vec!["kill".to_string(), "pause".to_string()]
+            let kind = match &self.cluster {
+                Some(_) => Some(kind::CLUSTER_FILE),
+                None => kind::by_name(&self.store),
             };
+            let options = self.store_options.pairs();
+            let settings = StoreSettings {
+                nodes: self.nodes,
+                addrs: &self.addrs,
+                bin: self.bin.as_deref(),
+                options: &options,
+                workload: &self.workload,
+            };
+            let takes = kind.map(|k| k.faults(&settings)).unwrap_or(&[]);
+            return [nemesis::Fault::Kill, nemesis::Fault::Pause]
+                .into_iter()
+                .filter(|f| takes.contains(f))
+                .map(|f| f.as_str().to_string())
+                .collect();
         }
         self.nemesis
             .iter()
             .filter(|f| f.as_str() != "none")
             .cloned()
             .collect()
-    }
-
-    fn default_store_options(&self) -> Vec<(String, String)> {
-        let mut options = self.store_options.pairs();
-        let register_like = matches!(self.workload.as_str(), "register" | "cas-register" | "kv");
-        let leaderless = self.cluster.is_none() && self.store == "leaderless";
-        if leaderless && register_like && !options.iter().any(|(k, _)| k == "conflict") {
-            options.push(("conflict".to_string(), "lww".to_string()));
-        }
-        options
     }
 }
 
@@ -324,13 +349,21 @@ impl Progress for Terminal {
     }
 }
 
-/// Runs `faultline run`; returns the exit code.
+/// Runs `faultline run`; returns the exit code. A setting that cannot work is one
+/// line on stderr and exit 3, before anything is created or started.
 pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
-    let config = args.resolve();
+    let plan = match args.resolve().and_then(RunPlan::new) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("faultline run: {e}");
+            return Ok(3);
+        }
+    };
     if !quiet {
+        eprintln!("faultline run: {}", plan.summary());
         eprintln!(
             "faultline run: seed {} (same seed, same operations)",
-            config.seed
+            plan.config.seed
         );
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -352,7 +385,7 @@ pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
             eprintln!("\nfaultline: interrupted; stopping the clients and the nodes, keeping what was recorded");
             let _ = tx.send(true);
         });
-        run::run(&config, progress, rx).await
+        run::run(&plan, progress, rx).await
     });
     rt.shutdown_timeout(Duration::from_secs(2));
     let outcome = outcome?;
@@ -368,20 +401,29 @@ pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
         eprintln!("faultline: the results index could not be written: {e:#}");
     }
     let report = written.report;
-    for c in &r.checkers {
-        println!("{} ({}): {} — {}", c.checker, c.model, c.verdict, c.summary);
+    if !quiet {
+        for c in &r.checkers {
+            println!("{} ({}): {} — {}", c.checker, c.model, c.verdict, c.summary);
+        }
     }
     println!(
         "verdict: {}  ({} ops: {} ok, {} fail, {} info)",
         r.verdict, r.ops.total, r.ops.ok, r.ops.fail, r.ops.info
     );
-    println!("run: {}", outcome.run_dir.display());
+    if !quiet {
+        println!("run: {}", outcome.run_dir.display());
+    }
     match report {
-        Ok(p) => println!("report: {}", p.display()),
+        Ok(p) if !quiet => println!("report: {}", p.display()),
+        Ok(_) => {}
         Err(e) => eprintln!("faultline: the report could not be written: {e:#}"),
     }
-    if outcome.interrupted {
-        eprintln!("faultline: the run was interrupted; the history holds what was recorded");
+    if let Some(stop) = &r.interrupted {
+        // Said even with --quiet: the verdict is over a partial history.
+        eprintln!(
+            "faultline: the run stopped in the {}: {}; what was recorded until then was checked",
+            stop.phase, stop.reason
+        );
         return Ok(3);
     }
     Ok(r.verdict.exit_code())

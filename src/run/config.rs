@@ -1,5 +1,7 @@
 //! The resolved configuration of a run: everything `faultline run` decided, written
-//! to `test.json`, with the exact command line that runs the same test again.
+//! to `test.json` (and read back by `faultline run --from test.json`), with the exact
+//! command line that runs the same test again. It is the serializable view of a
+//! [`super::plan::RunPlan`], which checks it.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -59,6 +61,9 @@ pub struct RunConfig {
     /// `--check-timeout`: the checkers' budget.
     #[serde(with = "humantime_serde_compat")]
     pub check_timeout: Duration,
+    /// `--consistency`: the models to check (empty: the workload's own checks).
+    #[serde(default)]
+    pub consistency: Vec<String>,
 }
 
 impl RunConfig {
@@ -90,7 +95,10 @@ impl RunConfig {
         flag("seed", self.seed.to_string());
         flag("name", self.name.clone());
         flag("results", self.results.display().to_string());
-        if !self.nemesis.is_empty() {
+        if self.nemesis.is_empty() {
+            // Without the flag a re-run would get the store's default faults.
+            flag("nemesis", "none".to_string());
+        } else {
             flag("nemesis", self.nemesis.join(","));
             flag("nemesis-interval", fmt_duration(self.nemesis_interval));
         }
@@ -103,6 +111,9 @@ impl RunConfig {
         flag("ready-timeout", fmt_duration(self.ready_timeout));
         flag("quiesce", fmt_duration(self.quiesce));
         flag("check-timeout", fmt_duration(self.check_timeout));
+        for c in &self.consistency {
+            flag("consistency", c.clone());
+        }
         shlex::try_join(a.iter().map(String::as_str)).unwrap_or_else(|_| a.join(" "))
     }
 }

@@ -12,26 +12,27 @@
 pub mod check;
 pub mod config;
 pub mod nemesis;
+pub mod plan;
 pub mod rate;
+pub mod recheck;
 pub mod scheduler;
 mod status;
 
-use std::io::BufReader;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
-use checkers::{CheckResult, Value, Verdict};
+use checkers::{Value, Verdict};
 use tokio::sync::{watch, RwLock};
-use workloads::{KeyDistribution, WorkloadConfig};
 
 pub use config::RunConfig;
+pub use plan::{PlanError, RunConfigBuilder, RunPlan};
 
 use crate::recorder::Recorder;
-use crate::results::{self, files, RunResults};
-use crate::subject::{self, Subject, SubjectConfig};
+use crate::results::{self, files, Interruption, RunResults};
+use crate::subject::{Subject, SubjectConfig};
 
 /// How a run ended.
 #[derive(Debug)]
@@ -40,8 +41,12 @@ pub struct RunOutcome {
     pub results: RunResults,
     /// The run directory.
     pub run_dir: PathBuf,
-    /// Whether the run was interrupted (Ctrl-C) before it finished.
+    /// Whether the run was interrupted (Ctrl-C) or stopped by an error before it
+    /// finished (`results.interrupted` says where).
     pub interrupted: bool,
+    /// The error that stopped the run early, if one did (the history recorded until
+    /// then was still checked).
+    pub failure: Option<anyhow::Error>,
 }
 
 /// Callbacks for what a person sees while a run goes.
@@ -61,27 +66,18 @@ impl Progress for Silent {
     fn status(&self, _line: &str) {}
 }
 
-/// Runs the test `config` describes. `interrupt` turns true on Ctrl-C.
+/// Runs the test `plan` describes (checked before: see [`RunPlan::new`]). `interrupt`
+/// turns true on Ctrl-C.
 ///
 /// Errors mean the test could not run (exit 3): nothing is left running either way.
 pub async fn run(
-    config: &RunConfig,
+    plan: &RunPlan,
     progress: Arc<dyn Progress>,
     interrupt: watch::Receiver<bool>,
 ) -> anyhow::Result<RunOutcome> {
     let wall_start = Instant::now();
-    let distribution: KeyDistribution = config
-        .key_distribution
-        .parse()
-        .map_err(|e: String| anyhow::anyhow!("--key-dist: {e}"))?;
-    let workload: Arc<dyn workloads::Workload> = Arc::from(workloads::by_name(
-        &config.workload,
-        &WorkloadConfig {
-            keys: config.keys,
-            distribution,
-        },
-    )?);
-    anyhow::ensure!(config.concurrency > 0, "--concurrency must be at least 1");
+    let config = &plan.config;
+    let workload = plan.workload.clone();
     let mut hook = nemesis::hook_for(&config.nemesis, config.nemesis_interval, config.seed)?;
 
     let started = SystemTime::now();
@@ -98,7 +94,7 @@ pub async fn run(
     let node_names: Vec<String> = (1..=config.nodes).map(|i| format!("n{i}")).collect();
     let network = match hook.as_mut() {
         Some(h) => match h
-            .prepare(&node_names, subject::network_needs(&config.store), &run_dir)
+            .prepare(&node_names, plan.kind.network_needs(), &run_dir)
             .await
         {
             Ok(layout) => layout,
@@ -122,7 +118,7 @@ pub async fn run(
         op_timeout: config.op_timeout,
         network: network.clone(),
     };
-    let mut subject = match subject::open(&subject_config) {
+    let mut subject = match plan.kind.open(&subject_config) {
         Ok(s) if network.is_some() && !s.supports_layout() => {
             let _ = std::fs::remove_dir_all(&run_dir);
             anyhow::bail!(
@@ -144,8 +140,11 @@ pub async fn run(
         .context("cannot create history.jsonl")?;
     subject.record_faults_to(recorder.clone());
 
+    // Which phase the run is in, and the one a Ctrl-C arrived in.
+    let phases = Phases::new(progress.clone(), interrupt.clone());
+
     // Cluster up.
-    progress.phase("starting the cluster");
+    phases.enter("starting the cluster");
     let mut int = interrupt.clone();
     let up = tokio::select! {
         r = subject.start() => r.map(|_| true),
@@ -189,7 +188,7 @@ pub async fn run(
         recorder.sync()?;
 
         // Main phase: clients and the nemesis until the time limit.
-        progress.phase("main phase");
+        phases.enter("main phase");
         let (stop_tx, stop_rx) = watch::channel(false);
         let nemesis_task = hook.as_mut().map(|h| {
             h.run(nemesis::NemesisContext {
@@ -241,24 +240,24 @@ pub async fn run(
     let main = flow.await;
 
     // Heal, always.
-    progress.phase("healing faults");
+    phases.enter("healing faults");
     let healed = match hook.as_mut() {
         Some(h) => h.heal().await,
         None => Ok(()),
     };
     let aborted = pool.abort.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let interrupted = *interrupt.borrow();
-    let mut failure = match (main, healed, aborted) {
-        (Err(e), _, _) => Some(e),
-        (Ok(Err(e)), _, _) => Some(e.context("the nemesis failed")),
-        (_, Err(e), _) => Some(e.context("healing faults failed")),
-        (_, _, Some(a)) => Some(anyhow::anyhow!(a)),
-        _ => None,
+    let (mut failed_in, mut failure) = match (main, healed, aborted) {
+        (Err(e), _, _) => ("main phase", Some(e)),
+        (Ok(Err(e)), _, _) => ("main phase", Some(e.context("the nemesis failed"))),
+        (_, Err(e), _) => ("healing faults", Some(e.context("healing faults failed"))),
+        (_, _, Some(a)) => ("main phase", Some(anyhow::anyhow!(a))),
+        _ => ("", None),
     };
 
     // Quiesce, then the final reads.
     if failure.is_none() && !interrupted {
-        progress.phase("quiescing");
+        phases.enter("quiescing");
         let mut int = interrupt.clone();
         tokio::select! {
             _ = tokio::time::sleep(config.quiesce) => {}
@@ -266,10 +265,11 @@ pub async fn run(
         }
     }
     if failure.is_none() && !*interrupt.borrow() {
-        progress.phase("final reads");
+        phases.enter("final reads");
         recorder.nemesis("final-reads", &Value::Null);
         if let Err(e) = recorder.sync() {
-            failure = Some(e.into());
+            failed_in = "final reads";
+            failure = Some(anyhow::Error::from(e).context("cannot write history.jsonl"));
         } else {
             let mut int = interrupt.clone();
             tokio::select! {
@@ -281,42 +281,40 @@ pub async fn run(
     drop(pool);
 
     // Cluster down.
-    progress.phase("stopping the cluster");
+    phases.enter("stopping the cluster");
     subject.write().await.stop().await;
     let synced = recorder.finish();
-    if let Some(e) = failure {
-        return Err(e);
+    if let Err(e) = synced {
+        // Without a complete history file there is nothing sound to check.
+        return Err(match failure {
+            Some(f) => f.context(format!("and history.jsonl could not be written: {e}")),
+            None => anyhow::Error::from(e).context("cannot write history.jsonl"),
+        });
     }
-    synced.context("cannot write history.jsonl")?;
-    let interrupted = *interrupt.borrow();
 
-    // Checkers.
-    let history_path = run_dir.join(files::HISTORY);
-    let file = std::fs::File::open(&history_path)
-        .with_context(|| format!("cannot read back {}", history_path.display()))?;
-    let history =
-        checkers::read::jsonl::read(BufReader::new(file), &history_path.display().to_string())
-            .context("the recorded history does not validate")?;
-    let specs = workload.checks();
-    let checks: Vec<CheckResult> = if interrupted {
-        Vec::new()
-    } else {
-        progress.phase("checking");
-        let budget = config.check_timeout;
-        let mut int = interrupt.clone();
-        let task = tokio::task::spawn_blocking(move || check::run_checks(&specs, &history, budget));
-        tokio::select! {
-            r = task => r.context("a checker panicked")?,
-            _ = until_interrupted(&mut int) => Vec::new(),
-        }
-    };
-    let interrupted = *interrupt.borrow();
-    let verdict = if interrupted || checks.is_empty() {
+    // Checkers: also after an error or a Ctrl-C, over what was recorded.
+    phases.enter("checking");
+    let checks = check::check_history(
+        &run_dir.join(files::HISTORY),
+        plan.checks.clone(),
+        config.check_timeout,
+    )
+    .await?;
+    let verdict = if checks.is_empty() {
         Verdict::Unknown
     } else {
-        checks
-            .iter()
-            .fold(Verdict::Valid, |v, c| v.worst(c.verdict))
+        checkers::factory::overall(&checks)
+    };
+    let interruption = match (&failure, phases.interrupted_in()) {
+        (Some(e), _) => Some(Interruption {
+            phase: failed_in.to_string(),
+            reason: format!("{e:#}"),
+        }),
+        (None, Some(phase)) => Some(Interruption {
+            phase: phase.to_string(),
+            reason: "interrupted (Ctrl-C or SIGTERM)".to_string(),
+        }),
+        (None, None) => None,
     };
     let results = RunResults {
         name: config.name.clone(),
@@ -331,15 +329,67 @@ pub async fn run(
         checkers: checks,
         ops: recorder.counts(),
         command: config.command(),
+        interrupted: interruption,
     };
+    phases.enter("writing results");
     results::write_json(&run_dir.join(files::RESULTS), &results)
         .context("cannot write results.json")?;
     results::update_latest(&run_dir).context("cannot update the latest link")?;
+    let interrupted = results.interrupted.is_some();
     Ok(RunOutcome {
         results,
         run_dir,
         interrupted,
+        failure,
     })
+}
+
+/// The phase a run is in, said to the person as it begins; and the phase a Ctrl-C
+/// first arrived in.
+struct Phases {
+    progress: Arc<dyn Progress>,
+    current: Arc<Mutex<&'static str>>,
+    interrupted_in: Arc<Mutex<Option<&'static str>>>,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+impl Phases {
+    fn new(progress: Arc<dyn Progress>, mut interrupt: watch::Receiver<bool>) -> Phases {
+        let current = Arc::new(Mutex::new("starting"));
+        let interrupted_in = Arc::new(Mutex::new(None));
+        let watcher = {
+            let (current, interrupted_in) = (current.clone(), interrupted_in.clone());
+            tokio::spawn(async move {
+                until_interrupted(&mut interrupt).await;
+                let phase = *current.lock().unwrap_or_else(|e| e.into_inner());
+                *interrupted_in.lock().unwrap_or_else(|e| e.into_inner()) = Some(phase);
+            })
+        };
+        Phases {
+            progress,
+            current,
+            interrupted_in,
+            watcher,
+        }
+    }
+
+    fn enter(&self, phase: &'static str) {
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = phase;
+        self.progress.phase(phase);
+    }
+
+    fn interrupted_in(&self) -> Option<&'static str> {
+        *self
+            .interrupted_in
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for Phases {
+    fn drop(&mut self) {
+        self.watcher.abort();
+    }
 }
 
 fn write_test_json(

@@ -73,7 +73,7 @@ pub const NETWORK_ENV: &str = "FAULTLINE_NETWORK";
 
 /// Splits `partition:TOPOLOGY` items off the fault list: the faults, and the partition
 /// topologies asked for (empty: the default mix).
-fn split_topologies(faults: &[String]) -> anyhow::Result<(Vec<String>, Vec<Topology>)> {
+pub(crate) fn split_topologies(faults: &[String]) -> anyhow::Result<(Vec<String>, Vec<Topology>)> {
     let mut plain = Vec::new();
     let mut topologies = Vec::new();
     for item in faults.iter().flat_map(|s| s.split(',')) {

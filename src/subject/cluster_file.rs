@@ -80,3 +80,42 @@ impl Subject for ClusterFileSubject {
         })
     }
 }
+
+/// The kind `--cluster FILE` starts.
+pub struct Kind;
+
+/// The kind the plan uses for `--cluster FILE`.
+pub static KIND: Kind = Kind;
+
+impl super::kind::StoreKind for Kind {
+    fn name(&self) -> &'static str {
+        "cluster-file"
+    }
+
+    fn about(&self) -> &'static str {
+        "a cluster described in a TOML file (--cluster FILE) whose nodes speak HTTP-KV"
+    }
+
+    fn workloads(&self) -> &'static [&'static str] {
+        workloads::NAMES
+    }
+
+    fn faults(&self, _settings: &super::kind::StoreSettings) -> &'static [nemesis::Fault] {
+        &[
+            nemesis::Fault::Kill,
+            nemesis::Fault::Stop,
+            nemesis::Fault::Pause,
+        ]
+    }
+
+    fn check(&self, _s: &super::kind::StoreSettings) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn open(&self, config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
+        let file = config.cluster_file.as_deref().ok_or_else(|| {
+            SubjectError::Config("the cluster-file store needs --cluster FILE".into())
+        })?;
+        Ok(Box::new(ClusterFileSubject::load(file, config)?))
+    }
+}

@@ -1,6 +1,6 @@
 //! `--store etcd`: faultline starts an etcd cluster (Debian's `etcd-server`, Raft) of
 //! `--nodes` members on loopback ports (or, when the faults include partitions or
-//! packet faults, one member per network namespace: see [`super::network_needs`]), waits until each answers `GET /health`, keeps
+//! packet faults, one member per network namespace: see [`Kind`]), waits until each answers `GET /health`, keeps
 //! each member's log under `nodes/<node>/`, and stops it at the end. Elections are
 //! fast (`--heartbeat-interval 25 --election-timeout 250`).
 //!
@@ -406,6 +406,73 @@ impl Client for EtcdClient {
             Err((false, e)) if op.f == F::Read => Completion::fail(op.value.clone(), e).on(node),
             Err((false, e)) => Completion::info(op.value.clone(), e).on(node),
         }
+    }
+}
+
+/// etcd's kind: `--store etcd`.
+pub struct Kind;
+
+/// The kind the store table registers.
+pub static KIND: Kind = Kind;
+
+impl super::kind::StoreKind for Kind {
+    fn name(&self) -> &'static str {
+        "etcd"
+    }
+
+    fn about(&self) -> &'static str {
+        "an etcd (Raft) cluster started from the installed etcd, or reached by --addrs"
+    }
+
+    fn options(&self) -> &'static [&'static str] {
+        &["etcd-serializable-reads"]
+    }
+
+    fn workloads(&self) -> &'static [&'static str] {
+        &["register", "cas-register", "kv"]
+    }
+
+    fn faults(&self, s: &super::kind::StoreSettings) -> &'static [nemesis::Fault] {
+        if s.external() {
+            &[]
+        } else {
+            nemesis::Fault::ALL
+        }
+    }
+
+    /// Members must reach each other at the very peer URLs they advertise (the
+    /// cluster's member ids are derived from them), so per-link proxy addresses cannot
+    /// work: etcd is partitioned in namespaces.
+    fn network_needs(&self) -> super::NetworkNeeds {
+        super::NetworkNeeds {
+            services: 2,
+            mechanism: Some(nemesis::Mechanism::Namespaces),
+            routed: false,
+        }
+    }
+
+    fn check(&self, s: &super::kind::StoreSettings) -> Result<(), String> {
+        if s.nodes == 0 {
+            return Err("--nodes 0: expected at least 1".into());
+        }
+        if let Some(v) = s.option("etcd-serializable-reads") {
+            super::kind::one_of(
+                "etcd-serializable-reads",
+                v,
+                &["true", "false", "on", "off", "yes", "no", "1", "0"],
+            )?;
+        }
+        if !s.external() && s.bin.is_none() && super::binary::locate("etcd").is_none() {
+            return Err(
+                "etcd is not installed (Debian: apt-get install etcd-server); or pass --bin PATH"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn open(&self, config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
+        Ok(Box::new(Etcd::new(config)?))
     }
 }
 

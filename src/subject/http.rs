@@ -137,3 +137,50 @@ impl Subject for HttpSubject {
         serde_json::json!({ "store": "http", "addrs": self.nodes.urls() })
     }
 }
+
+/// An existing HTTP-KV cluster's kind: `--store http --addrs URL,...`.
+pub struct Kind;
+
+/// The kind the store table registers.
+pub static KIND: Kind = Kind;
+
+impl super::kind::StoreKind for Kind {
+    fn name(&self) -> &'static str {
+        "http"
+    }
+
+    fn about(&self) -> &'static str {
+        "an HTTP-KV cluster that runs already, reached by --addrs (no faults)"
+    }
+
+    fn workloads(&self) -> &'static [&'static str] {
+        workloads::NAMES
+    }
+
+    fn faults(&self, _settings: &super::kind::StoreSettings) -> &'static [nemesis::Fault] {
+        &[]
+    }
+
+    fn check(&self, s: &super::kind::StoreSettings) -> Result<(), String> {
+        if s.addrs.is_empty() {
+            return Err(
+                "--store http needs --addrs URL,... (the nodes' base URLs, e.g. http://127.0.0.1:7001)"
+                    .into(),
+            );
+        }
+        for a in s.addrs {
+            let url = if a.contains("://") {
+                a.clone()
+            } else {
+                format!("http://{a}")
+            };
+            reqwest::Url::parse(&url)
+                .map_err(|e| format!("--addrs: \"{a}\" is not a URL ({e})"))?;
+        }
+        Ok(())
+    }
+
+    fn open(&self, config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
+        Ok(Box::new(HttpSubject::new(config)?))
+    }
+}

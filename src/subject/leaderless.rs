@@ -226,3 +226,128 @@ impl Subject for Leaderless {
         })
     }
 }
+
+/// The reference store's kind: `--store leaderless`.
+pub struct Kind;
+
+/// The kind the store table registers.
+pub static KIND: Kind = Kind;
+
+/// Every fault the reference store takes.
+const FAULTS: &[nemesis::Fault] = nemesis::Fault::ALL;
+
+impl super::kind::StoreKind for Kind {
+    fn name(&self) -> &'static str {
+        "leaderless"
+    }
+
+    fn about(&self) -> &'static str {
+        "the reference store (faultline-store, Dynamo style), started locally"
+    }
+
+    fn options(&self) -> &'static [&'static str] {
+        &[
+            "n",
+            "w",
+            "r",
+            "conflict",
+            "read-repair",
+            "sloppy-quorum",
+            "hinted-handoff",
+            "anti-entropy-interval-ms",
+            "fsync",
+            "replication-delay-ms",
+            "request-timeout-ms",
+        ]
+    }
+
+    fn workloads(&self) -> &'static [&'static str] {
+        workloads::NAMES
+    }
+
+    fn faults(&self, _settings: &super::kind::StoreSettings) -> &'static [nemesis::Fault] {
+        FAULTS
+    }
+
+    fn check(&self, s: &super::kind::StoreSettings) -> Result<(), String> {
+        use super::kind::{number, one_of};
+        if s.external() {
+            return Err(
+                "--store leaderless starts its own nodes; for a cluster that runs already use --store http --addrs".into(),
+            );
+        }
+        if s.nodes == 0 {
+            return Err("--nodes 0: expected at least 1".into());
+        }
+        let defaults = self.defaults(s);
+        let quorum = |flag: &str| -> Result<usize, String> {
+            match s.option(flag) {
+                Some(v) => number(flag, v),
+                None => Ok(defaults
+                    .iter()
+                    .find(|(k, _)| k == flag)
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(1)),
+            }
+        };
+        let (n, w, r) = (quorum("n")?, quorum("w")?, quorum("r")?);
+        if n == 0 || n > s.nodes {
+            return Err(format!(
+                "--n {n}: replicas per key must be in 1..={} (--nodes {})",
+                s.nodes, s.nodes
+            ));
+        }
+        if w == 0 || w > n {
+            return Err(format!(
+                "--w {w}: the write quorum must be in 1..={n} (--n {n})"
+            ));
+        }
+        if r == 0 || r > n {
+            return Err(format!(
+                "--r {r}: the read quorum must be in 1..={n} (--n {n})"
+            ));
+        }
+        for (k, v) in s.options {
+            match k.as_str() {
+                "conflict" => {
+                    one_of(k, v, &["siblings", "lww"])?;
+                }
+                "read-repair" | "sloppy-quorum" | "hinted-handoff" => {
+                    one_of(k, v, &["on", "off"])?;
+                }
+                "fsync" => {
+                    one_of(k, v, &["always", "interval", "never"])?;
+                }
+                "anti-entropy-interval-ms" | "replication-delay-ms" | "request-timeout-ms" => {
+                    number::<u64>(k, v)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// N = min(nodes, 3) and majority quorums; `lww` for the register-like workloads
+    /// (faultline's clients write blindly, without a read context, so in `siblings`
+    /// mode every concurrent write would stay a sibling for ever), the store's own
+    /// `siblings` for sets, counters and lists (their siblings merge).
+    fn defaults(&self, s: &super::kind::StoreSettings) -> Vec<(String, String)> {
+        let n = s.nodes.clamp(1, 3);
+        let n = s.option("n").and_then(|v| v.parse().ok()).unwrap_or(n);
+        let mut v = vec![
+            ("n".to_string(), n.to_string()),
+            ("w".to_string(), (n / 2 + 1).to_string()),
+            ("r".to_string(), (n / 2 + 1).to_string()),
+        ];
+        let register_like = matches!(s.workload, "register" | "cas-register" | "kv");
+        v.push((
+            "conflict".to_string(),
+            if register_like { "lww" } else { "siblings" }.to_string(),
+        ));
+        v
+    }
+
+    fn open(&self, config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
+        Ok(Box::new(Leaderless::new(config)?))
+    }
+}

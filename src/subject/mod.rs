@@ -3,16 +3,20 @@
 //! [`Client`](crate::client::Client) per (node, logical process), exposes its node
 //! processes to the nemesis, and stops everything at the end, idempotently.
 //!
-//! [`open`] maps `--store NAME` (or `--cluster FILE`) to a subject. Subjects here:
+//! What each kind of store is — its name, options, faults, workloads and how to open
+//! it — is declared in one table, [`kind::KINDS`]; [`open`] opens the subject of a
+//! kind. Modules: [`kind`] (the [`kind::StoreKind`] trait and the table),
 //! [`leaderless`] (the default: the reference store `faultline-store`), [`http`]
-//! (`--store http --addrs URL,...`, an existing HTTP-KV cluster) and
-//! [`cluster_file`] (`--cluster FILE`). Other stores (`etcd`, `redis`, `maelstrom`)
-//! add a module and a line in [`open`].
+//! (`--store http --addrs URL,...`, an existing HTTP-KV cluster), [`cluster_file`]
+//! (`--cluster FILE`), [`etcd`], [`redis`], [`maelstrom`] (any Maelstrom node),
+//! [`binary`] (finding store programs) and [`noop`] (a client that does nothing, for
+//! benchmarks). Adding a store kind is one module plus one line in the table.
 
 pub mod binary;
 pub mod cluster_file;
 pub mod etcd;
 pub mod http;
+pub mod kind;
 pub mod leaderless;
 pub mod maelstrom;
 pub mod noop;
@@ -118,9 +122,6 @@ pub trait Subject: Send + Sync {
     fn record_faults_to(&mut self, _recorder: crate::recorder::Recorder) {}
 }
 
-/// The store names `--store` accepts.
-pub const STORES: &[&str] = &["leaderless", "http", "etcd", "redis", "maelstrom"];
-
 /// What a store's nodes need from a nemesis network, known before anything starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NetworkNeeds {
@@ -131,24 +132,6 @@ pub struct NetworkNeeds {
     /// Whether it routes its nodes' messages itself ([`Subject::router`]): no network
     /// is set up for partitions.
     pub routed: bool,
-}
-
-/// What `store`'s nodes need from a nemesis network. etcd members must reach each other
-/// at the very peer URLs they advertise (the cluster's member ids are derived from
-/// them), so per-link proxy addresses cannot work: etcd is partitioned in namespaces.
-pub fn network_needs(store: &str) -> NetworkNeeds {
-    match store {
-        "etcd" => NetworkNeeds {
-            services: 2,
-            mechanism: Some(nemesis::Mechanism::Namespaces),
-            routed: false,
-        },
-        "maelstrom" => NetworkNeeds {
-            routed: true,
-            ..NetworkNeeds::default()
-        },
-        _ => NetworkNeeds::default(),
-    }
 }
 
 impl Default for NetworkNeeds {
@@ -162,24 +145,20 @@ impl Default for NetworkNeeds {
     }
 }
 
-/// The subject that `config` names.
+/// The subject that `config` names: the kind `--cluster FILE` or `--store` names.
 pub fn open(config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
-    if let Some(file) = &config.cluster_file {
-        return Ok(Box::new(cluster_file::ClusterFileSubject::load(
-            file, config,
-        )?));
-    }
-    match config.store.as_str() {
-        "leaderless" => Ok(Box::new(leaderless::Leaderless::new(config)?)),
-        "http" => Ok(Box::new(http::HttpSubject::new(config)?)),
-        "etcd" => Ok(Box::new(etcd::Etcd::new(config)?)),
-        "redis" => Ok(Box::new(redis::Redis::new(config)?)),
-        "maelstrom" => Ok(Box::new(maelstrom::Maelstrom::new(config)?)),
-        other => Err(SubjectError::Config(format!(
-            "unknown store \"{other}\"; expected one of {}",
-            STORES.join(", ")
-        ))),
-    }
+    let kind = if config.cluster_file.is_some() {
+        kind::CLUSTER_FILE
+    } else {
+        kind::by_name(&config.store).ok_or_else(|| {
+            SubjectError::Config(format!(
+                "unknown store \"{}\"; expected one of {}",
+                config.store,
+                kind::names()
+            ))
+        })?
+    };
+    kind.open(config)
 }
 
 /// The client handed out before a subject started: every operation is refused as

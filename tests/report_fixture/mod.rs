@@ -146,6 +146,7 @@ pub fn write_run(root: &Path, test: &str, stamp: &str, started: &str, rounds: u6
             info: 1,
         },
         command: format!("faultline run --workload register --seed 7 --name '{test}'"),
+        interrupted: None,
     };
     std::fs::write(
         dir.join("results.json"),

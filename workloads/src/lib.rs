@@ -9,6 +9,10 @@
 //!
 //! Written values are unique per key: slot `s` of `S` writes `s + 1 + k * S` for its
 //! `k`-th write, so a read names exactly one write.
+//!
+//! Modules: [`generator`] (the [`Generator`] trait and the per-slot generators),
+//! [`keys`] (how keys are chosen: [`KeyDistribution`], uniform or zipf), and `kinds`
+//! (each named workload, made by [`by_name`]).
 
 pub mod generator;
 pub mod keys;

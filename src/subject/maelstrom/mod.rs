@@ -231,3 +231,93 @@ impl Subject for Maelstrom {
         })
     }
 }
+
+/// The kind of any Maelstrom node: `--store maelstrom --bin PATH`.
+pub struct Kind;
+
+/// The kind the store table registers.
+pub static KIND: Kind = Kind;
+
+impl super::kind::StoreKind for Kind {
+    fn name(&self) -> &'static str {
+        "maelstrom"
+    }
+
+    fn about(&self) -> &'static str {
+        "any program speaking Maelstrom's protocol (--bin PATH), routed by faultline"
+    }
+
+    fn options(&self) -> &'static [&'static str] {
+        &[
+            "maelstrom-latency-ms",
+            "maelstrom-workload",
+            "maelstrom-loss",
+        ]
+    }
+
+    fn workloads(&self) -> &'static [&'static str] {
+        workloads::NAMES
+    }
+
+    fn faults(&self, _s: &super::kind::StoreSettings) -> &'static [nemesis::Fault] {
+        &[
+            nemesis::Fault::Kill,
+            nemesis::Fault::Stop,
+            nemesis::Fault::Pause,
+            nemesis::Fault::Partition,
+        ]
+    }
+
+    fn network_needs(&self) -> super::NetworkNeeds {
+        super::NetworkNeeds {
+            routed: true,
+            ..super::NetworkNeeds::default()
+        }
+    }
+
+    fn check(&self, s: &super::kind::StoreSettings) -> Result<(), String> {
+        use super::kind::{number, one_of};
+        let bin = s.bin.ok_or(
+            "--store maelstrom needs --bin PATH: the program to run as each node".to_string(),
+        )?;
+        if !bin.is_file() {
+            return Err(format!("--bin {}: no such file", bin.display()));
+        }
+        if s.nodes == 0 {
+            return Err("--nodes 0: expected at least 1".into());
+        }
+        for (k, v) in s.options {
+            match k.as_str() {
+                "maelstrom-latency-ms" => {
+                    number::<u64>(k, v)?;
+                }
+                "maelstrom-workload" => {
+                    one_of(
+                        k,
+                        v,
+                        &[
+                            "broadcast",
+                            "g-set",
+                            "lin-kv",
+                            "g-counter",
+                            "pn-counter",
+                            "txn-list-append",
+                        ],
+                    )?;
+                }
+                "maelstrom-loss" => {
+                    let p: f64 = number(k, v)?;
+                    if !(0.0..=1.0).contains(&p) {
+                        return Err(format!("--{k} {v}: expected a probability between 0 and 1"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn open(&self, config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
+        Ok(Box::new(Maelstrom::new(config)?))
+    }
+}

@@ -482,3 +482,72 @@ impl Subject for Redis {
         })
     }
 }
+
+/// Redis's kind: `--store redis`.
+pub struct Kind;
+
+/// The kind the store table registers.
+pub static KIND: Kind = Kind;
+
+impl super::kind::StoreKind for Kind {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    fn about(&self) -> &'static str {
+        "a Redis primary and replicas started from the installed redis-server"
+    }
+
+    fn options(&self) -> &'static [&'static str] {
+        &[
+            "redis-wait",
+            "redis-failover",
+            "redis-failover-after-ms",
+            "redis-detection-ms",
+        ]
+    }
+
+    fn workloads(&self) -> &'static [&'static str] {
+        &["set", "register"]
+    }
+
+    fn faults(&self, _s: &super::kind::StoreSettings) -> &'static [nemesis::Fault] {
+        &[
+            nemesis::Fault::Kill,
+            nemesis::Fault::Stop,
+            nemesis::Fault::Pause,
+        ]
+    }
+
+    fn check(&self, s: &super::kind::StoreSettings) -> Result<(), String> {
+        if s.external() {
+            return Err("--store redis starts its own primary and replicas; testing a Redis someone else runs (--addrs) is not supported yet".into());
+        }
+        if s.nodes < 2 {
+            return Err(format!(
+                "--nodes {}: --store redis needs at least 2 (a primary and a replica)",
+                s.nodes
+            ));
+        }
+        for (k, v) in s.options {
+            match k.as_str() {
+                "redis-failover" => {
+                    super::kind::one_of(k, v, &["manual", "sentinel"])?;
+                }
+                _ => {
+                    super::kind::number::<u64>(k, v)?;
+                }
+            }
+        }
+        if s.bin.is_none() && super::binary::locate("redis-server").is_none() {
+            return Err(
+                "redis-server is not installed (Debian: apt-get install redis-server)".into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn open(&self, config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
+        Ok(Box::new(Redis::new(config)?))
+    }
+}
