@@ -77,6 +77,11 @@ pub struct RunArgs {
     /// one it only reaches by address (--addrs, --store http).
     #[arg(long, value_delimiter = ',')]
     pub nemesis: Vec<String>,
+    /// How clock faults reach a node: `vdso` patches the running process's vDSO (any
+    /// program, Go and static binaries included), `faketime` preloads libfaketime at
+    /// start, `auto` picks vdso where libfaketime cannot reach.
+    #[arg(long, default_value = "auto", value_parser = parse_clock_mechanism)]
+    pub clock_mechanism: nemesis::clock::ClockMechanism,
     /// Time between faults, and how long each lasts (seconds, or a duration such as 5s;
     /// at least 100ms).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
@@ -291,6 +296,7 @@ impl RunArgs {
             quiesce: self.quiesce,
             check_timeout: self.check_timeout,
             consistency: self.consistency.clone(),
+            clock_mechanism: self.clock_mechanism,
         })
     }
 
@@ -310,10 +316,10 @@ impl RunArgs {
                 options: &options,
                 workload: &self.workload,
             };
-            let takes = kind.map(|k| k.faults(&settings)).unwrap_or(&[]);
-            return [nemesis::Fault::Kill, nemesis::Fault::Pause]
+            return kind
+                .map(|k| k.default_faults(&settings))
+                .unwrap_or_default()
                 .into_iter()
-                .filter(|f| takes.contains(f))
                 .map(|f| f.as_str().to_string())
                 .collect();
         }
@@ -427,4 +433,8 @@ pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
         return Ok(3);
     }
     Ok(r.verdict.exit_code())
+}
+
+fn parse_clock_mechanism(s: &str) -> Result<nemesis::clock::ClockMechanism, String> {
+    s.parse::<nemesis::clock::ClockMechanism>()
 }

@@ -64,6 +64,9 @@ pub struct RunConfig {
     /// `--consistency`: the models to check (empty: the workload's own checks).
     #[serde(default)]
     pub consistency: Vec<String>,
+    /// `--clock-mechanism`: how clock faults reach a node (auto, faketime, vdso).
+    #[serde(default)]
+    pub clock_mechanism: nemesis::clock::ClockMechanism,
 }
 
 impl RunConfig {
@@ -101,6 +104,9 @@ impl RunConfig {
         } else {
             flag("nemesis", self.nemesis.join(","));
             flag("nemesis-interval", fmt_duration(self.nemesis_interval));
+            if self.clock_mechanism != nemesis::clock::ClockMechanism::Auto {
+                flag("clock-mechanism", self.clock_mechanism.to_string());
+            }
         }
         for (k, v) in &self.store_options {
             flag(k, v.clone());

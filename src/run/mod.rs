@@ -78,7 +78,12 @@ pub async fn run(
     let wall_start = Instant::now();
     let config = &plan.config;
     let workload = plan.workload.clone();
-    let mut hook = nemesis::hook_for(&config.nemesis, config.nemesis_interval, config.seed)?;
+    let mut hook = nemesis::hook_for(
+        &config.nemesis,
+        config.nemesis_interval,
+        config.seed,
+        config.clock_mechanism,
+    )?;
 
     let started = SystemTime::now();
     let (started_rfc, stamp) = results::stamps(started);

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use nemesis::clock::ClockMechanism;
 use nemesis::{Events, Fault, Layout, Mechanism, Nemesis, Node, Options, Plan, Topology};
 use nix::sys::signal::Signal;
 use tokio::sync::watch;
@@ -99,6 +100,7 @@ pub fn hook_for(
     faults: &[String],
     interval: Duration,
     seed: u64,
+    clock_mechanism: ClockMechanism,
 ) -> anyhow::Result<Option<Box<dyn NemesisHook>>> {
     let (faults, topologies) = split_topologies(faults)?;
     let parsed = Fault::parse_list(&faults).map_err(|e| anyhow::anyhow!("--nemesis: {e}"))?;
@@ -120,6 +122,7 @@ pub fn hook_for(
         plan,
         seed,
         mechanism,
+        clock_mechanism,
         nemesis: None,
     })))
 }
@@ -129,6 +132,8 @@ pub struct Faults {
     plan: Plan,
     seed: u64,
     mechanism: Option<Mechanism>,
+    /// How clock faults reach each node (`--clock-mechanism`).
+    clock_mechanism: ClockMechanism,
     nemesis: Option<Nemesis>,
 }
 
@@ -161,6 +166,8 @@ impl Faults {
                 names,
             )
             .await?;
+            let mut n = n;
+            n.set_clock_mechanism(self.clock_mechanism);
             self.nemesis = Some(n);
         }
         Ok(())

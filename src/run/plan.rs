@@ -347,6 +347,7 @@ impl RunConfigBuilder {
             quiesce: Duration::from_secs(2),
             check_timeout: Duration::from_secs(10),
             consistency: Vec::new(),
+            clock_mechanism: nemesis::clock::ClockMechanism::Auto,
         })
     }
 

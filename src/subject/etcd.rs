@@ -432,6 +432,16 @@ impl super::kind::StoreKind for Kind {
         &["register", "cas-register", "kv"]
     }
 
+    /// Kill, pause and clock: clock faults reach etcd (a Go program) through its vDSO.
+    fn default_faults(&self, s: &super::kind::StoreSettings) -> Vec<nemesis::Fault> {
+        use nemesis::Fault::*;
+        let takes = self.faults(s);
+        [Kill, Pause, Clock]
+            .into_iter()
+            .filter(|f| takes.contains(f))
+            .collect()
+    }
+
     fn faults(&self, s: &super::kind::StoreSettings) -> &'static [nemesis::Fault] {
         if s.external() {
             &[]

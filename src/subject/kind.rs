@@ -60,6 +60,15 @@ pub trait StoreKind: Sync {
     fn workloads(&self) -> &'static [&'static str];
     /// The faults it can take with `settings` (none on a cluster faultline did not start).
     fn faults(&self, settings: &StoreSettings) -> &'static [Fault];
+    /// The faults a run gets when `--nemesis` is not given: kill and pause, where the
+    /// store can take them.
+    fn default_faults(&self, settings: &StoreSettings) -> Vec<Fault> {
+        let takes = self.faults(settings);
+        [Fault::Kill, Fault::Pause]
+            .into_iter()
+            .filter(|f| takes.contains(f))
+            .collect()
+    }
     /// What its nodes need from a nemesis network.
     fn network_needs(&self) -> NetworkNeeds {
         NetworkNeeds::default()
