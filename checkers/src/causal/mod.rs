@@ -252,14 +252,7 @@ fn causal(obs: &Observed, history: &History, convergence: bool) -> Option<BadPat
             })
         }
     };
-    let writes = obs.writes_by_process_key();
-    let mut writers_of_key: std::collections::HashMap<u32, Vec<u32>> = Default::default();
-    for &(q, k) in writes.keys() {
-        writers_of_key.entry(k).or_default().push(q);
-    }
-    for v in writers_of_key.values_mut() {
-        v.sort_unstable();
-    }
+    let writes = obs.key_writes();
     let mut conflicts: Vec<Edge> = Vec::new();
     for (r, acc) in obs.accesses.iter().enumerate() {
         let r = r as AccessId;
@@ -267,8 +260,8 @@ fn causal(obs: &Observed, history: &History, convergence: bool) -> Option<BadPat
             continue;
         };
         let clock = vc.of(r);
-        for &q in writers_of_key.get(&acc.key).map_or(&[][..], |v| v) {
-            let Some((_, w2)) = last_before(&writes[&(q, acc.key)], clock[q as usize]) else {
+        for (q, list) in writes.of(acc.key) {
+            let Some((_, w2)) = last_before(list, clock[*q as usize]) else {
                 continue;
             };
             match from {

@@ -18,10 +18,14 @@
 //! bad pattern and no forced order (leaving it out can only remove constraints, and
 //! none of the models here needs a write to be seen).
 //!
-//! Only `read` and `write` ops are understood; a history with any other op that may
-//! have happened (`cas`, `append`, ...) is refused (`unknown`).
+//! `read`, `write` and `cas` ops are understood. A `cas` `[expected, new]` that
+//! happened is a read of `expected` followed, in its process's order, by a write of
+//! `new` (the atomicity of a read-modify-write is no part of these models; the
+//! linearizable and sequential checkers judge it). A failed `cas` never happened; an
+//! `info` one happened if its new value was read, and is left out otherwise. A history
+//! with any other op that may have happened (`append`, ...) is refused (`unknown`).
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
@@ -99,6 +103,20 @@ pub struct ThinAirRead {
     pub explanation: String,
 }
 
+/// What an op reads and writes, in order: `(is_write, value)`; `None` for an op these
+/// checkers do not understand (or a malformed cas).
+fn parts(op: &Op) -> Option<Vec<(bool, &Value)>> {
+    match op.f {
+        F::Read => Some(vec![(false, &op.value)]),
+        F::Write => Some(vec![(true, &op.invoke_value)]),
+        F::Cas => match op.invoke_value.as_list() {
+            Some([expected, new]) => Some(vec![(false, expected), (true, new)]),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Whether `v` reads as the initial value `initial` (`null` and `""` are both absent,
 /// as in the kv model).
 fn is_initial(v: &Value, initial: &Value) -> bool {
@@ -110,47 +128,55 @@ impl Observed {
     /// Builds the accesses of `history`, with `initial` the value of every key before
     /// any write.
     pub fn from_history(history: &History, initial: &Value) -> Result<Observed, Refusal> {
-        let mut key_ids: HashMap<&Option<Value>, u32> = HashMap::new();
+        let mut key_ids: HashMap<&Option<Value>, u32> = HashMap::default();
         let mut keys: Vec<Option<Value>> = Vec::new();
         // (key, value) -> the op that wrote it (non-failed writes only).
-        let mut writer: HashMap<(u32, &Value), usize> = HashMap::new();
-        let mut failed: HashMap<(u32, &Value), usize> = HashMap::new();
-        let mut read_values: std::collections::HashSet<(u32, &Value)> = Default::default();
+        let mut writer: HashMap<(u32, &Value), usize> = HashMap::default();
+        let mut failed: HashMap<(u32, &Value), usize> = HashMap::default();
+        let mut read_values: HashSet<(u32, &Value)> = Default::default();
         for op in &history.ops {
-            if op.outcome == Outcome::Fail {
-                if op.f == F::Write {
-                    let k = key_id(&mut key_ids, &mut keys, &op.key);
-                    failed.entry((k, &op.invoke_value)).or_insert(op.id);
+            let Some(op_parts) = parts(op) else {
+                if op.outcome == Outcome::Fail {
+                    continue;
                 }
-                continue;
-            }
-            match op.f {
-                F::Read | F::Write => {}
-                _ => {
-                    return Err(Refusal::Undecidable(format!(
-                        "op {} is a {} (process {}); these checkers judge histories of reads and writes only",
-                        op.invoke_index, op.f, op.process
-                    )))
-                }
-            }
+                return Err(Refusal::Undecidable(format!(
+                    "op {} is a {} (process {}); these checkers judge histories of reads, writes and cas only",
+                    op.invoke_index, op.f, op.process
+                )));
+            };
             let k = key_id(&mut key_ids, &mut keys, &op.key);
-            if op.f == F::Write {
-                let v = &op.invoke_value;
-                if is_initial(v, initial) {
-                    return Err(Refusal::Undecidable(format!(
-                        "op {} (process {}) writes {}={}, the initial value, so a read of it names no single write",
-                        op.invoke_index, op.process, op.key_label(), v
-                    )));
+            for (is_write, v) in op_parts {
+                if op.outcome == Outcome::Fail {
+                    if is_write {
+                        failed.entry((k, v)).or_insert(op.id);
+                    }
+                    continue;
                 }
-                if let Some(&other) = writer.get(&(k, v)) {
-                    return Err(Refusal::Undecidable(format!(
-                        "ops {} and {} both write {}={}: these checkers need every value written to a key once",
-                        history.ops[other].invoke_index, op.invoke_index, op.key_label(), v
-                    )));
+                if is_write {
+                    if is_initial(v, initial) {
+                        return Err(Refusal::Undecidable(format!(
+                            "op {} (process {}) writes {}={}, the initial value, so a read of it names no single write",
+                            op.invoke_index, op.process, op.key_label(), v
+                        )));
+                    }
+                    if let Some(&other) = writer.get(&(k, v)) {
+                        return Err(Refusal::Undecidable(format!(
+                            "ops {} and {} both write {}={}: these checkers need every value written to a key once",
+                            history.ops[other].invoke_index, op.invoke_index, op.key_label(), v
+                        )));
+                    }
+                    writer.insert((k, v), op.id);
+                } else if op.outcome == Outcome::Ok && op.f == F::Read {
+                    read_values.insert((k, v));
                 }
-                writer.insert((k, v), op.id);
-            } else if op.outcome == Outcome::Ok {
-                read_values.insert((k, &op.value));
+            }
+        }
+        // An ok cas read its expected value; an info cas did if its write was read.
+        for op in &history.ops {
+            if op.f == F::Cas && op.outcome == Outcome::Ok {
+                if let Some([expected, _]) = op.invoke_value.as_list() {
+                    read_values.insert((key_ids[&op.key], expected));
+                }
             }
         }
         let mut out = Observed {
@@ -160,56 +186,55 @@ impl Observed {
             keys,
             values: Vec::new(),
         };
-        let mut proc_ids: HashMap<u64, u32> = HashMap::new();
-        let mut access_of_op: HashMap<usize, AccessId> = HashMap::new();
+        let mut proc_ids: HashMap<u64, u32> = HashMap::default();
+        let mut access_of_write: HashMap<usize, AccessId> = HashMap::default();
         let mut pending: Vec<(AccessId, usize)> = Vec::new();
         for op in &history.ops {
+            let Some(op_parts) = parts(op) else { continue };
+            let k = key_ids[&op.key];
             let keep = match (op.outcome, &op.f) {
                 (Outcome::Fail, _) => false,
                 (Outcome::Info, F::Read) => false,
-                (Outcome::Info, _) => {
-                    let k = key_ids[&op.key];
-                    read_values.contains(&(k, &op.invoke_value))
-                }
+                (Outcome::Info, _) => op_parts
+                    .iter()
+                    .any(|&(w, v)| w && read_values.contains(&(k, v))),
                 (Outcome::Ok, _) => true,
             };
             if !keep {
                 continue;
             }
-            let k = key_ids[&op.key];
             let p = *proc_ids.entry(op.process).or_insert_with(|| {
                 out.processes.push(op.process);
                 out.by_process.push(Vec::new());
                 (out.processes.len() - 1) as u32
             });
-            let id = out.accesses.len() as AccessId;
-            let pos = out.by_process[p as usize].len() as u32;
-            out.by_process[p as usize].push(id);
-            let kind = if op.f == F::Write {
-                access_of_op.insert(op.id, id);
-                out.values.push(op.invoke_value.clone());
-                Kind::Write
-            } else {
-                out.values.push(op.value.clone());
-                if is_initial(&op.value, initial) {
+            for (is_write, v) in op_parts {
+                let id = out.accesses.len() as AccessId;
+                let pos = out.by_process[p as usize].len() as u32;
+                out.by_process[p as usize].push(id);
+                out.values.push(v.clone());
+                let kind = if is_write {
+                    access_of_write.insert(op.id, id);
+                    Kind::Write
+                } else if is_initial(v, initial) {
                     Kind::Read { from: None }
-                } else if let Some(&w) = writer.get(&(k, &op.value)) {
+                } else if let Some(&w) = writer.get(&(k, v)) {
                     pending.push((id, w));
                     Kind::Read { from: None }
                 } else {
-                    return Err(Refusal::ThinAir(thin_air(op, &failed, k)));
-                }
-            };
-            out.accesses.push(Access {
-                op: op.id,
-                process: p,
-                pos,
-                key: k,
-                kind,
-            });
+                    return Err(Refusal::ThinAir(thin_air(op, v, &failed, k)));
+                };
+                out.accesses.push(Access {
+                    op: op.id,
+                    process: p,
+                    pos,
+                    key: k,
+                    kind,
+                });
+            }
         }
         for (read, w) in pending {
-            let from = access_of_op[&w];
+            let from = access_of_write[&w];
             out.accesses[read as usize].kind = Kind::Read { from: Some(from) };
         }
         Ok(out)
@@ -225,27 +250,50 @@ impl Observed {
         let acc = &self.accesses[a as usize];
         let key = key_label(self.keys[acc.key as usize].as_ref());
         let op = &history.ops[acc.op];
+        let cas = if op.f == F::Cas { " (cas)" } else { "" };
         match acc.kind {
-            Kind::Write => format!("p{} wrote {key}={}", op.process, self.values[a as usize]),
-            Kind::Read { from: None } => format!("p{} read {key}=⊥", op.process),
+            Kind::Write => format!(
+                "p{} wrote {key}={}{cas}",
+                op.process, self.values[a as usize]
+            ),
+            Kind::Read { from: None } => format!("p{} read {key}=⊥{cas}", op.process),
             Kind::Read { from: Some(_) } => {
-                format!("p{} read {key}={}", op.process, self.values[a as usize])
+                format!(
+                    "p{} read {key}={}{cas}",
+                    op.process, self.values[a as usize]
+                )
             }
         }
     }
 
-    /// For each (process, key): the positions and ids of that process's writes to the
-    /// key, in program order.
-    pub fn writes_by_process_key(&self) -> HashMap<(u32, u32), Vec<(u32, AccessId)>> {
-        let mut m: HashMap<(u32, u32), Vec<(u32, AccessId)>> = HashMap::new();
+    /// Each key's writes, per process that wrote it, in program order.
+    pub fn key_writes(&self) -> KeyWrites {
+        let mut per_key: Vec<Vec<(u32, Vec<(u32, AccessId)>)>> = vec![Vec::new(); self.keys.len()];
+        let mut slot: HashMap<(u32, u32), usize> = HashMap::default();
         for (id, a) in self.accesses.iter().enumerate() {
             if a.kind == Kind::Write {
-                m.entry((a.process, a.key))
-                    .or_default()
-                    .push((a.pos, id as AccessId));
+                let list = &mut per_key[a.key as usize];
+                let i = *slot.entry((a.process, a.key)).or_insert_with(|| {
+                    list.push((a.process, Vec::new()));
+                    list.len() - 1
+                });
+                list[i].1.push((a.pos, id as AccessId));
             }
         }
-        m
+        KeyWrites { per_key }
+    }
+}
+
+/// Each key's writes: for each process that wrote the key, the positions and ids of
+/// its writes of the key, in program order.
+pub struct KeyWrites {
+    per_key: Vec<Vec<(u32, Vec<(u32, AccessId)>)>>,
+}
+
+impl KeyWrites {
+    /// The writers of `key` and their writes of it.
+    pub fn of(&self, key: u32) -> &[(u32, Vec<(u32, AccessId)>)] {
+        &self.per_key[key as usize]
     }
 }
 
@@ -266,8 +314,8 @@ fn key_id<'a>(
     })
 }
 
-fn thin_air(op: &Op, failed: &HashMap<(u32, &Value), usize>, k: u32) -> ThinAirRead {
-    let failed_write = failed.get(&(k, &op.value)).copied();
+fn thin_air(op: &Op, value: &Value, failed: &HashMap<(u32, &Value), usize>, k: u32) -> ThinAirRead {
+    let failed_write = failed.get(&(k, value)).copied();
     let why = match failed_write {
         Some(w) => format!(", which only failed op {w} wrote (a failed write never happened)"),
         None => ", which no op wrote".to_string(),
@@ -276,13 +324,13 @@ fn thin_air(op: &Op, failed: &HashMap<(u32, &Value), usize>, k: u32) -> ThinAirR
         read: op.id,
         process: op.process,
         key: op.key_label(),
-        value: op.value.to_string(),
+        value: value.to_string(),
         failed_write,
         explanation: format!(
             "ThinAirRead: p{} read {}={}{why}",
             op.process,
             op.key_label(),
-            op.value
+            value
         ),
     }
 }

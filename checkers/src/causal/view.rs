@@ -74,11 +74,7 @@ pub enum ViewOutcome {
 
 /// Decides every process's view over `base`.
 pub fn check(obs: &Observed, base: Base, budget: &Budget) -> ViewOutcome {
-    let writes = obs.writes_by_process_key();
-    let mut by_key_procs: std::collections::HashMap<u32, Vec<u32>> = Default::default();
-    for &(q, k) in writes.keys() {
-        by_key_procs.entry(k).or_default().push(q);
-    }
+    let writes = obs.key_writes();
     for p in 0..obs.processes.len() as u32 {
         let reads_from = match base {
             Base::ProgramOrder => ReadsFrom::Of(p),
@@ -100,9 +96,8 @@ pub fn check(obs: &Observed, base: Base, budget: &Budget) -> ViewOutcome {
                     continue;
                 };
                 let clock = vc.of(r);
-                for &q in by_key_procs.get(&acc.key).map_or(&[][..], |v| v) {
-                    let list = &writes[&(q, acc.key)];
-                    let Some((_, w2)) = last_before(list, clock[q as usize]) else {
+                for (q, list) in writes.of(acc.key) {
+                    let Some((_, w2)) = last_before(list, clock[*q as usize]) else {
                         continue;
                     };
                     match from {

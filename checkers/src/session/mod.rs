@@ -26,7 +26,7 @@
 //! Each check is one pass over each process's ops (with a binary search per process
 //! that wrote the key), and reports the first violation in history order.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
@@ -202,7 +202,7 @@ fn violation(obs: &Observed, history: &History, ops: &[AccessId], why: String) -
 fn read_your_writes(obs: &Observed, history: &History) -> Option<SessionViolation> {
     for accesses in &obs.by_process {
         // Per key: this process's last write, and the positions of its writes.
-        let mut last: HashMap<u32, AccessId> = HashMap::new();
+        let mut last: HashMap<u32, AccessId> = HashMap::default();
         for &a in accesses {
             let acc = &obs.accesses[a as usize];
             match acc.kind {
@@ -245,8 +245,8 @@ fn monotonic_reads(obs: &Observed, history: &History) -> Option<SessionViolation
     for accesses in &obs.by_process {
         // Per key: the last read (and what it read), and the writes left behind, each
         // with the read that saw it.
-        let mut last: HashMap<u32, (AccessId, Option<AccessId>)> = HashMap::new();
-        let mut behind: HashMap<u32, HashMap<AccessId, AccessId>> = HashMap::new();
+        let mut last: HashMap<u32, (AccessId, Option<AccessId>)> = HashMap::default();
+        let mut behind: HashMap<u32, HashMap<AccessId, AccessId>> = HashMap::default();
         for &a in accesses {
             let acc = &obs.accesses[a as usize];
             let Kind::Read { from } = acc.kind else {
@@ -291,14 +291,10 @@ fn observed_writes(
     follows_reads: bool,
 ) -> Option<SessionViolation> {
     let width = obs.processes.len();
-    let writes = obs.writes_by_process_key();
-    let mut writers_of_key: HashMap<u32, Vec<u32>> = HashMap::new();
-    for &(q, k) in writes.keys() {
-        writers_of_key.entry(k).or_default().push(q);
-    }
+    let writes = obs.key_writes();
     // For writes-follow-reads: for each write, what its process had read before it,
     // per process: (count of that process's accesses covered, the read that saw it).
-    let mut read_before: HashMap<AccessId, Vec<(u32, AccessId)>> = HashMap::new();
+    let mut read_before: HashMap<AccessId, Vec<(u32, AccessId)>> = HashMap::default();
     if follows_reads {
         for accesses in &obs.by_process {
             let mut seen: Vec<(u32, AccessId)> = vec![(0, 0); width];
@@ -328,12 +324,13 @@ fn observed_writes(
             let Kind::Read { from } = acc.kind else {
                 continue;
             };
-            for &q in writers_of_key.get(&acc.key).map_or(&[][..], |v| v) {
+            for (q, list) in writes.of(acc.key) {
+                let q = *q;
                 let (bound, ref why_ops) = floor[q as usize];
                 if bound == 0 || q == acc.process {
                     continue;
                 }
-                let Some((pos2, w2)) = last_before(&writes[&(q, acc.key)], bound) else {
+                let Some((pos2, w2)) = last_before(list, bound) else {
                     continue;
                 };
                 let stale = match from {
@@ -347,6 +344,7 @@ fn observed_writes(
                     let mut ops = vec![w2];
                     ops.extend(why_ops.iter().copied());
                     ops.push(a);
+                    ops.dedup();
                     let words: Vec<String> = ops[..ops.len() - 1]
                         .iter()
                         .map(|&o| obs.describe(history, o))
