@@ -268,7 +268,7 @@ impl Observed {
 
     /// Each key's writes, per process that wrote it, in program order.
     pub fn key_writes(&self) -> KeyWrites {
-        let mut per_key: Vec<Vec<(u32, Vec<(u32, AccessId)>)>> = vec![Vec::new(); self.keys.len()];
+        let mut per_key: Vec<Vec<Writer>> = vec![Vec::new(); self.keys.len()];
         let mut slot: HashMap<(u32, u32), usize> = HashMap::default();
         for (id, a) in self.accesses.iter().enumerate() {
             if a.kind == Kind::Write {
@@ -284,15 +284,18 @@ impl Observed {
     }
 }
 
+/// A process (index) that wrote a key, and the positions and ids of its writes of it.
+pub type Writer = (u32, Vec<(u32, AccessId)>);
+
 /// Each key's writes: for each process that wrote the key, the positions and ids of
 /// its writes of the key, in program order.
 pub struct KeyWrites {
-    per_key: Vec<Vec<(u32, Vec<(u32, AccessId)>)>>,
+    per_key: Vec<Vec<Writer>>,
 }
 
 impl KeyWrites {
     /// The writers of `key` and their writes of it.
-    pub fn of(&self, key: u32) -> &[(u32, Vec<(u32, AccessId)>)] {
+    pub fn of(&self, key: u32) -> &[Writer] {
         &self.per_key[key as usize]
     }
 }
