@@ -75,6 +75,10 @@ fn brief(r: &CheckResult) -> String {
     if let Some(b) = r.evidence.get("brief").and_then(|b| b.as_str()) {
         return b.to_string();
     }
+    let cycle = r.evidence["components"][0]["window"]["saturation"]["length"].as_u64();
+    if let Some(n) = cycle {
+        return format!("cycle of {n} ops");
+    }
     let s = r
         .summary
         .split([';', ':'])

@@ -208,7 +208,7 @@ pub fn decide(
     };
     match model {
         CausalModel::Causal | CausalModel::CausalConvergence => {
-            match causal(&obs, history, model == CausalModel::CausalConvergence) {
+            match causal(&obs, model == CausalModel::CausalConvergence) {
                 Some(b) => CausalEvidence::Pattern(b),
                 None => valid,
             }
@@ -221,9 +221,7 @@ pub fn decide(
             };
             match view::check(&obs, base, budget) {
                 ViewOutcome::Valid => valid,
-                ViewOutcome::Invalid(p, f) => {
-                    CausalEvidence::View(view::evidence(&obs, history, p, &f))
-                }
+                ViewOutcome::Invalid(p, f) => CausalEvidence::View(view::evidence(&obs, p, &f)),
                 ViewOutcome::OutOfTime => CausalEvidence::Undecided {
                     reason: "the time budget ran out".into(),
                 },
@@ -233,7 +231,7 @@ pub fn decide(
 }
 
 /// The first bad pattern of CC (and, with `convergence`, of CCv), if any.
-fn causal(obs: &Observed, history: &History, convergence: bool) -> Option<BadPattern> {
+fn causal(obs: &Observed, convergence: bool) -> Option<BadPattern> {
     let vc = match clocks(obs, ReadsFrom::All, &[]) {
         Ok(vc) => vc,
         Err(cycle) => {
@@ -244,10 +242,10 @@ fn causal(obs: &Observed, history: &History, convergence: bool) -> Option<BadPat
                     .iter()
                     .map(|e| obs.accesses[e.from as usize].op)
                     .collect(),
-                steps: cycle.steps(obs, history),
+                steps: cycle.steps(obs),
                 explanation: format!(
                     "CyclicCO: the causal order has a cycle: {}",
-                    cycle.sentence(obs, history)
+                    cycle.sentence(obs)
                 ),
             })
         }
@@ -265,10 +263,10 @@ fn causal(obs: &Observed, history: &History, convergence: bool) -> Option<BadPat
                 continue;
             };
             match from {
-                None => return Some(chain("WriteCOInitRead", obs, history, &vc, w2, r, None)),
+                None => return Some(chain("WriteCOInitRead", obs, &vc, w2, r, None)),
                 Some(w) if w2 == w => {}
                 Some(w) if vc.reaches(obs, w, w2) => {
-                    return Some(chain("WriteCORead", obs, history, &vc, w2, r, Some(w)))
+                    return Some(chain("WriteCORead", obs, &vc, w2, r, Some(w)))
                 }
                 Some(w) => {
                     if convergence && !vc.reaches(obs, w2, w) {
@@ -294,10 +292,10 @@ fn causal(obs: &Observed, history: &History, convergence: bool) -> Option<BadPat
                 .iter()
                 .map(|e| obs.accesses[e.from as usize].op)
                 .collect(),
-            steps: cycle.steps(obs, history),
+            steps: cycle.steps(obs),
             explanation: format!(
                 "CyclicCF: no one order of the writes agrees with what every read saw: {}",
-                cycle.sentence(obs, history)
+                cycle.sentence(obs)
             ),
         }),
     }
@@ -308,7 +306,6 @@ fn causal(obs: &Observed, history: &History, convergence: bool) -> Option<BadPat
 fn chain(
     pattern: &str,
     obs: &Observed,
-    history: &History,
     vc: &Clocks,
     w2: AccessId,
     r: AccessId,
@@ -319,16 +316,16 @@ fn chain(
         let before = causal_path(obs, vc, w, w2);
         path = before.into_iter().chain(path.into_iter().skip(1)).collect();
     }
-    let words: Vec<String> = path.iter().map(|&a| obs.describe(history, a)).collect();
+    let words: Vec<String> = path.iter().map(|&a| obs.describe(a)).collect();
     let tail = match w {
         None => format!(
             "; the read returned the initial value although {} is in its causal past",
-            obs.describe(history, w2)
+            obs.describe(w2)
         ),
         Some(w) => format!(
             "; the read returned {} although {} overwrote it in the read's causal past",
-            obs.describe(history, w),
-            obs.describe(history, w2)
+            obs.describe(w),
+            obs.describe(w2)
         ),
     };
     BadPattern {

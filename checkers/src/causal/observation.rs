@@ -48,6 +48,8 @@ pub struct Access {
     pub key: u32,
     /// Write, or read and what it read from.
     pub kind: Kind,
+    /// Whether it is half of a cas.
+    pub cas: bool,
 }
 
 /// A write, or a read and the write it read from.
@@ -128,13 +130,19 @@ impl Observed {
     /// Builds the accesses of `history`, with `initial` the value of every key before
     /// any write.
     pub fn from_history(history: &History, initial: &Value) -> Result<Observed, Refusal> {
+        let ops: Vec<&Op> = history.ops.iter().collect();
+        Observed::from_ops(&ops, initial)
+    }
+
+    /// As [`Observed::from_history`], for some of a history's ops (in invoke order).
+    pub fn from_ops(ops: &[&Op], initial: &Value) -> Result<Observed, Refusal> {
         let mut key_ids: HashMap<&Option<Value>, u32> = HashMap::default();
         let mut keys: Vec<Option<Value>> = Vec::new();
         // (key, value) -> the op that wrote it (non-failed writes only).
-        let mut writer: HashMap<(u32, &Value), usize> = HashMap::default();
+        let mut writer: HashMap<(u32, &Value), &Op> = HashMap::default();
         let mut failed: HashMap<(u32, &Value), usize> = HashMap::default();
         let mut read_values: HashSet<(u32, &Value)> = Default::default();
-        for op in &history.ops {
+        for &op in ops {
             let Some(op_parts) = parts(op) else {
                 if op.outcome == Outcome::Fail {
                     continue;
@@ -162,17 +170,17 @@ impl Observed {
                     if let Some(&other) = writer.get(&(k, v)) {
                         return Err(Refusal::Undecidable(format!(
                             "ops {} and {} both write {}={}: these checkers need every value written to a key once",
-                            history.ops[other].invoke_index, op.invoke_index, op.key_label(), v
+                            other.invoke_index, op.invoke_index, op.key_label(), v
                         )));
                     }
-                    writer.insert((k, v), op.id);
+                    writer.insert((k, v), op);
                 } else if op.outcome == Outcome::Ok && op.f == F::Read {
                     read_values.insert((k, v));
                 }
             }
         }
         // An ok cas read its expected value; an info cas did if its write was read.
-        for op in &history.ops {
+        for &op in ops {
             if op.f == F::Cas && op.outcome == Outcome::Ok {
                 if let Some([expected, _]) = op.invoke_value.as_list() {
                     read_values.insert((key_ids[&op.key], expected));
@@ -189,7 +197,7 @@ impl Observed {
         let mut proc_ids: HashMap<u64, u32> = HashMap::default();
         let mut access_of_write: HashMap<usize, AccessId> = HashMap::default();
         let mut pending: Vec<(AccessId, usize)> = Vec::new();
-        for op in &history.ops {
+        for &op in ops {
             let Some(op_parts) = parts(op) else { continue };
             let k = key_ids[&op.key];
             let keep = match (op.outcome, &op.f) {
@@ -219,7 +227,7 @@ impl Observed {
                 } else if is_initial(v, initial) {
                     Kind::Read { from: None }
                 } else if let Some(&w) = writer.get(&(k, v)) {
-                    pending.push((id, w));
+                    pending.push((id, w.id));
                     Kind::Read { from: None }
                 } else {
                     return Err(Refusal::ThinAir(thin_air(op, v, &failed, k)));
@@ -230,6 +238,7 @@ impl Observed {
                     pos,
                     key: k,
                     kind,
+                    cas: op.f == F::Cas,
                 });
             }
         }
@@ -246,22 +255,16 @@ impl Observed {
     }
 
     /// The access in words: `p1 wrote x=1`, `p2 read y=⊥`.
-    pub fn describe(&self, history: &History, a: AccessId) -> String {
+    pub fn describe(&self, a: AccessId) -> String {
         let acc = &self.accesses[a as usize];
         let key = key_label(self.keys[acc.key as usize].as_ref());
-        let op = &history.ops[acc.op];
-        let cas = if op.f == F::Cas { " (cas)" } else { "" };
+        let process = self.processes[acc.process as usize];
+        let cas = if acc.cas { " (cas)" } else { "" };
         match acc.kind {
-            Kind::Write => format!(
-                "p{} wrote {key}={}{cas}",
-                op.process, self.values[a as usize]
-            ),
-            Kind::Read { from: None } => format!("p{} read {key}=⊥{cas}", op.process),
+            Kind::Write => format!("p{process} wrote {key}={}{cas}", self.values[a as usize]),
+            Kind::Read { from: None } => format!("p{process} read {key}=⊥{cas}"),
             Kind::Read { from: Some(_) } => {
-                format!(
-                    "p{} read {key}={}{cas}",
-                    op.process, self.values[a as usize]
-                )
+                format!("p{process} read {key}={}{cas}", self.values[a as usize])
             }
         }
     }

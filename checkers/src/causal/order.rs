@@ -9,7 +9,6 @@
 use serde::Serialize;
 
 use super::observation::{AccessId, Kind, Observed};
-use crate::history::History;
 
 /// Why one access must precede another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -25,6 +24,9 @@ pub enum Why {
         /// The read that forces the order.
         read: AccessId,
     },
+    /// The first is a read of a write (or of the initial value) that the second, a
+    /// write of the same key, overwrites: in one total order the read must come first.
+    ReadBeforeOverwrite,
 }
 
 /// An edge `from -> to` with its reason.
@@ -85,7 +87,7 @@ pub struct Step {
 
 impl Cycle {
     /// The cycle's steps in words.
-    pub fn steps(&self, obs: &Observed, history: &History) -> Vec<Step> {
+    pub fn steps(&self, obs: &Observed) -> Vec<Step> {
         self.0
             .iter()
             .map(|e| Step {
@@ -94,19 +96,22 @@ impl Cycle {
                 why: match e.why {
                     Why::ProgramOrder => format!(
                         "{} before {} (program order)",
-                        obs.describe(history, e.from),
-                        obs.describe(history, e.to)
+                        obs.describe(e.from),
+                        obs.describe(e.to)
                     ),
-                    Why::ReadsFrom => format!(
-                        "{} read by {}",
-                        obs.describe(history, e.from),
-                        obs.describe(history, e.to)
-                    ),
+                    Why::ReadsFrom => {
+                        format!("{} read by {}", obs.describe(e.from), obs.describe(e.to))
+                    }
                     Why::Overwritten { read } => format!(
                         "{} before {}, since {} with the former already in its past",
-                        obs.describe(history, e.from),
-                        obs.describe(history, e.to),
-                        obs.describe(history, read)
+                        obs.describe(e.from),
+                        obs.describe(e.to),
+                        obs.describe(read)
+                    ),
+                    Why::ReadBeforeOverwrite => format!(
+                        "{} before {}, which overwrites what the read returned",
+                        obs.describe(e.from),
+                        obs.describe(e.to)
                     ),
                 },
             })
@@ -114,14 +119,10 @@ impl Cycle {
     }
 
     /// The cycle as one sentence: `p1 wrote x=1 -> p2 read x=1 -> ...`.
-    pub fn sentence(&self, obs: &Observed, history: &History) -> String {
-        let mut s: Vec<String> = self
-            .0
-            .iter()
-            .map(|e| obs.describe(history, e.from))
-            .collect();
+    pub fn sentence(&self, obs: &Observed) -> String {
+        let mut s: Vec<String> = self.0.iter().map(|e| obs.describe(e.from)).collect();
         if let Some(first) = self.0.first() {
-            s.push(obs.describe(history, first.from));
+            s.push(obs.describe(first.from));
         }
         s.join(" -> ")
     }

@@ -21,7 +21,6 @@ use serde::Serialize;
 
 use super::observation::{last_before, AccessId, Kind, Observed};
 use super::order::{clocks, Cycle, Edge, ReadsFrom, Step, Why};
-use crate::history::History;
 use crate::verdict::Budget;
 
 /// Which view model.
@@ -125,7 +124,7 @@ pub fn check(obs: &Observed, base: Base, budget: &Budget) -> ViewOutcome {
 }
 
 /// The failure in words.
-pub fn evidence(obs: &Observed, history: &History, p: u32, f: &ViewFailure) -> ViewEvidence {
+pub fn evidence(obs: &Observed, p: u32, f: &ViewFailure) -> ViewEvidence {
     let process = obs.processes[p as usize];
     match f {
         ViewFailure::Cycle(c) => ViewEvidence {
@@ -136,10 +135,10 @@ pub fn evidence(obs: &Observed, history: &History, p: u32, f: &ViewFailure) -> V
                 .iter()
                 .map(|e| obs.accesses[e.from as usize].op)
                 .collect(),
-            steps: c.steps(obs, history),
+            steps: c.steps(obs),
             explanation: format!(
                 "no order of the writes explains what p{process} read: {}",
-                c.sentence(obs, history)
+                c.sentence(obs)
             ),
         },
         &ViewFailure::InitialReadAfterWrite { write, read } => ViewEvidence {
@@ -152,8 +151,8 @@ pub fn evidence(obs: &Observed, history: &History, p: u32, f: &ViewFailure) -> V
             steps: Vec::new(),
             explanation: format!(
                 "{} precedes {} in p{process}'s view, yet the read returned the initial value",
-                obs.describe(history, write),
-                obs.describe(history, read)
+                obs.describe(write),
+                obs.describe(read)
             ),
         },
     }

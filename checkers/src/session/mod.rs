@@ -174,10 +174,10 @@ pub fn decide(history: &History, spec: &ModelSpec, guarantee: Guarantee) -> Sess
         Err(Refusal::ThinAir(t)) => return SessionEvidence::ThinAir(t),
     };
     let found = match guarantee {
-        Guarantee::ReadYourWrites => read_your_writes(&obs, history),
-        Guarantee::MonotonicReads => monotonic_reads(&obs, history),
+        Guarantee::ReadYourWrites => read_your_writes(&obs),
+        Guarantee::MonotonicReads => monotonic_reads(&obs),
         Guarantee::MonotonicWrites | Guarantee::WritesFollowReads => {
-            observed_writes(&obs, history, guarantee == Guarantee::WritesFollowReads)
+            observed_writes(&obs, guarantee == Guarantee::WritesFollowReads)
         }
     };
     match found {
@@ -188,18 +188,18 @@ pub fn decide(history: &History, spec: &ModelSpec, guarantee: Guarantee) -> Sess
     }
 }
 
-fn violation(obs: &Observed, history: &History, ops: &[AccessId], why: String) -> SessionViolation {
+fn violation(obs: &Observed, ops: &[AccessId], why: String) -> SessionViolation {
     let mut ops = ops.to_vec();
     ops.dedup();
     let last = *ops.last().expect("a violation names ops");
     SessionViolation {
         process: obs.process_of(last),
         ops: ops.iter().map(|&a| obs.accesses[a as usize].op).collect(),
-        explanation: why.replace("{}", &obs.describe(history, last)),
+        explanation: why.replace("{}", &obs.describe(last)),
     }
 }
 
-fn read_your_writes(obs: &Observed, history: &History) -> Option<SessionViolation> {
+fn read_your_writes(obs: &Observed) -> Option<SessionViolation> {
     for accesses in &obs.by_process {
         // Per key: this process's last write, and the positions of its writes.
         let mut last: HashMap<u32, AccessId> = HashMap::default();
@@ -230,9 +230,9 @@ fn read_your_writes(obs: &Observed, history: &History) -> Option<SessionViolatio
                         ops.push(a);
                         let why = format!(
                             "{} then {{}}: the read does not show the process's own latest write",
-                            obs.describe(history, mine)
+                            obs.describe(mine)
                         );
-                        return Some(violation(obs, history, &ops, why));
+                        return Some(violation(obs, &ops, why));
                     }
                 }
             }
@@ -241,7 +241,7 @@ fn read_your_writes(obs: &Observed, history: &History) -> Option<SessionViolatio
     None
 }
 
-fn monotonic_reads(obs: &Observed, history: &History) -> Option<SessionViolation> {
+fn monotonic_reads(obs: &Observed) -> Option<SessionViolation> {
     for accesses in &obs.by_process {
         // Per key: the last read (and what it read), and the writes left behind, each
         // with the read that saw it.
@@ -258,18 +258,18 @@ fn monotonic_reads(obs: &Observed, history: &History) -> Option<SessionViolation
                         None => {
                             let why = format!(
                                 "{} then {{}}: a read older than the one before",
-                                obs.describe(history, prev)
+                                obs.describe(prev)
                             );
-                            return Some(violation(obs, history, &[prev, a], why));
+                            return Some(violation(obs, &[prev, a], why));
                         }
                         Some(w) => {
                             if let Some(&seen) = behind.get(&acc.key).and_then(|b| b.get(&w)) {
                                 let why = format!(
                                     "{}, then {}, then {{}} again: the process read a newer value and then the older one",
-                                    obs.describe(history, seen),
-                                    obs.describe(history, prev)
+                                    obs.describe(seen),
+                                    obs.describe(prev)
                                 );
-                                return Some(violation(obs, history, &[seen, prev, a], why));
+                                return Some(violation(obs, &[seen, prev, a], why));
                             }
                         }
                     }
@@ -285,11 +285,7 @@ fn monotonic_reads(obs: &Observed, history: &History) -> Option<SessionViolation
 }
 
 /// Monotonic writes (`follows_reads == false`) or writes-follow-reads.
-fn observed_writes(
-    obs: &Observed,
-    history: &History,
-    follows_reads: bool,
-) -> Option<SessionViolation> {
+fn observed_writes(obs: &Observed, follows_reads: bool) -> Option<SessionViolation> {
     let width = obs.processes.len();
     let writes = obs.key_writes();
     // For writes-follow-reads: for each write, what its process had read before it,
@@ -347,13 +343,13 @@ fn observed_writes(
                     ops.dedup();
                     let words: Vec<String> = ops[..ops.len() - 1]
                         .iter()
-                        .map(|&o| obs.describe(history, o))
+                        .map(|&o| obs.describe(o))
                         .collect();
                     let why = format!(
                         "{}, then {{}}: the read is older than a write the session had already seen the effects of",
                         words.join(", ")
                     );
-                    return Some(violation(obs, history, &ops, why));
+                    return Some(violation(obs, &ops, why));
                 }
             }
             let Some(w) = from else { continue };
