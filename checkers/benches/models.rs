@@ -11,6 +11,7 @@
 //! two, and peak memory. `FAULTLINE_HISTORIES=a.jsonl:b.jsonl` adds histories of
 //! real runs, with `sequential` and `linearizable` too.
 //!
+//! `MODELS_BENCH_REPS=1` takes one run per figure instead of the best of 3.
 //! `cargo bench -p checkers --bench models -- one MODEL FILE` times one check.
 
 use std::io::Write;
@@ -101,7 +102,11 @@ fn run_all() {
     for (path, models) in files {
         for model in models {
             let mut best: Option<(f64, String)> = None;
-            for _ in 0..3 {
+            let reps: usize = std::env::var("MODELS_BENCH_REPS")
+                .ok()
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(3);
+            for _ in 0..reps {
                 let out = Command::new(&me)
                     .args(["one", model.as_str(), path.to_str().expect("a UTF-8 path")])
                     .output()
