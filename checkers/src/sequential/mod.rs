@@ -253,6 +253,9 @@ fn linearizable<M: Model>(model: &M, spec: &ModelSpec, part: &Part<'_>, budget: 
     })
 }
 
+/// How long the window of a component saturation proved invalid may take.
+const SATURATED_SHRINK: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Checks one component.
 fn check_part<M: Model>(
     model: &M,
@@ -283,11 +286,22 @@ fn check_part<M: Model>(
             Found::Inconsistent(_) => {}
         }
     }
+    // A saturation proof already decides: its window gets at most one second.
+    let soon = Budget {
+        deadline: Some(
+            budget
+                .deadline
+                .map_or(Instant::now() + SATURATED_SHRINK, |d| {
+                    d.min(Instant::now() + SATURATED_SHRINK)
+                }),
+        ),
+        ..*budget
+    };
     let shrink = Shrink {
         model,
         ops: &part.ops,
         register_initial: initial,
-        budget,
+        budget: if proof.is_some() { &soon } else { budget },
     };
     let w = shrink.shrink();
     let mut evidence = shrink.evidence(&w);
