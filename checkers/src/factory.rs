@@ -18,6 +18,38 @@ pub fn checker_for(consistency: Consistency, spec: &ModelSpec) -> Option<Box<dyn
         Consistency::Linearizable => Some(Box::new(crate::linearizable::Linearizable { spec })),
         Consistency::Sequential => Some(Box::new(crate::sequential::Sequential { spec })),
         Consistency::Eventual => Some(Box::new(crate::eventual::Eventual { spec })),
+        c => causal_or_session(c, spec),
+    }
+}
+
+/// The checkers of [`crate::causal`] and [`crate::session`], for read/write models.
+fn causal_or_session(consistency: Consistency, spec: ModelSpec) -> Option<Box<dyn Checker>> {
+    use crate::causal::{Causal, CausalModel};
+    use crate::session::{Guarantee, Session};
+    if !crate::causal::applies_to(spec.kind) {
+        return None;
+    }
+    let causal = |model| {
+        Some(Box::new(Causal {
+            spec: spec.clone(),
+            model,
+        }) as Box<dyn Checker>)
+    };
+    let session = |guarantee| {
+        Some(Box::new(Session {
+            spec: spec.clone(),
+            guarantee,
+        }) as Box<dyn Checker>)
+    };
+    match consistency {
+        Consistency::Causal => causal(CausalModel::Causal),
+        Consistency::CausalMemory => causal(CausalModel::CausalMemory),
+        Consistency::CausalConvergence => causal(CausalModel::CausalConvergence),
+        Consistency::Pram => causal(CausalModel::Pram),
+        Consistency::ReadYourWrites => session(Guarantee::ReadYourWrites),
+        Consistency::MonotonicReads => session(Guarantee::MonotonicReads),
+        Consistency::MonotonicWrites => session(Guarantee::MonotonicWrites),
+        Consistency::WritesFollowReads => session(Guarantee::WritesFollowReads),
         _ => None,
     }
 }

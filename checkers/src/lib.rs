@@ -15,14 +15,17 @@
 //! specifications), [`linearizable`], [`sequential`], [`eventual`] (the checkers),
 //! [`consistency`], [`factory`], [`verdict`].
 
+pub mod causal;
 pub mod consistency;
 pub mod eventual;
 pub mod factory;
 pub mod history;
+pub mod lattice;
 pub mod linearizable;
 pub mod model;
 pub mod read;
 pub mod sequential;
+pub mod session;
 pub mod value;
 pub mod verdict;
 

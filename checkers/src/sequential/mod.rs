@@ -28,6 +28,13 @@
 //! unfinished search into `unknown` for that component; other components are still
 //! decided.
 //!
+//! Before the search, [`saturate`] derives the orders that reads-from forces (for
+//! read/write/cas histories with unique writes) and proves a component invalid by a
+//! cycle of them, in polynomial time; that cycle is added to the window as
+//! `window.saturation` (`ops`, `steps`, `explanation`, `length`). Saturation is exact
+//! as a refutation but not complete: what it leaves open is the NP-complete remainder
+//! (Gibbons & Korach 1997), decided by the search.
+//!
 //! Evidence (`CheckResult::evidence`), for components that are not valid:
 //! ```json
 //! {"components": [{"keys": [...], "processes": [...], "verdict": "invalid",
@@ -45,6 +52,7 @@
 //! to decide.
 
 mod graph;
+pub mod saturate;
 pub mod search;
 pub mod window;
 
@@ -245,6 +253,9 @@ fn linearizable<M: Model>(model: &M, spec: &ModelSpec, part: &Part<'_>, budget: 
     })
 }
 
+/// How long the window of a component saturation proved invalid may take.
+const SATURATED_SHRINK: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Checks one component.
 fn check_part<M: Model>(
     model: &M,
@@ -255,27 +266,49 @@ fn check_part<M: Model>(
     if linearizable(model, spec, part, budget) {
         return (Verdict::Valid, None);
     }
+    // Saturation first: a cycle of forced orders proves the component invalid.
+    let proof = match saturate::saturate(spec, &part.ops, budget) {
+        saturate::Saturated::Cycle(c) => Some(serde_json::to_value(c).unwrap_or_default()),
+        saturate::Saturated::ThinAir(why) => Some(json!({ "explanation": why })),
+        saturate::Saturated::Open => None,
+    };
     let initial = register_initial(spec, &part.ops);
-    let ops: Vec<(&Op, bool)> = part
-        .ops
-        .iter()
-        .map(|&o| (o, o.outcome == Outcome::Ok))
-        .collect();
-    let c = Component::new(&ops, &part.keys, initial);
-    match search(model, &c, budget, false) {
-        Found::Consistent => (Verdict::Valid, None),
-        Found::Unknown => (Verdict::Unknown, None),
-        Found::Inconsistent(_) => {
-            let shrink = Shrink {
-                model,
-                ops: &part.ops,
-                register_initial: initial,
-                budget,
-            };
-            let w = shrink.shrink();
-            (Verdict::Invalid, Some(shrink.evidence(&w)))
+    if proof.is_none() {
+        let ops: Vec<(&Op, bool)> = part
+            .ops
+            .iter()
+            .map(|&o| (o, o.outcome == Outcome::Ok))
+            .collect();
+        let c = Component::new(&ops, &part.keys, initial);
+        match search(model, &c, budget, false) {
+            Found::Consistent => return (Verdict::Valid, None),
+            Found::Unknown => return (Verdict::Unknown, None),
+            Found::Inconsistent(_) => {}
         }
     }
+    // A saturation proof already decides: its window gets at most one second.
+    let soon = Budget {
+        deadline: Some(
+            budget
+                .deadline
+                .map_or(Instant::now() + SATURATED_SHRINK, |d| {
+                    d.min(Instant::now() + SATURATED_SHRINK)
+                }),
+        ),
+        ..*budget
+    };
+    let shrink = Shrink {
+        model,
+        ops: &part.ops,
+        register_initial: initial,
+        budget: if proof.is_some() { &soon } else { budget },
+    };
+    let w = shrink.shrink();
+    let mut evidence = shrink.evidence(&w);
+    if let Some(proof) = proof {
+        evidence["saturation"] = proof;
+    }
+    (Verdict::Invalid, Some(evidence))
 }
 
 /// Turns per-component results into the checker's answer.
