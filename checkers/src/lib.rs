@@ -12,7 +12,7 @@
 //!
 //! Modules: [`history`] (events, ops, the builder that pairs them), [`read`] (JSONL,
 //! Jepsen EDN, Porcupine logs), [`value`] (JSON-like values), [`model`] (sequential
-//! specifications), [`linearizable`], [`sequential`], [`eventual`] (the checkers),
+//! specifications), [`linearizable`], [`sequential`], [`eventual`], [`txn`] (the checkers),
 //! [`consistency`], [`factory`], [`verdict`].
 
 pub mod consistency;
@@ -23,6 +23,7 @@ pub mod linearizable;
 pub mod model;
 pub mod read;
 pub mod sequential;
+pub mod txn;
 pub mod value;
 pub mod verdict;
 
