@@ -35,6 +35,8 @@ pub struct ListAppend {
     pub orders: FxHashMap<u32, KeyOrder>,
     /// Who appended each (key, element): the txn.
     pub writer: FxHashMap<(u32, u32), u32>,
+    /// Each (key, element)'s rank among its writer's appends to that key (0 first).
+    pub rank: FxHashMap<(u32, u32), u32>,
 }
 
 /// Values appended more than once to one key: inference needs unique values.
@@ -71,6 +73,7 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
     let mut la = ListAppend::default();
     // Who appended what, and each txn's last append per key.
     let mut last_append: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+    let mut own_count: FxHashMap<(u32, u32), u32> = FxHashMap::default();
     let mut appenders: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
     for (i, t) in txns.txns.iter().enumerate() {
         for m in &t.mops {
@@ -85,6 +88,9 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
                     )));
                 }
                 la.writer.insert((key, value), i as u32);
+                let rank = own_count.entry((i as u32, key)).or_insert(0);
+                la.rank.insert((key, value), *rank);
+                *rank += 1;
                 last_append.insert((i as u32, key), value);
                 let a = appenders.entry(key).or_default();
                 if a.last() != Some(&(i as u32)) {
@@ -258,6 +264,30 @@ fn key_order(
                 }
             }
         }
+    }
+    // Each writer's appends must appear in the order it made them, none skipped.
+    let mut next_rank: FxHashMap<u32, u32> = FxHashMap::default();
+    for e in &observed {
+        let (Some(&w), Some(&r)) = (la.writer.get(&(key, *e)), la.rank.get(&(key, *e))) else {
+            continue;
+        };
+        let expected = next_rank.entry(w).or_insert(0);
+        if r != *expected {
+            let reader = longest.map_or(0, |l| l.0);
+            out.findings.push(Finding {
+                anomaly: Anomaly::IncompatibleOrder,
+                txns: vec![reader, w],
+                explanation: format!(
+                    "{} read {k} = {}, but {} appended its elements to {k} in a different order (or one of them is missing before {})",
+                    name(txns, reader),
+                    list(txns, &observed),
+                    name(txns, w),
+                    txns.values.label(*e)
+                ),
+            });
+            break;
+        }
+        *expected = r + 1;
     }
     let mut pos = FxHashMap::default();
     let mut unwritten_reported = false;
