@@ -377,24 +377,37 @@ fn si(
     false
 }
 
-fn agree(seed: u64) -> Result<(), TestCaseError> {
+/// Checks one generated history against the oracle; returns how many of the three
+/// verdicts were `unknown` (allowed only where the checker says why).
+fn agree(seed: u64) -> Result<usize, TestCaseError> {
     let txns = generate(seed);
     let h = history(&txns);
+    let mut unknown = 0;
     for (c, oracle) in [
         (Consistency::Serializable, serializable(&txns, false)),
         (Consistency::StrictSerializable, serializable(&txns, true)),
         (Consistency::SnapshotIsolation, snapshot_isolation(&txns)),
     ] {
         let r = check(&h, c);
-        let checker = r.verdict == Verdict::Valid;
-        prop_assert!(
-            r.verdict != Verdict::Unknown || txns.iter().all(|t| t.out != Out::Ok),
-            "{c}: unknown: {}",
-            r.summary
-        );
         if r.verdict == Verdict::Unknown {
+            prop_assert!(
+                c == Consistency::SnapshotIsolation || txns.iter().all(|t| t.out != Out::Ok),
+                "{c} undecided: {}",
+                r.summary
+            );
+            let committed = txns.iter().any(|t| t.out == Out::Ok);
+            let said_why = r.evidence["undecided"]
+                .as_array()
+                .is_some_and(|u| u.iter().any(|u| u["consistency"] == c.as_str()));
+            prop_assert!(
+                !committed || said_why,
+                "{c}: unknown without a reason: {}",
+                r.summary
+            );
+            unknown += 1;
             continue;
         }
+        let checker = r.verdict == Verdict::Valid;
         prop_assert_eq!(
             checker,
             oracle,
@@ -406,16 +419,39 @@ fn agree(seed: u64) -> Result<(), TestCaseError> {
             txns
         );
     }
-    Ok(())
+    Ok(unknown)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
     fn the_checker_agrees_with_the_brute_force_oracle(seed in any::<u64>()) {
         agree(seed)?;
     }
+}
+
+#[test]
+fn the_checker_is_rarely_undecided_on_small_histories() {
+    let (mut unknown, mut invalid, n) = (0, 0, 3000u64);
+    for seed in 1..=n {
+        let s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        unknown += agree(s).expect("agrees with the oracle");
+        let txns = generate(s);
+        invalid += usize::from(!serializable(&txns, false));
+    }
+    println!(
+        "{n} histories x 3 models: {unknown} verdicts unknown; {invalid} histories not serializable"
+    );
+    // Precision: serializable and strict serializable are always decided (the
+    // unknown order of unread appends cannot change them); snapshot isolation is
+    // undecided when two unread appends to one key lie on a common cycle — about
+    // 9% of these small histories, most of which end without a final read.
+    assert!(unknown * 100 <= 12 * n as usize, "{unknown} unknown");
+    assert!(
+        invalid * 20 >= n as usize,
+        "only {invalid} invalid histories"
+    );
 }
 
 #[test]

@@ -360,7 +360,7 @@ fn edges_for_key(
     let mut unobserved_txns: Vec<u32> = Vec::new();
     let mut unobserved_elems: Vec<u32> = Vec::new();
     for &w in appenders.get(&key).map_or(&[][..], |v| &v[..]) {
-        if txns.txns[w as usize].outcome != Outcome::Ok {
+        if !out.in_graph[w as usize] {
             continue;
         }
         let mut any = false;
@@ -375,6 +375,9 @@ fn edges_for_key(
         if any {
             unobserved_txns.push(w);
         }
+    }
+    if unobserved_txns.len() > 1 {
+        out.unordered.push(unobserved_txns.clone());
     }
     // ww along the observed order, then to every unobserved appender.
     let mut prev: Option<u32> = None;

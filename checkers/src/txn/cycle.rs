@@ -148,7 +148,7 @@ fn plain_of(mask: u8) -> u8 {
 
 /// Strongly connected components of `g` restricted to edges with a label in
 /// `mask` (iterative Tarjan). Returns each node's component and the component sizes.
-fn sccs(g: &Graph, mask: u8) -> (Vec<u32>, Vec<u32>) {
+pub fn sccs(g: &Graph, mask: u8) -> (Vec<u32>, Vec<u32>) {
     let n = g.nodes();
     const NONE: u32 = u32::MAX;
     let mut index = vec![NONE; n];

@@ -43,6 +43,17 @@ pub struct TxnEvidence {
     pub searched: Vec<SearchedClass>,
     /// Ops that are not `txn` ops and were ignored.
     pub ignored_ops: usize,
+    /// Models no anomaly rules out but that cannot be claimed either, and why.
+    pub undecided: Vec<Undecided>,
+}
+
+/// A model left undecided.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Undecided {
+    /// The model.
+    pub consistency: String,
+    /// Why it cannot be decided.
+    pub why: String,
 }
 
 /// Txn counts by outcome.

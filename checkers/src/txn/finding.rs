@@ -26,6 +26,9 @@ pub struct Inferred {
     pub in_graph: Vec<bool>,
     /// The ww, wr and rw edges.
     pub edges: GraphBuilder,
+    /// Groups of writers of one key whose relative version order is unknown (for
+    /// list-append: committed appends nobody read).
+    pub unordered: Vec<Vec<u32>>,
 }
 
 /// Why an edge exists, in plain words, for one (from, to, label) of a cycle.

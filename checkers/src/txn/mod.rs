@@ -51,6 +51,9 @@ pub struct Analysis {
     why: Box<dyn EdgeWhy>,
     nodes: usize,
     edges: usize,
+    /// Models whose verdict the unknown order of some writes leaves undecided
+    /// (when nothing else rules them out), with why.
+    undecided: Vec<(Consistency, String)>,
 }
 
 /// Why a history could not be analysed (bad input).
@@ -87,12 +90,15 @@ impl Analysis {
             findings,
             in_graph,
             mut edges,
+            unordered,
         } = inferred;
         order::process_edges(&txns.txns, &in_graph, &mut edges);
         order::realtime_edges(&txns.txns, &in_graph, &mut edges);
         let graph = edges.build(txns.txns.len());
         let cycles = cycle::search(&graph, CYCLES_PER_CLASS);
+        let undecided = undecided(&txns, &graph, model, &unordered);
         Ok(Analysis {
+            undecided,
             nodes: in_graph.iter().filter(|&&b| b).count(),
             edges: graph.edges(),
             txns,
@@ -100,6 +106,13 @@ impl Analysis {
             cycles,
             why,
         })
+    }
+
+    /// Whether `consistency` is ruled out by an anomaly found.
+    pub fn ruled_out(&self, consistency: Consistency) -> bool {
+        self.found()
+            .iter()
+            .any(|&a| lattice::forbids(consistency, a))
     }
 
     /// Every anomaly found, each once, most severe first.
@@ -133,7 +146,26 @@ impl Analysis {
         model: DataModel,
     ) -> TxnEvidence {
         let found = self.found();
-        let b = lattice::boundary(&found);
+        let mut b = lattice::boundary(&found);
+        let undecided: Vec<(Consistency, String)> = self
+            .undecided
+            .iter()
+            .filter(|(c, _)| !self.ruled_out(*c))
+            .cloned()
+            .collect();
+        if !undecided.is_empty() {
+            // The strongest models known to hold: undecided ones do not count.
+            let holds: Vec<Consistency> = lattice::MODELS
+                .iter()
+                .copied()
+                .filter(|&m| !self.ruled_out(m) && !undecided.iter().any(|(c, _)| *c == m))
+                .collect();
+            b.strongest_consistent = holds
+                .iter()
+                .copied()
+                .filter(|&m| !holds.iter().any(|&s| s != m && lattice::implies(s, m)))
+                .collect();
+        }
         let forbidden: Vec<Anomaly> = found
             .iter()
             .copied()
@@ -186,6 +218,13 @@ impl Analysis {
                 })
                 .collect(),
             ignored_ops: self.txns.ignored_ops,
+            undecided: undecided
+                .iter()
+                .map(|(c, why)| evidence::Undecided {
+                    consistency: c.as_str().to_string(),
+                    why: why.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -194,12 +233,10 @@ impl Analysis {
         if self.txns.txns.iter().all(|t| t.outcome != Outcome::Ok) {
             return Verdict::Unknown;
         }
-        if self
-            .found()
-            .iter()
-            .any(|&a| lattice::forbids(consistency, a))
-        {
+        if self.ruled_out(consistency) {
             Verdict::Invalid
+        } else if self.undecided.iter().any(|(c, _)| *c == consistency) {
+            Verdict::Unknown
         } else {
             Verdict::Valid
         }
@@ -216,10 +253,16 @@ impl Analysis {
         let ev = self.evidence(history, consistency, model);
         let c = consistency.as_str();
         let summary = match verdict {
-            Verdict::Unknown => format!(
-                "not decided: none of the {} txns committed, so nothing constrains the history",
-                self.txns.txns.len()
-            ),
+            Verdict::Unknown => match ev.undecided.iter().find(|u| u.consistency == c) {
+                Some(u) => format!(
+                    "not decided: no anomaly {c} forbids was found, but {}",
+                    u.why
+                ),
+                None => format!(
+                    "not decided: none of the {} txns committed, so nothing constrains the history",
+                    self.txns.txns.len()
+                ),
+            },
             Verdict::Invalid => {
                 let counts: Vec<String> = ev
                     .forbidden_found
@@ -250,6 +293,68 @@ impl Analysis {
         };
         result(consistency, model, verdict, summary, ev)
     }
+}
+
+/// Which models the unknown order of writes leaves undecided. For list-append the
+/// only unknown order is among committed appends nobody read, all after every
+/// observed element; ordering them along a topological order of the graph's
+/// strongly connected components adds no cycle, so only appenders of one key
+/// inside one nontrivial component matter, and only to the models that forbid
+/// some but not all cycles there (consistent view and snapshot isolation over
+/// data edges; strong-session snapshot isolation also over process edges): every
+/// model that forbids every cycle of those edges is already ruled out by the
+/// component itself. For rw-register, an unknown order also hides rw edges, so
+/// any key whose writes are not in one known chain leaves every model undecided.
+fn undecided(
+    txns: &Txns,
+    graph: &graph::Graph,
+    model: DataModel,
+    unordered: &[Vec<u32>],
+) -> Vec<(Consistency, String)> {
+    if unordered.is_empty() {
+        return Vec::new();
+    }
+    if model == DataModel::RwRegister {
+        let why = format!(
+            "the order of the writes to {} key(s) is unknown (nothing orders them but the values read), so a cycle could be hiding",
+            unordered.len()
+        );
+        return lattice::MODELS.iter().map(|&c| (c, why.clone())).collect();
+    }
+    let in_one_component = |mask: u8| -> Option<String> {
+        let (comp, sizes) = cycle::sccs(graph, mask);
+        for group in unordered {
+            let mut seen: rustc_hash::FxHashMap<u32, u32> = rustc_hash::FxHashMap::default();
+            for &t in group {
+                let c = comp[t as usize];
+                if sizes[c as usize] < 2 {
+                    continue;
+                }
+                if let Some(&other) = seen.get(&c) {
+                    return Some(format!(
+                        "{} and {} made appends to one key that nobody read, and they lie on a common cycle, so their unknown order decides the anomaly class",
+                        finding::name(txns, other),
+                        finding::name(txns, t)
+                    ));
+                }
+                seen.insert(c, t);
+            }
+        }
+        None
+    };
+    let mut out = Vec::new();
+    if let Some(why) = in_one_component(graph::label::DATA) {
+        for c in [
+            Consistency::ConsistentView,
+            Consistency::SnapshotIsolation,
+            Consistency::StrongSessionSnapshotIsolation,
+        ] {
+            out.push((c, why.clone()));
+        }
+    } else if let Some(why) = in_one_component(graph::label::DATA | graph::label::PROCESS) {
+        out.push((Consistency::StrongSessionSnapshotIsolation, why));
+    }
+    out
 }
 
 fn list_or_none(v: &[String]) -> String {

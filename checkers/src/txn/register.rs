@@ -35,6 +35,14 @@ pub struct RwRegister {
     pub reads: FxHashMap<(u32, u32), Option<u32>>,
 }
 
+/// The known version pairs of one key, to tell whether they form one chain.
+#[derive(Default)]
+struct Chain {
+    pairs: usize,
+    out: FxHashMap<u32, usize>,
+    into: FxHashMap<u32, usize>,
+}
+
 /// Infers dependencies and the direct anomalies.
 pub fn infer(txns: &Txns, orders: RegisterOrders) -> Result<(Inferred, RwRegister), NotUnique> {
     let mut out = Inferred {
@@ -214,6 +222,44 @@ pub fn infer(txns: &Txns, orders: RegisterOrders) -> Result<(Inferred, RwRegiste
                     }
                 }
             }
+        }
+    }
+    // Keys whose writes the known pairs do not put in one chain: their order is
+    // unknown, and so are edges that would follow from it.
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut chain: FxHashMap<u32, Chain> = FxHashMap::default();
+    for &(key, earlier, later) in &pairs {
+        if let Some(e) = earlier {
+            let c = chain.entry(key).or_default();
+            c.pairs += 1;
+            *c.out.entry(e).or_default() += 1;
+            *c.into.entry(later).or_default() += 1;
+        }
+    }
+    for (key, ws) in &writers {
+        let in_graph: Vec<u32> = ws
+            .iter()
+            .copied()
+            .filter(|&w| out.in_graph[w as usize])
+            .collect();
+        let values = in_graph
+            .iter()
+            .map(|&w| {
+                txns.txns[w as usize]
+                    .mops
+                    .iter()
+                    .filter(|m| matches!(m, Mop::Write { key: k, .. } if k == key))
+                    .count()
+            })
+            .sum::<usize>();
+        let total = chain.get(key).is_some_and(|c| {
+            c.pairs + 1 == values
+                && c.out.values().all(|&n| n == 1)
+                && c.into.values().all(|&n| n == 1)
+        });
+        if in_graph.len() > 1 && !total {
+            out.unordered.push(in_graph);
         }
     }
     for (key, earlier, later) in pairs {
