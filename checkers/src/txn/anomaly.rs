@@ -130,7 +130,7 @@ impl Anomaly {
                 "a cycle with exactly one anti-dependency: a txn missed a write that the rest of the cycle saw (read skew)"
             }
             GNonadjacent | GNonadjacentProcess | GNonadjacentRealtime => {
-                "a cycle with several anti-dependencies, no two adjacent"
+                "a cycle with several anti-dependencies, no two adjacent (it may pass a txn twice)"
             }
             G2Item | G2ItemProcess | G2ItemRealtime => {
                 "a cycle of dependencies with adjacent anti-dependencies (write skew)"

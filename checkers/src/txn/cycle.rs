@@ -12,13 +12,15 @@
 //! from its head to its tail, over states that track the pattern (the last edge was
 //! rw; an rw has been seen), finds the shortest cycle through that edge or proves
 //! there is none. Nothing is cut off by a timeout: a class reported absent was
-//! searched in full. A variant is searched only when its base class is absent (if
-//! the base is present it already rules out every model the variant would).
+//! searched in full. Classes are disjoint: a `-process` cycle needs an edge that is
+//! only process order, a `-realtime` one an edge that is only real time; a G2-item
+//! cycle has two adjacent rw edges. The searches run on the subgraph of the
+//! nontrivial SCCs of the whole graph (empty for a clean history).
 
 use serde::Serialize;
 
 use super::anomaly::Anomaly::{self, *};
-use super::graph::{label, Graph};
+use super::graph::{label, Graph, GraphBuilder};
 
 /// One step of a cycle: `from -> to`, by an edge of type `label`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,8 +50,6 @@ pub enum Searched {
     Found,
     /// Searched in full: the history has no cycle of this class.
     Absent,
-    /// Not searched: a class found earlier rules out every model this one would.
-    NotNeeded,
 }
 
 /// What the cycle search did and found.
@@ -63,26 +63,45 @@ pub struct CycleReport {
     pub searched: Vec<(Anomaly, Searched)>,
 }
 
-/// The rw-pattern a class requires.
+/// The pattern a class requires.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pattern {
-    /// No rw edge; at least one edge of the given label.
+    /// No rw edge; closed by an edge of the given labels.
     Plain(u8),
     /// Exactly one rw.
     Single,
     /// At least two rw, none adjacent.
     Nonadjacent,
-    /// At least one rw.
-    AnyRw,
+    /// At least one pair of adjacent rw.
+    AdjacentRw,
 }
 
 /// Searches every class, keeping at most `limit` example cycles per class.
 pub fn search(g: &Graph, limit: usize) -> CycleReport {
     let mut report = CycleReport::default();
-    let mut s = Searcher::new(g.nodes());
-    let families: [(u8, [Anomaly; 5]); 3] = [
-        (0, [G0, G1c, GSingle, GNonadjacent, G2Item]),
+    // Only nodes on some cycle matter: the nontrivial SCCs of the whole graph.
+    let (comp, sizes) = sccs(g, 0xff);
+    let keep: Vec<u32> = (0..g.nodes() as u32)
+        .filter(|&v| sizes[comp[v as usize] as usize] > 1)
+        .collect();
+    let mut local = vec![u32::MAX; g.nodes()];
+    for (i, &v) in keep.iter().enumerate() {
+        local[v as usize] = i as u32;
+    }
+    let mut b = GraphBuilder::default();
+    for &v in &keep {
+        for (w, l) in g.out(v) {
+            if local[w as usize] != u32::MAX {
+                b.add(local[v as usize], local[w as usize], l);
+            }
+        }
+    }
+    let sub = b.build(keep.len());
+    let mut s = Searcher::new(sub.nodes());
+    let families: [(u8, u8, [Anomaly; 5]); 3] = [
+        (0, 0, [G0, G1c, GSingle, GNonadjacent, G2Item]),
         (
+            label::PROCESS,
             label::PROCESS,
             [
                 G0Process,
@@ -94,6 +113,7 @@ pub fn search(g: &Graph, limit: usize) -> CycleReport {
         ),
         (
             label::PROCESS | label::REALTIME,
+            label::REALTIME,
             [
                 G0Realtime,
                 G1cRealtime,
@@ -103,34 +123,38 @@ pub fn search(g: &Graph, limit: usize) -> CycleReport {
             ],
         ),
     ];
-    // found[i]: class i (0 G0, 1 G1c, 2 G-single, 3 G-nonadjacent, 4 G2-item) was
-    // found in this or a weaker family.
-    let mut found = [false; 5];
-    for (extra, classes) in families {
+    for (extra, required, classes) in families {
+        let mut single_done: Option<Vec<bool>> = None;
         let plain_ww = label::WW | extra;
         let plain = label::WW | label::WR | extra;
         for (i, &anomaly) in classes.iter().enumerate() {
-            let needed = match i {
-                0 => !found[0],
-                1 => !found[0] && !found[1],
-                2 => !found[2],
-                3 => !found[2] && !found[3],
-                _ => !found[2] && !found[3] && !found[4],
-            };
-            if !needed {
-                report.searched.push((anomaly, Searched::NotNeeded));
-                continue;
-            }
             let (mask, pattern) = match i {
                 0 => (plain_ww, Pattern::Plain(plain_ww)),
                 1 => (plain, Pattern::Plain(label::WR)),
                 2 => (plain | label::RW, Pattern::Single),
                 3 => (plain | label::RW, Pattern::Nonadjacent),
-                _ => (plain | label::RW, Pattern::AnyRw),
+                _ => (plain | label::RW, Pattern::AdjacentRw),
             };
-            let (count, cycles) = s.class(g, mask, plain_of(mask), pattern, anomaly, limit);
+            let class = Class {
+                plain: mask & !label::RW,
+                pattern,
+                required,
+            };
+            // A nonadjacent walk may pass a txn twice; where a G-single cycle of
+            // the same family was found it would only be that cycle walked twice,
+            // and rules out nothing more, so those components are skipped.
+            let skip = if i == 3 { single_done.take() } else { None };
+            let (count, mut cycles, done) = s.class(&sub, mask, class, anomaly, limit, skip);
+            if i == 2 {
+                single_done = Some(done);
+            }
+            for c in &mut cycles {
+                for st in &mut c.steps {
+                    st.from = keep[st.from as usize];
+                    st.to = keep[st.to as usize];
+                }
+            }
             if count > 0 {
-                found[i] = true;
                 report.counts.push((anomaly, count));
                 report.cycles.extend(cycles);
                 report.searched.push((anomaly, Searched::Found));
@@ -142,8 +166,28 @@ pub fn search(g: &Graph, limit: usize) -> CycleReport {
     report
 }
 
-fn plain_of(mask: u8) -> u8 {
-    mask & !label::RW
+/// What one class's search needs to know.
+#[derive(Clone, Copy)]
+struct Class {
+    /// Labels a non-rw step may use.
+    plain: u8,
+    pattern: Pattern,
+    /// For variants: the label some step must use alone (process order for
+    /// `-process`, real time for `-realtime`); 0 for the base classes.
+    required: u8,
+}
+
+/// The label a plain step over an edge with labels `l` uses, and whether it is
+/// the class's required variant edge (a step counts as one only when no data
+/// label, nor a weaker variant's, could carry it).
+fn plain_step(l: u8, class: Class) -> (u8, bool) {
+    let l = l & class.plain;
+    for pref in [label::WR, label::WW, label::PROCESS, label::REALTIME] {
+        if l & pref != 0 {
+            return (pref, pref == class.required);
+        }
+    }
+    (l, false)
 }
 
 /// Strongly connected components of `g` restricted to edges with a label in
@@ -230,8 +274,13 @@ struct Searcher {
     epoch: u32,
 }
 
-/// States per node: bit 0 "the last edge was rw", bit 1 "an rw has been seen".
-const STATES: usize = 4;
+/// States per node: bit 0 "the last step was rw", bit 1 "the path took an rw",
+/// bit 2 "two adjacent rw were taken", bit 3 "the required variant edge was taken".
+const STATES: usize = 16;
+const LAST_RW: usize = 1;
+const SEEN_RW: usize = 2;
+const ADJACENT: usize = 4;
+const VARIANT: usize = 8;
 
 impl Searcher {
     fn new(n: usize) -> Searcher {
@@ -243,37 +292,46 @@ impl Searcher {
     }
 
     /// Decides one class: how many SCCs hold one of its cycles, and examples.
+    #[allow(clippy::too_many_arguments)]
     fn class(
         &mut self,
         g: &Graph,
         mask: u8,
-        plain: u8,
-        pattern: Pattern,
+        class: Class,
         anomaly: Anomaly,
         limit: usize,
-    ) -> (usize, Vec<Cycle>) {
+        skip: Option<Vec<bool>>,
+    ) -> (usize, Vec<Cycle>, Vec<bool>) {
         let (comp, sizes) = sccs(g, mask);
-        let closing = match pattern {
+        let closing = match class.pattern {
             Pattern::Plain(l) => l,
             _ => label::RW,
         };
+        let skipped = skip.unwrap_or_else(|| vec![false; sizes.len()]);
         let mut done = vec![false; sizes.len()];
         let mut count = 0;
         let mut cycles = Vec::new();
         for u in 0..g.nodes() as u32 {
             let c = comp[u as usize];
-            if sizes[c as usize] < 2 || done[c as usize] {
+            if sizes[c as usize] < 2 || done[c as usize] || skipped[c as usize] {
                 continue;
             }
             for (v, l) in g.out(u) {
                 if l & closing == 0 || comp[v as usize] != c {
                     continue;
                 }
-                if let Some(mut path) = self.back(g, &comp, c, v, u, plain, pattern) {
+                let (used, start) = match class.pattern {
+                    Pattern::Plain(_) => {
+                        let (used, variant) = plain_step(l & closing, class);
+                        (used, if variant { VARIANT } else { 0 })
+                    }
+                    _ => (label::RW, LAST_RW),
+                };
+                if let Some(mut path) = self.back(g, &comp, c, v, u, class, start) {
                     let mut steps = vec![Step {
                         from: u,
                         to: v,
-                        label: closing_label(l, closing),
+                        label: used,
                     }];
                     steps.append(&mut path);
                     done[c as usize] = true;
@@ -285,11 +343,12 @@ impl Searcher {
                 }
             }
         }
-        (count, cycles)
+        (count, cycles, done)
     }
 
     /// The shortest path from `start` to `goal` inside component `c` that closes a
-    /// cycle of `pattern` with the edge `goal -> start` (already taken).
+    /// cycle of `class` with the edge `goal -> start` (already taken, leaving the
+    /// search in state `start_state`).
     #[allow(clippy::too_many_arguments)]
     fn back(
         &mut self,
@@ -298,18 +357,11 @@ impl Searcher {
         c: u32,
         start: u32,
         goal: u32,
-        plain: u8,
-        pattern: Pattern,
+        class: Class,
+        start_state: usize,
     ) -> Option<Vec<Step>> {
         self.epoch += 1;
         let epoch = self.epoch;
-        // Bit 0: the last edge was rw (the closing edge is, for rw patterns, so the
-        // first step of a nonadjacent cycle must be plain). Bit 1: the path has
-        // taken an rw of its own.
-        let start_state = match pattern {
-            Pattern::Nonadjacent => 0b01,
-            _ => 0,
-        };
         let idx = |v: u32, s: usize| v as usize * STATES + s;
         let mut queue = std::collections::VecDeque::new();
         self.seen[idx(start, start_state)] = epoch;
@@ -321,17 +373,26 @@ impl Searcher {
                 }
                 let mut moves: [(u8, usize); 2] = [(0, 0); 2];
                 let mut k = 0;
-                if l & plain != 0 {
-                    moves[k] = (plain_label(l & plain), s & 0b10);
+                if l & class.plain != 0 {
+                    let (used, variant) = plain_step(l, class);
+                    let mut ns = s & !LAST_RW;
+                    if variant {
+                        ns |= VARIANT;
+                    }
+                    moves[k] = (used, ns);
                     k += 1;
                 }
-                let rw_allowed = match pattern {
+                let rw_allowed = match class.pattern {
                     Pattern::Plain(_) | Pattern::Single => false,
-                    Pattern::Nonadjacent => s & 0b01 == 0,
-                    Pattern::AnyRw => true,
+                    Pattern::Nonadjacent => s & LAST_RW == 0,
+                    Pattern::AdjacentRw => true,
                 };
                 if l & label::RW != 0 && rw_allowed {
-                    moves[k] = (label::RW, 0b11);
+                    let mut ns = s | LAST_RW | SEEN_RW;
+                    if s & LAST_RW != 0 {
+                        ns |= ADJACENT;
+                    }
+                    moves[k] = (label::RW, ns);
                     k += 1;
                 }
                 for &(used, ns) in &moves[..k] {
@@ -340,13 +401,7 @@ impl Searcher {
                     }
                     self.seen[idx(w, ns)] = epoch;
                     self.parent[idx(w, ns)] = (idx(v, s) as u32, used);
-                    let accepted = match pattern {
-                        // Last step plain (the closing rw follows it), and an rw of
-                        // the path's own.
-                        Pattern::Nonadjacent => ns == 0b10,
-                        _ => true,
-                    };
-                    if w == goal && accepted {
+                    if w == goal && accepts(class, ns) {
                         return Some(self.path(idx(w, ns), idx(start, start_state)));
                     }
                     queue.push_back((w, ns));
@@ -372,19 +427,15 @@ impl Searcher {
     }
 }
 
-fn plain_label(l: u8) -> u8 {
-    for pref in [label::WR, label::WW, label::PROCESS, label::REALTIME] {
-        if l & pref != 0 {
-            return pref;
-        }
-    }
-    l
-}
-
-fn closing_label(l: u8, closing: u8) -> u8 {
-    if closing == label::RW {
-        label::RW
-    } else {
-        plain_label(l & closing)
-    }
+/// Whether arriving at the goal in state `s` closes a cycle of `class` (the
+/// closing edge follows the path's last step).
+fn accepts(class: Class, s: usize) -> bool {
+    let variant = class.required == 0 || s & VARIANT != 0;
+    let shape = match class.pattern {
+        Pattern::Plain(_) | Pattern::Single => true,
+        Pattern::Nonadjacent => s & LAST_RW == 0 && s & SEEN_RW != 0,
+        // The closing rw is adjacent to a final rw step, or two were adjacent.
+        Pattern::AdjacentRw => s & ADJACENT != 0 || s & LAST_RW != 0,
+    };
+    variant && shape
 }

@@ -206,11 +206,18 @@ pub fn cycle_evidence(
         anomaly: c.anomaly.as_str().to_string(),
         meaning: c.anomaly.meaning().to_string(),
         explanation,
-        txns: c
-            .steps
-            .iter()
-            .map(|s| txn_view(history, txns, s.from))
-            .collect(),
+        txns: {
+            let mut seen = Vec::new();
+            c.steps
+                .iter()
+                .filter(|s| {
+                    let new = !seen.contains(&s.from);
+                    seen.push(s.from);
+                    new
+                })
+                .map(|s| txn_view(history, txns, s.from))
+                .collect()
+        },
         cycle: Some(steps),
     }
 }
