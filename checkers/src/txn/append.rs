@@ -102,28 +102,39 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
 
     // Internal consistency and external reads, per committed txn.
     let mut reads: FxHashMap<u32, Vec<(u32, Vec<u32>)>> = FxHashMap::default();
+    // Per key, within one txn: the last read (its mop index) and how many of the
+    // txn's own appends to the key came before it; and the own appends so far.
+    let mut known: FxHashMap<u32, (usize, usize)> = FxHashMap::default();
+    let mut own: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
     for (i, t) in txns.txns.iter().enumerate() {
         if t.outcome != Outcome::Ok {
             continue;
         }
         let ti = i as u32;
-        let mut known: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
-        let mut own: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
-        for m in &t.mops {
+        known.clear();
+        own.clear();
+        for (mi, m) in t.mops.iter().enumerate() {
             match m {
-                Mop::Append { key, value } => {
-                    own.entry(*key).or_default().push(*value);
-                    if let Some(l) = known.get_mut(key) {
-                        l.push(*value);
-                    }
-                }
+                Mop::Append { key, value } => own.entry(*key).or_default().push(*value),
                 Mop::ReadList {
                     key,
                     value: Some(r),
                 } => {
                     let mine = own.get(key).map_or(&[][..], |v| &v[..]);
-                    if let Some(expected) = known.get(key) {
-                        if expected != r {
+                    if let Some(&(last, appended)) = known.get(key) {
+                        let Mop::ReadList {
+                            value: Some(prev), ..
+                        } = &t.mops[last]
+                        else {
+                            unreachable!("known holds reads only")
+                        };
+                        let since = &mine[appended..];
+                        let same = r.len() == prev.len() + since.len()
+                            && r.starts_with(prev)
+                            && r.ends_with(since);
+                        if !same {
+                            let mut expected = prev.clone();
+                            expected.extend_from_slice(since);
                             out.findings.push(Finding {
                                 anomaly: Anomaly::Internal,
                                 txns: vec![ti],
@@ -132,7 +143,7 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
                                     name(txns, ti),
                                     txns.keys.label(*key),
                                     list(txns, r),
-                                    list(txns, expected)
+                                    list(txns, &expected)
                                 ),
                             });
                         }
@@ -150,11 +161,15 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
                             ),
                         });
                     } else {
-                        let ext = r[..r.len() - mine.len()].to_vec();
-                        if let Some(&e) = ext
-                            .iter()
-                            .find(|e| la.writer.get(&(*key, **e)) == Some(&ti))
-                        {
+                        let ext = &r[..r.len() - mine.len()];
+                        // Its own later appends to this key, seen already?
+                        let future = t.mops[mi + 1..].iter().find_map(|m| match *m {
+                            Mop::Append { key: k, value } if k == *key && ext.contains(&value) => {
+                                Some(value)
+                            }
+                            _ => None,
+                        });
+                        if let Some(e) = future {
                             out.findings.push(Finding {
                                 anomaly: Anomaly::FutureRead,
                                 txns: vec![ti],
@@ -167,10 +182,10 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
                                 ),
                             });
                         } else {
-                            reads.entry(*key).or_default().push((ti, ext));
+                            reads.entry(*key).or_default().push((ti, ext.to_vec()));
                         }
                     }
-                    known.insert(*key, r.clone());
+                    known.insert(*key, (mi, mine.len()));
                 }
                 _ => {}
             }
@@ -224,44 +239,60 @@ fn key_order(
     out: &mut Inferred,
 ) -> KeyOrder {
     let k = txns.keys.label(key);
-    let mut longest: Option<&(u32, Vec<u32>)> = None;
-    for r in reads {
+    let has_dup = |l: &[u32]| -> Option<u32> {
         let mut seen = rustc_hash::FxHashSet::default();
-        if let Some(d) = r.1.iter().find(|e| !seen.insert(**e)) {
-            out.findings.push(Finding {
-                anomaly: Anomaly::DuplicateElements,
-                txns: vec![r.0],
-                explanation: format!(
-                    "{} read {k} = {}, in which {} appears more than once",
-                    name(txns, r.0),
-                    list(txns, &r.1),
-                    txns.values.label(*d)
-                ),
-            });
-            continue;
-        }
-        if longest.is_none_or(|l| r.1.len() > l.1.len()) {
-            longest = Some(r);
+        l.iter().find(|e| !seen.insert(**e)).copied()
+    };
+    let dup = |r: &(u32, Vec<u32>), d: u32, out: &mut Inferred| {
+        out.findings.push(Finding {
+            anomaly: Anomaly::DuplicateElements,
+            txns: vec![r.0],
+            explanation: format!(
+                "{} read {k} = {}, in which {} appears more than once",
+                name(txns, r.0),
+                list(txns, &r.1),
+                txns.values.label(d)
+            ),
+        });
+    };
+    // The longest read without duplicates (reads with duplicates are reported and
+    // left out; a prefix of a duplicate-free read has none).
+    let mut by_len: Vec<&(u32, Vec<u32>)> = reads.iter().collect();
+    by_len.sort_by_key(|r| std::cmp::Reverse(r.1.len()));
+    let mut longest: Option<&(u32, Vec<u32>)> = None;
+    let mut reported: rustc_hash::FxHashSet<u32> = rustc_hash::FxHashSet::default();
+    for r in &by_len {
+        match has_dup(&r.1) {
+            Some(d) => {
+                dup(r, d, out);
+                reported.insert(r.0);
+            }
+            None => {
+                longest = Some(r);
+                break;
+            }
         }
     }
     let observed = longest.map(|l| l.1.clone()).unwrap_or_default();
     if let Some(l) = longest {
         for r in reads {
-            if !observed.starts_with(&r.1) && r.1.len() <= observed.len() {
-                let mut s = rustc_hash::FxHashSet::default();
-                if r.1.iter().all(|e| s.insert(*e)) {
-                    out.findings.push(Finding {
-                        anomaly: Anomaly::IncompatibleOrder,
-                        txns: vec![l.0, r.0],
-                        explanation: format!(
-                            "{} read {k} = {} but {} read {k} = {}: neither is a prefix of the other, so no single order of appends explains both",
-                            name(txns, l.0),
-                            list(txns, &l.1),
-                            name(txns, r.0),
-                            list(txns, &r.1)
-                        ),
-                    });
-                }
+            if reported.contains(&r.0) || observed.starts_with(&r.1) {
+                continue;
+            }
+            if let Some(d) = has_dup(&r.1) {
+                dup(r, d, out);
+            } else {
+                out.findings.push(Finding {
+                    anomaly: Anomaly::IncompatibleOrder,
+                    txns: vec![l.0, r.0],
+                    explanation: format!(
+                        "{} read {k} = {} but {} read {k} = {}: neither is a prefix of the other, so no single order of appends explains both",
+                        name(txns, l.0),
+                        list(txns, &l.1),
+                        name(txns, r.0),
+                        list(txns, &r.1)
+                    ),
+                });
             }
         }
     }

@@ -77,6 +77,9 @@ pub enum DataModel {
     RwRegister,
 }
 
+/// Integers below this are their own ids; other values get `SMALL + n`.
+const SMALL: u32 = 1 << 31;
+
 /// Interned keys and values: `u32` ids for speed, the original [`Value`]s for words.
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
@@ -85,20 +88,30 @@ pub struct Interner {
 }
 
 impl Interner {
-    /// The id of `v`, assigning one on first sight.
+    /// The id of `v`, assigning one on first sight. Small non-negative integers
+    /// (the usual keys and values) are their own ids, with no table look-up.
     pub fn id(&mut self, v: &Value) -> u32 {
+        if let Value::Int(i) = v {
+            if (0..SMALL as i64).contains(i) {
+                return *i as u32;
+            }
+        }
         if let Some(&id) = self.ids.get(v) {
             return id;
         }
-        let id = self.values.len() as u32;
+        let id = SMALL + self.values.len() as u32;
         self.values.push(v.clone());
         self.ids.insert(v.clone(), id);
         id
     }
 
     /// The value of `id`.
-    pub fn value(&self, id: u32) -> &Value {
-        &self.values[id as usize]
+    pub fn value(&self, id: u32) -> Value {
+        if id < SMALL {
+            Value::Int(i64::from(id))
+        } else {
+            self.values[(id - SMALL) as usize].clone()
+        }
     }
 
     /// The value of `id` as a person reads it (strings bare).
@@ -284,8 +297,8 @@ mod tests {
         assert_eq!(
             t.txns[0].mops[1],
             Mop::ReadList {
-                key: 0,
-                value: Some(vec![0])
+                key: SMALL,
+                value: Some(vec![1])
             }
         );
     }
