@@ -169,7 +169,19 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
                             }
                             _ => None,
                         });
-                        if let Some(e) = future {
+                        if let Some(&e) = mine.iter().find(|v| ext.contains(v)) {
+                            out.findings.push(Finding {
+                                anomaly: Anomaly::DuplicateElements,
+                                txns: vec![ti],
+                                explanation: format!(
+                                    "{} read {} = {}, in which its own append of {} appears more than once",
+                                    name(txns, ti),
+                                    txns.keys.label(*key),
+                                    list(txns, r),
+                                    txns.values.label(e)
+                                ),
+                            });
+                        } else if let Some(e) = future {
                             out.findings.push(Finding {
                                 anomaly: Anomaly::FutureRead,
                                 txns: vec![ti],
