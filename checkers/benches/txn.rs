@@ -312,16 +312,11 @@ fn peak_mib() -> f64 {
 /// CPU time (user + system) of this process so far, ms.
 fn cpu_ms() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses): utime is the 12th,
-    // stime the 13th; in clock ticks of 10 ms.
     let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    f.get(11)
-        .zip(f.get(12))
-        .map_or(0.0, |(u, s)| (u + s) * 10.0)
+    // `rest` starts at field 3 (the state), so utime (14) and stime (15) are at 11, 12.
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) * 10.0
 }
 
 /// Prints `total ms \t check ms \t peak MiB \t found anomalies \t cpu ms`.
