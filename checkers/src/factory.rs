@@ -13,6 +13,15 @@ use crate::verdict::{Budget, CheckResult, Checker, Verdict};
 /// The checker that decides `consistency` for histories of `spec`'s model, or `None`
 /// when this build has none.
 pub fn checker_for(consistency: Consistency, spec: &ModelSpec) -> Option<Box<dyn Checker>> {
+    if let Some(model) = crate::txn::data_model(spec.kind) {
+        return consistency.is_transactional().then(|| {
+            Box::new(crate::txn::TxnChecker {
+                consistency,
+                model,
+                orders: crate::txn::RegisterOrders::default(),
+            }) as Box<dyn Checker>
+        });
+    }
     let spec = spec.clone();
     match consistency {
         Consistency::Linearizable => Some(Box::new(crate::linearizable::Linearizable { spec })),

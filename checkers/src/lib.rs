@@ -12,7 +12,9 @@
 //!
 //! Modules: [`history`] (events, ops, the builder that pairs them), [`read`] (JSONL,
 //! Jepsen EDN, Porcupine logs), [`value`] (JSON-like values), [`model`] (sequential
-//! specifications), [`linearizable`], [`sequential`], [`eventual`] (the checkers),
+//! specifications), [`linearizable`], [`sequential`], [`eventual`], [`txn`] (transactions),
+//! [`causal`] (CC, CM, CCv, PRAM), [`session`] (the session guarantees) — the checkers;
+//! [`lattice`] (which models imply which, and the strongest that held),
 //! [`consistency`], [`factory`], [`verdict`].
 
 pub mod causal;
@@ -26,6 +28,7 @@ pub mod model;
 pub mod read;
 pub mod sequential;
 pub mod session;
+pub mod txn;
 pub mod value;
 pub mod verdict;
 

@@ -162,7 +162,12 @@ pub fn check_key(spec: &ModelSpec, key: &Option<Value>, ops: &[&Op], budget: &Bu
             &ValuePruning { kv: false },
         ),
         ModelKind::Kv => job.run(Kv { initial }, &ValuePruning { kv: true }),
-        _ => spec.visit(job),
+        _ => spec.visit(job).unwrap_or_else(|e| KeyResult {
+            key: key.clone(),
+            verdict: Verdict::Unknown,
+            window: Some(serde_json::json!({ "explanation": e.to_string() })),
+            anomaly_ns: None,
+        }),
     }
 }
 

@@ -48,6 +48,12 @@ pub enum ModelKind {
     Counter,
     /// enqueue / dequeue, FIFO.
     Queue,
+    /// Transactions of appends to lists and reads of whole lists (Elle's
+    /// list-append); judged by [`crate::txn`], no single-object model.
+    ListAppend,
+    /// Transactions of register writes and reads (Elle's rw-register); judged by
+    /// [`crate::txn`], no single-object model.
+    RwRegister,
 }
 
 impl ModelKind {
@@ -60,7 +66,15 @@ impl ModelKind {
             ModelKind::Set => "set",
             ModelKind::Counter => "counter",
             ModelKind::Queue => "queue",
+            ModelKind::ListAppend => "list-append",
+            ModelKind::RwRegister => "rw-register",
         }
+    }
+
+    /// Whether histories of this model are transactions (judged by [`crate::txn`],
+    /// with no single-object [`Model`]).
+    pub fn is_transactional(self) -> bool {
+        matches!(self, ModelKind::ListAppend | ModelKind::RwRegister)
     }
 }
 
@@ -74,8 +88,10 @@ impl std::str::FromStr for ModelKind {
             "set" => Ok(ModelKind::Set),
             "counter" => Ok(ModelKind::Counter),
             "queue" => Ok(ModelKind::Queue),
+            "list-append" => Ok(ModelKind::ListAppend),
+            "rw-register" => Ok(ModelKind::RwRegister),
             other => Err(format!(
-                "unknown model \"{other}\"; expected one of register, cas-register, kv, set, counter, queue"
+                "unknown model \"{other}\"; expected one of register, cas-register, kv, set, counter, queue, list-append, rw-register"
             )),
         }
     }
@@ -122,11 +138,18 @@ pub trait ModelVisitor {
     fn visit<M: Model + 'static>(self, model: M) -> Self::Output;
 }
 
+/// A model kind with no single-object [`Model`] (the transactional ones): single-
+/// object checkers cannot judge its histories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{} histories are transactions with no single-object model; judge them with a transactional consistency model such as serializable", .0.as_str())]
+pub struct NoObjectModel(pub ModelKind);
+
 impl ModelSpec {
-    /// Calls `visitor` with the concrete model this spec names.
-    pub fn visit<V: ModelVisitor>(&self, visitor: V) -> V::Output {
+    /// Calls `visitor` with the concrete model this spec names, or says there is
+    /// none (list-append and rw-register are judged by [`crate::txn`]).
+    pub fn visit<V: ModelVisitor>(&self, visitor: V) -> Result<V::Output, NoObjectModel> {
         let initial = self.initial.clone();
-        match self.kind {
+        Ok(match self.kind {
             ModelKind::Register => visitor.visit(Register {
                 initial,
                 cas: false,
@@ -136,7 +159,10 @@ impl ModelSpec {
             ModelKind::Set => visitor.visit(Set { initial }),
             ModelKind::Counter => visitor.visit(Counter { initial }),
             ModelKind::Queue => visitor.visit(Queue { initial }),
-        }
+            kind @ (ModelKind::ListAppend | ModelKind::RwRegister) => {
+                return Err(NoObjectModel(kind))
+            }
+        })
     }
 }
 

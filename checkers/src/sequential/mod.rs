@@ -159,11 +159,22 @@ fn components(history: &History) -> Vec<Part<'_>> {
 /// Checks `history` for sequential consistency against `spec`.
 pub fn check(history: &History, spec: &ModelSpec, budget: &Budget) -> CheckResult {
     let parts = components(history);
-    let results = spec.visit(Run {
+    let results = match spec.visit(Run {
         spec,
         parts: &parts,
         budget,
-    });
+    }) {
+        Ok(r) => r,
+        Err(e) => {
+            return CheckResult {
+                checker: "sequential".to_string(),
+                model: spec.kind.as_str().to_string(),
+                verdict: Verdict::Unknown,
+                summary: format!("not decided: {e}"),
+                evidence: serde_json::Value::Null,
+            }
+        }
+    };
     summarize(spec, &parts, results)
 }
 
