@@ -144,10 +144,12 @@ pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
         })
         .collect();
     let verdict = checkers::factory::overall(&results);
+    let models = (results.len() > 1).then(|| models_line(&results));
     if args.json {
         let out = serde_json::json!({
             "history": args.history.display().to_string(),
             "verdict": verdict,
+            "models": models,
             "notes": notes,
             "checkers": results,
         });
@@ -156,13 +158,17 @@ pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
         for note in &notes {
             println!("note: {note}");
         }
+        let width = results.iter().map(|r| r.checker.len()).max().unwrap_or(0);
         for r in &results {
             println!(
-                "{:<13} {:<8} {}",
+                "{:<width$} {:<8} {}",
                 r.checker,
                 r.verdict.as_str().to_uppercase(),
                 r.summary
             );
+        }
+        if let Some(line) = &models {
+            println!("models: {line}");
         }
         if !quiet {
             println!(
@@ -182,6 +188,40 @@ pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
             .with_context(|| format!("writing the JUnit file {}", path.display()))?;
     }
     Ok(verdict.exit_code())
+}
+
+/// The one-line answer over several models: for transactions, the strongest models the
+/// history is consistent with and the models ruled out (the transactional checker's
+/// lattice); otherwise the strongest models that held and every model that broke
+/// (`checkers::lattice`).
+fn models_line(results: &[CheckResult]) -> String {
+    let txn = results.iter().find(|r| {
+        r.checker
+            .parse::<checkers::Consistency>()
+            .is_ok_and(|c| c.is_transactional())
+    });
+    match txn {
+        Some(r) => {
+            let list = |field: &str| {
+                let names: Vec<&str> = r.evidence[field]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                    .unwrap_or_default();
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            };
+            format!(
+                "consistent with: {}; ruled out: {} (and so {})",
+                list("strongest_consistent"),
+                list("not"),
+                list("also_not")
+            )
+        }
+        None => checkers::lattice::spectrum(results).line(),
+    }
 }
 
 /// What the reading found that changes how the history is understood: split

@@ -134,7 +134,7 @@ impl Workload for Standard {
             Kind::Counter => vec![spec(Eventual, ModelKind::Counter)],
             // Judged as lists of appended values; the model names the data, the
             // checker is transactional.
-            Kind::ListAppend => vec![spec(StrictSerializable, ModelKind::Kv)],
+            Kind::ListAppend => vec![spec(StrictSerializable, ModelKind::ListAppend)],
         }
     }
 }
