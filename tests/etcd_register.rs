@@ -280,3 +280,62 @@ async fn an_etcd_someone_else_runs_is_tested_by_its_addresses() {
         "{checks:?}"
     );
 }
+
+/// Clock faults reach etcd (a Go program, which reads time through the vDSO) by
+/// patching its running members' vDSO: every clock step says so, none warns that the
+/// clock did not move, each is undone, and linearizable reads stay linearizable.
+#[test]
+fn clock_faults_reach_etcd_through_its_vdso_and_are_undone() {
+    if !have_etcd() || !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: needs etcd and root (ptrace)");
+        return;
+    }
+    let results = std::env::temp_dir().join(format!("faultline-etcd-clock-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&results);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "run",
+            "--store",
+            "etcd",
+            "--workload",
+            "register",
+            "--nemesis",
+            "clock",
+        ])
+        .args([
+            "--nemesis-interval",
+            "1s",
+            "--time-limit",
+            "6s",
+            "--seed",
+            "3",
+        ])
+        .args(["--quiesce", "500ms", "--quiet", "--results"])
+        .arg(&results)
+        .output()
+        .expect("faultline runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("did not move"), "{stderr}");
+    let history =
+        std::fs::read_to_string(results.join("etcd-register/latest/history.jsonl")).unwrap();
+    let steps: Vec<serde_json::Value> = history
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| {
+            e["process"] == "nemesis" && e["f"].as_str().is_some_and(|f| f.ends_with("-clock"))
+        })
+        .collect();
+    let starts = steps.iter().filter(|e| e["f"] == "start-clock").count();
+    let stops = steps.iter().filter(|e| e["f"] == "stop-clock").count();
+    assert!(starts >= 2, "{steps:?}");
+    assert_eq!(starts, stops, "every clock step is undone: {steps:?}");
+    for step in &steps {
+        let mechanisms = step["value"]["clock_mechanism"].as_object().unwrap();
+        assert!(
+            !mechanisms.is_empty() && mechanisms.values().all(|m| m == "vdso"),
+            "{step}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&results);
+}
