@@ -12,7 +12,7 @@
 use rustc_hash::FxHashMap;
 
 use super::anomaly::Anomaly;
-use super::finding::{list, name, EdgeWhy, Finding, Inferred};
+use super::finding::{list, name, Finding, Inferred};
 use super::graph::label;
 use super::parse::{Mop, Txns};
 use crate::history::Outcome;
@@ -538,116 +538,4 @@ fn edges_for_key(
         .get_mut(&key)
         .expect("inserted by the caller")
         .unobserved = unobserved_elems;
-}
-
-impl EdgeWhy for ListAppend {
-    fn why(
-        &self,
-        txns: &Txns,
-        from: u32,
-        to: u32,
-        l: u8,
-    ) -> (String, Option<String>, Option<String>) {
-        let (a, b) = (name(txns, from), name(txns, to));
-        let keys_of = |t: u32| {
-            let mut ks: Vec<u32> = txns.txns[t as usize].mops.iter().map(|m| m.key()).collect();
-            ks.sort_unstable();
-            ks.dedup();
-            ks
-        };
-        let appends = |t: u32, key: u32| -> Vec<u32> {
-            txns.txns[t as usize]
-                .mops
-                .iter()
-                .filter_map(|m| match *m {
-                    Mop::Append { key: k, value } if k == key => Some(value),
-                    _ => None,
-                })
-                .collect()
-        };
-        for key in keys_of(from) {
-            let Some(order) = self.orders.get(&key) else {
-                continue;
-            };
-            let k = txns.keys.label(key);
-            let pos = |e: u32| -> u32 {
-                order
-                    .pos
-                    .get(&e)
-                    .copied()
-                    .unwrap_or(order.observed.len() as u32)
-            };
-            match l {
-                label::WW => {
-                    let (fa, tb) = (appends(from, key), appends(to, key));
-                    if let (Some(&x), Some(&y)) = (fa.last(), tb.first()) {
-                        if pos(x) < pos(y) {
-                            let v = txns.values.label(y);
-                            return (
-                                format!(
-                                    "{b} appended {v} to {k} after {a}'s append of {} (ww)",
-                                    txns.values.label(x)
-                                ),
-                                Some(k),
-                                Some(v),
-                            );
-                        }
-                    }
-                }
-                label::WR => {
-                    if let Some(ext) = external_read(txns, to, key) {
-                        if let Some(&last) = ext.last() {
-                            if self.writer.get(&(key, last)) == Some(&from) {
-                                let v = txns.values.label(last);
-                                return (
-                                    format!("{b} saw {a}'s append of {v} to {k} (it read {k} = {}) (wr)", list(txns, &ext)),
-                                    Some(k),
-                                    Some(v),
-                                );
-                            }
-                        }
-                    }
-                }
-                label::RW => {
-                    if let Some(ext) = external_read(txns, from, key) {
-                        if let Some(&y) = appends(to, key)
-                            .iter()
-                            .find(|e| pos(**e) as usize >= ext.len())
-                        {
-                            let v = txns.values.label(y);
-                            return (
-                                format!("{a} did not see {b}'s append of {v} to {k} (it read {k} = {}), so {a} precedes {b} (rw)", list(txns, &ext)),
-                                Some(k),
-                                Some(v),
-                            );
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        (order_why(txns, from, to, l), None, None)
-    }
-}
-
-/// The words for a process-order or real-time edge.
-pub fn order_why(txns: &Txns, from: u32, to: u32, l: u8) -> String {
-    let (a, b) = (name(txns, from), name(txns, to));
-    let (ta, tb) = (&txns.txns[from as usize], &txns.txns[to as usize]);
-    if l & label::PROCESS != 0 {
-        format!("process {} ran {a} and then {b} (process)", ta.process)
-    } else if l & label::REALTIME != 0 {
-        format!(
-            "{a} completed at {} before {b} began at {} (realtime)",
-            ms(ta.complete_time.unwrap_or(0)),
-            ms(tb.invoke_time)
-        )
-    } else {
-        format!("{a} precedes {b} ({})", label::names(l))
-    }
-}
-
-/// Nanoseconds as milliseconds for people.
-pub fn ms(ns: u64) -> String {
-    format!("{:.3} ms", ns as f64 / 1e6)
 }

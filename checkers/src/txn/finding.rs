@@ -2,7 +2,7 @@
 //! directly (with their words), which txns belong in the graph, and the data edges.
 
 use super::anomaly::Anomaly;
-use super::graph::GraphBuilder;
+use super::graph::{label, GraphBuilder};
 use super::parse::Txns;
 
 /// One anomaly found without a cycle search.
@@ -52,4 +52,26 @@ pub fn name(txns: &Txns, t: u32) -> String {
 pub fn list(txns: &Txns, l: &[u32]) -> String {
     let items: Vec<String> = l.iter().map(|&v| txns.values.label(v)).collect();
     format!("[{}]", items.join(" "))
+}
+
+/// The words for a process-order or real-time edge.
+pub fn order_why(txns: &Txns, from: u32, to: u32, l: u8) -> String {
+    let (a, b) = (name(txns, from), name(txns, to));
+    let (ta, tb) = (&txns.txns[from as usize], &txns.txns[to as usize]);
+    if l & label::PROCESS != 0 {
+        format!("process {} ran {a} and then {b} (process)", ta.process)
+    } else if l & label::REALTIME != 0 {
+        format!(
+            "{a} completed at {} before {b} began at {} (realtime)",
+            ms(ta.complete_time.unwrap_or(0)),
+            ms(tb.invoke_time)
+        )
+    } else {
+        format!("{a} precedes {b} ({})", label::names(l))
+    }
+}
+
+/// Nanoseconds as milliseconds for people.
+pub fn ms(ns: u64) -> String {
+    format!("{:.3} ms", ns as f64 / 1e6)
 }

@@ -5,7 +5,8 @@
 //! The pipeline: [`parse`] turns `txn` ops into micro-ops over interned keys and
 //! values; [`append`] (list-append) or [`register`] (rw-register) infers version
 //! orders, the ww / wr / rw dependencies and the anomalies that need no cycle
-//! (internal, aborted and intermediate reads, …); [`order`] adds process-order and
+//! (internal, aborted and intermediate reads, …), which `append_words` and
+//! [`finding`] put into words; [`order`] adds process-order and
 //! real-time edges; [`graph`] holds the graph; [`cycle`] searches it exhaustively
 //! per anomaly class; [`lattice`] says which models each anomaly rules out;
 //! [`evidence`] writes it all up. [`Analysis`] is one history analysed once;
@@ -14,6 +15,7 @@
 
 pub mod anomaly;
 pub mod append;
+mod append_words;
 pub mod cycle;
 pub mod evidence;
 pub mod finding;

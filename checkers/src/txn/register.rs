@@ -10,7 +10,8 @@
 use rustc_hash::FxHashMap;
 
 use super::anomaly::Anomaly;
-use super::append::{order_why, NotUnique};
+use super::append::NotUnique;
+use super::finding::order_why;
 use super::finding::{name, EdgeWhy, Finding, Inferred};
 use super::graph::label;
 use super::parse::{Mop, Txns};
