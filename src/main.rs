@@ -26,10 +26,19 @@ enum Command {
     #[command(after_help = cli::check::after_help())]
     Check(cli::check::CheckArgs),
     /// Re-render a run's report from its files.
+    #[command(after_help = "Examples:\n  \
+        faultline report results/leaderless-kv/latest\n  \
+        faultline report results/etcd-register/20261201T221111")]
     Report(cli::report::ReportArgs),
     /// Serve the results directory for browsing (loopback only by default).
+    #[command(after_help = "Examples:\n  \
+        faultline serve\n  \
+        faultline serve --results /var/lib/faultline/results --bind 127.0.0.1:0")]
     Serve(cli::serve::ServeArgs),
     /// Heal every fault a killed run may have left behind (idempotent).
+    #[command(after_help = "Examples:\n  \
+        sudo faultline cleanup\n  \
+        faultline cleanup --results results --json")]
     Cleanup(cli::cleanup::CleanupArgs),
 }
 
