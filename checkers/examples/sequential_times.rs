@@ -152,6 +152,7 @@ fn files(paths: &[String]) {
         let t = Instant::now();
         let r = sequential::check(&h, &spec, &budget);
         let check = t.elapsed().as_secs_f64() * 1e3;
+        eprintln!("{path}: {}", r.summary);
         println!(
             "| {path} | {} | {} | {read:.0} | {check:.0} | {:.1} |",
             h.ops.len(),

@@ -35,6 +35,18 @@
 //! as a refutation but not complete: what it leaves open is the NP-complete remainder
 //! (Gibbons & Korach 1997), decided by the search.
 //!
+//! **Register-like components** (register, cas-register, and kv when no value is the
+//! empty string, the one place kv differs from a register): the search reasons about
+//! values: the unique-value reduction, and the order [`graph`] derives (reads-from,
+//! program order and the write orders they force, to a fixpoint) as a precedence
+//! graph, so an op is tried only once all its derived predecessors are placed or
+//! skipped; `info` writes whose value no op observes are left out of the search
+//! (exact: see `searched`). What is exact: every refusal (a cycle, a pruned move) is
+//! forced in every legal order; a `valid` is a legal order the search built; an
+//! `invalid` is a cycle or an exhausted search. The window of an invalid component
+//! gets [`WINDOW_TIME`] (half to shrink it, half to find its longest legal prefix):
+//! the verdict is already decided, and a window is reported only once verified.
+//!
 //! Evidence (`CheckResult::evidence`), for components that are not valid:
 //! ```json
 //! {"components": [{"keys": [...], "processes": [...], "verdict": "invalid",
