@@ -8,6 +8,10 @@
 //! overwritten (reads going backwards), which is not sequentially consistent.
 //!
 //! `cargo run --release -p checkers --example sequential_times`
+//!
+//! With file arguments (faultline JSON Lines, kv model), it times those instead, each
+//! against the time to read the file:
+//! `cargo run --release -p checkers --example sequential_times -- a.jsonl b.jsonl`
 
 use std::time::{Duration, Instant};
 
@@ -123,7 +127,46 @@ fn finish(mut raw: Vec<(u64, usize, bool, F, usize, Value)>) -> History {
     History::from_events(events).expect("a well-formed history")
 }
 
+/// Times the check of each run history in `paths` against reading it.
+fn files(paths: &[String]) {
+    let spec = ModelSpec::new(ModelKind::Kv);
+    println!("| history | ops | verdict | read ms | check ms | check/read |");
+    println!("|---|---|---|---|---|---|");
+    for path in paths {
+        let t = Instant::now();
+        let h = match checkers::read::read_path(
+            std::path::Path::new(path),
+            checkers::read::Format::Jsonl,
+        ) {
+            Ok(h) => h,
+            Err(e) => {
+                println!("| {path} | - | cannot read: {e} | | | |");
+                continue;
+            }
+        };
+        let read = t.elapsed().as_secs_f64() * 1e3;
+        let budget = Budget {
+            deadline: Some(Instant::now() + Duration::from_secs(60)),
+            memory_bytes: None,
+        };
+        let t = Instant::now();
+        let r = sequential::check(&h, &spec, &budget);
+        let check = t.elapsed().as_secs_f64() * 1e3;
+        eprintln!("{path}: {}", r.summary);
+        println!(
+            "| {path} | {} | {} | {read:.0} | {check:.0} | {:.1} |",
+            h.ops.len(),
+            r.verdict,
+            check / read
+        );
+    }
+}
+
 fn main() {
+    let paths: Vec<String> = std::env::args().skip(1).collect();
+    if !paths.is_empty() {
+        return files(&paths);
+    }
     let spec = ModelSpec::new(ModelKind::Register);
     println!("| processes | keys | ops | history | verdict | time | window |");
     println!("|---|---|---|---|---|---|---|");

@@ -35,6 +35,18 @@
 //! as a refutation but not complete: what it leaves open is the NP-complete remainder
 //! (Gibbons & Korach 1997), decided by the search.
 //!
+//! **Register-like components** (register, cas-register, and kv when no value is the
+//! empty string, the one place kv differs from a register): the search reasons about
+//! values: the unique-value reduction, and the order [`graph`] derives (reads-from,
+//! program order and the write orders they force, to a fixpoint) as a precedence
+//! graph, so an op is tried only once all its derived predecessors are placed or
+//! skipped; `info` writes whose value no op observes are left out of the search
+//! (exact: see `searched`). What is exact: every refusal (a cycle, a pruned move) is
+//! forced in every legal order; a `valid` is a legal order the search built; an
+//! `invalid` is a cycle or an exhausted search. The window of an invalid component
+//! gets [`WINDOW_TIME`] (half to shrink it, half to find its longest legal prefix):
+//! the verdict is already decided, and a window is reported only once verified.
+//!
 //! Evidence (`CheckResult::evidence`), for components that are not valid:
 //! ```json
 //! {"components": [{"keys": [...], "processes": [...], "verdict": "invalid",
@@ -64,7 +76,7 @@ use serde_json::json;
 
 use crate::history::{key_label, History, Op, Outcome, F};
 use crate::linearizable::search as lin;
-use crate::model::{Model, ModelKind, ModelSpec, ModelVisitor};
+use crate::model::{cas_pair, Model, ModelKind, ModelSpec, ModelVisitor};
 use crate::value::Value;
 use crate::verdict::{Budget, CheckResult, Checker, Verdict};
 use search::{search, Component, Found};
@@ -228,13 +240,59 @@ impl ModelVisitor for Run<'_, '_> {
 }
 
 /// Register-like models reason about values (see [`search`]): exact value equality,
-/// read / write / cas only.
+/// read / write / cas only. The `kv` model is one too when no value is the empty
+/// string (its only difference from a register is that `""` and `null` are the
+/// same state).
 fn register_initial<'a>(spec: &'a ModelSpec, ops: &[&Op]) -> Option<&'a Value> {
-    (matches!(spec.kind, ModelKind::Register | ModelKind::CasRegister)
+    let empty = |v: &Value| matches!(v, Value::Str(s) if s.is_empty());
+    let no_empty = |o: &&Op| match o.f {
+        F::Cas => cas_pair(&o.value).is_some_and(|(e, n)| !empty(e) && !empty(n)),
+        _ => !empty(&o.value),
+    };
+    let register = match spec.kind {
+        ModelKind::Register | ModelKind::CasRegister => true,
+        ModelKind::Kv => !empty(&spec.initial) && ops.iter().all(no_empty),
+        _ => false,
+    };
+    (register
         && ops
             .iter()
             .all(|o| matches!(o.f, F::Read | F::Write | F::Cas)))
     .then_some(&spec.initial)
+}
+
+/// Register-like components: the ops worth searching. An `info` write (or cas) whose
+/// value no op of the component observes is left out, which is exact: in a legal
+/// order that has it, the ops between it and the next write of its key observe
+/// nothing (no op observes its value), so the order without it is still legal.
+fn searched<'a>(ops: &[&'a Op], initial: Option<&Value>) -> Vec<&'a Op> {
+    let Some(initial) = initial else {
+        return ops.to_vec();
+    };
+    let observed: std::collections::HashSet<(&Option<Value>, &Value)> = ops
+        .iter()
+        .filter_map(|o| match o.f {
+            F::Read => Some((&o.key, &o.value)),
+            F::Cas => cas_pair(&o.value).map(|(e, _)| (&o.key, e)),
+            _ => None,
+        })
+        .collect();
+    ops.iter()
+        .copied()
+        .filter(|o| {
+            let written = match o.f {
+                F::Write => Some(&o.value),
+                F::Cas => cas_pair(&o.value).map(|(_, n)| n),
+                _ => None,
+            };
+            match written {
+                Some(v) if o.outcome == Outcome::Info => {
+                    v == initial || observed.contains(&(&o.key, v))
+                }
+                _ => true,
+            }
+        })
+        .collect()
 }
 
 /// Whether every key of the component is linearizable (which settles it), within
@@ -264,8 +322,9 @@ fn linearizable<M: Model>(model: &M, spec: &ModelSpec, part: &Part<'_>, budget: 
     })
 }
 
-/// How long the window of a component saturation proved invalid may take.
-const SATURATED_SHRINK: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long the window of a component proven invalid may take (shrinking it, then
+/// finding its longest legal prefix: half each).
+const WINDOW_TIME: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Checks one component.
 fn check_part<M: Model>(
@@ -285,10 +344,9 @@ fn check_part<M: Model>(
     };
     let initial = register_initial(spec, &part.ops);
     if proof.is_none() {
-        let ops: Vec<(&Op, bool)> = part
-            .ops
-            .iter()
-            .map(|&o| (o, o.outcome == Outcome::Ok))
+        let ops: Vec<(&Op, bool)> = searched(&part.ops, initial)
+            .into_iter()
+            .map(|o| (o, o.outcome == Outcome::Ok))
             .collect();
         let c = Component::new(&ops, &part.keys, initial);
         match search(model, &c, budget, false) {
@@ -297,24 +355,30 @@ fn check_part<M: Model>(
             Found::Inconsistent(_) => {}
         }
     }
-    // A saturation proof already decides: its window gets at most one second.
-    let soon = Budget {
+    // The verdict is decided (by saturation's cycle or the exhausted search): the
+    // window that explains it gets a bounded share of time, shrinking first, then
+    // the longest legal prefix; it is verified whatever its size.
+    let capped = |share: std::time::Duration| Budget {
         deadline: Some(
             budget
                 .deadline
-                .map_or(Instant::now() + SATURATED_SHRINK, |d| {
-                    d.min(Instant::now() + SATURATED_SHRINK)
-                }),
+                .map_or(Instant::now() + share, |d| d.min(Instant::now() + share)),
         ),
         ..*budget
     };
+    let first = capped(WINDOW_TIME / 2);
     let shrink = Shrink {
         model,
         ops: &part.ops,
         register_initial: initial,
-        budget: if proof.is_some() { &soon } else { budget },
+        budget: &first,
     };
     let w = shrink.shrink();
+    let second = capped(WINDOW_TIME / 2);
+    let shrink = Shrink {
+        budget: &second,
+        ..shrink
+    };
     let mut evidence = shrink.evidence(&w);
     if let Some(proof) = proof {
         evidence["saturation"] = proof;

@@ -211,8 +211,16 @@ impl<M: Model> Shrink<'_, M> {
         // The longest legal order is first looked for without the unique-value
         // reduction, so that the op blamed is one whose result is impossible (a
         // read), not a write the reduction held back.
+        // It gets half the time: the search with the reduction is far faster.
+        let now = Instant::now();
+        let half = Budget {
+            deadline: budget
+                .deadline
+                .map(|d| now + d.saturating_duration_since(now) / 2),
+            ..budget
+        };
         let mut c = self.component_with(w, None);
-        let mut deepest = match search(self.model, &c, &budget, true) {
+        let mut deepest = match search(self.model, &c, &half, true) {
             Found::Inconsistent(d) => d,
             _ => None,
         };
