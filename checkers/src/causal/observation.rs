@@ -179,12 +179,27 @@ impl Observed {
                 }
             }
         }
-        // An ok cas read its expected value; an info cas did if its write was read.
-        for &op in ops {
-            if op.f == F::Cas && op.outcome == Outcome::Ok {
-                if let Some([expected, _]) = op.invoke_value.as_list() {
-                    read_values.insert((key_ids[&op.key], expected));
+        // An ok cas read its expected value; an info cas did if its write was read. That
+        // read may in turn be all that shows another info write took effect, so this runs
+        // to a fixed point: every write a kept access reads from is itself kept.
+        loop {
+            let before = read_values.len();
+            for &op in ops {
+                if op.f != F::Cas || op.outcome == Outcome::Fail {
+                    continue;
                 }
+                let Some([expected, new]) = op.invoke_value.as_list() else {
+                    continue;
+                };
+                let k = key_ids[&op.key];
+                let took_effect =
+                    op.outcome == Outcome::Ok || read_values.contains(&(k, new));
+                if took_effect {
+                    read_values.insert((k, expected));
+                }
+            }
+            if read_values.len() == before {
+                break;
             }
         }
         let mut out = Observed {
