@@ -181,6 +181,10 @@ pub struct StoreOptions {
     /// maelstrom: drop each node-to-node message with this probability.
     #[arg(long)]
     pub maelstrom_loss: Option<f64>,
+    /// postgres: the isolation level of every transaction (read-committed,
+    /// repeatable-read, serializable).
+    #[arg(long)]
+    pub isolation: Option<String>,
 }
 
 impl StoreOptions {
@@ -219,6 +223,7 @@ impl StoreOptions {
                 .map(|_| "true".to_string()),
         );
         put("redis-wait", self.redis_wait.map(|x| x.to_string()));
+        put("isolation", self.isolation.clone());
         put("redis-failover", self.redis_failover.clone());
         put(
             "redis-failover-after-ms",

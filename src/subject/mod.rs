@@ -9,7 +9,7 @@
 //! [`leaderless`] (the default: the reference store `faultline-store`), [`http`]
 //! (`--store http --addrs URL,...`, an existing HTTP-KV cluster), [`cluster_file`]
 //! (`--cluster FILE`), [`etcd`], [`redis`], [`maelstrom`] (any Maelstrom node),
-//! [`binary`] (finding store programs) and [`noop`] (a client that does nothing, for
+//! [`postgres`] (a PostgreSQL server faultline runs), [`binary`] (finding store programs) and [`noop`] (a client that does nothing, for
 //! benchmarks). Adding a store kind is one module plus one line in the table.
 
 pub mod binary;
@@ -20,6 +20,7 @@ pub mod kind;
 pub mod leaderless;
 pub mod maelstrom;
 pub mod noop;
+pub mod postgres;
 pub mod redis;
 
 use std::path::PathBuf;

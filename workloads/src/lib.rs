@@ -37,9 +37,10 @@ pub enum DataKind {
     Set,
     /// A counter per key (add a signed delta / read).
     Counter,
-    /// Keys read and written by transactions (`txn`): lists for list-append
-    /// (`append`), registers for rw-register (`w`); the micro-ops say which.
+    /// Lists, read and appended by transactions (`txn`).
     List,
+    /// Registers, read and written by transactions (`txn`: `["w", k, v]`, `["r", k, v]`).
+    TxnRegister,
 }
 
 /// One operation to perform, as a generator makes it.

@@ -35,9 +35,8 @@ impl Workload for RwRegister {
         "rw-register"
     }
 
-    /// Transactions over keys; the micro-ops (`w`, `r`) say they are registers.
     fn data(&self) -> DataKind {
-        DataKind::List
+        DataKind::TxnRegister
     }
 
     fn keys(&self) -> &[Value] {
