@@ -107,7 +107,7 @@ const REFUSED: &[(&[&str], &str)] = &[
     ),
     (
         &["--store", "etcd", "--workload", "set"],
-        "--workload set: --store etcd serves register, cas-register, kv",
+        "--workload set: --store etcd serves register, cas-register, kv, list-append, rw-register",
     ),
     (
         &["--store", "redis", "--workload", "counter"],
