@@ -30,7 +30,7 @@ async fn run_with(test: &str, workload: &str, faults: &[&str]) -> Analysis {
             c.time_limit = Duration::from_secs(10);
             c.op_timeout = Duration::from_secs(2);
             c.active_keys = 3;
-            c.seed = 5;
+            c.seed = std::env::var("TXN_ETCD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
             c.ready_timeout = Duration::from_secs(20);
             c.quiesce = Duration::from_millis(500);
             c.check_timeout = Duration::from_secs(60);
@@ -53,6 +53,7 @@ async fn run_with(test: &str, workload: &str, faults: &[&str]) -> Analysis {
     let history =
         checkers::read::jsonl::read(std::io::BufReader::new(file), &path.display().to_string())
             .expect("the history reads back");
+    assert_txns_did_work(&history, faults);
     let model = if workload == "rw-register" {
         DataModel::RwRegister
     } else {
@@ -62,6 +63,45 @@ async fn run_with(test: &str, workload: &str, faults: &[&str]) -> Analysis {
         Analysis::new(&history, model, RegisterOrders::default()).expect("the history analyses");
     let _ = std::fs::remove_dir_all(&results);
     analysis
+}
+
+/// A valid verdict means something only if txns wrote, reads saw the writes, and the
+/// faults were injected: ok txns that write, ok reads that return a non-empty value,
+/// and a nemesis event for every fault asked for.
+fn assert_txns_did_work(history: &checkers::History, faults: &[&str]) {
+    let mut writing = 0;
+    let mut seeing = 0;
+    for op in history
+        .ops
+        .iter()
+        .filter(|o| o.outcome == checkers::Outcome::Ok)
+    {
+        for m in op.value.as_list().unwrap_or(&[]) {
+            let m = m.as_list().unwrap_or(&[]);
+            match m.first().and_then(checkers::Value::as_str) {
+                Some("append" | "w") => writing += 1,
+                Some("r") if !matches!(m.get(2), None | Some(checkers::Value::Null)) => {
+                    if m[2].as_list().is_none_or(|l| !l.is_empty()) {
+                        seeing += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(writing > 50, "only {writing} committed writes");
+    assert!(seeing > 50, "only {seeing} reads saw a write");
+    let notes: Vec<String> = history
+        .nemesis
+        .iter()
+        .map(|e| e.f.as_str().to_string())
+        .collect();
+    for f in faults {
+        assert!(
+            notes.iter().any(|n| n.contains(f)),
+            "no {f} was injected: {notes:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
