@@ -107,7 +107,7 @@ const REFUSED: &[(&[&str], &str)] = &[
     ),
     (
         &["--store", "etcd", "--workload", "set"],
-        "--workload set: --store etcd serves register, cas-register, kv",
+        "--workload set: --store etcd serves register, cas-register, kv, list-append, rw-register",
     ),
     (
         &["--store", "redis", "--workload", "counter"],
@@ -122,6 +122,18 @@ const REFUSED: &[(&[&str], &str)] = &[
         "--store maelstrom needs --bin PATH",
     ),
     (&["--workload", "bank"], "unknown workload \"bank\""),
+    (
+        &["--workload", "list-append", "--txn-length", "0"],
+        "--txn-length 0: expected at least 1 micro-op per transaction",
+    ),
+    (
+        &["--workload", "rw-register", "--active-keys", "0"],
+        "--active-keys 0: expected at least 1 key in use at a time",
+    ),
+    (
+        &["--workload", "list-append", "--appends-per-key", "0"],
+        "--appends-per-key 0: expected at least 1 append per key before it rotates",
+    ),
     (&["--keys", "0"], "--keys must be at least 1"),
     (
         &["--key-dist", "zipf:0"],

@@ -37,7 +37,7 @@ pub struct RunArgs {
     /// A store program, for stores that run one (e.g. --store maelstrom --bin PATH).
     #[arg(long, value_name = "PATH")]
     pub bin: Option<PathBuf>,
-    /// The workload: register, cas-register, kv, set, counter, list-append.
+    /// The workload: register, cas-register, kv, set, counter, list-append, rw-register.
     #[arg(long, default_value = "kv")]
     pub workload: String,
     /// How many nodes to start.
@@ -61,6 +61,16 @@ pub struct RunArgs {
     /// How keys are chosen: uniform, zipf or zipf:S.
     #[arg(long, default_value = "uniform")]
     pub key_dist: String,
+    /// list-append, rw-register: at most this many micro-ops per transaction.
+    #[arg(long, default_value_t = workloads::TxnShape::default().txn_length)]
+    pub txn_length: usize,
+    /// list-append, rw-register: how many keys are in use at a time.
+    #[arg(long, default_value_t = workloads::TxnShape::default().active_keys)]
+    pub active_keys: usize,
+    /// list-append, rw-register: about how many appends (writes) a key gets before a
+    /// fresh key takes its place.
+    #[arg(long, default_value_t = workloads::TxnShape::default().appends_per_key)]
+    pub appends_per_key: usize,
     /// The seed of the operation generators (random when absent; always printed).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -171,6 +181,10 @@ pub struct StoreOptions {
     /// maelstrom: drop each node-to-node message with this probability.
     #[arg(long)]
     pub maelstrom_loss: Option<f64>,
+    /// postgres: the isolation level of every transaction (read-committed,
+    /// repeatable-read, serializable).
+    #[arg(long)]
+    pub isolation: Option<String>,
 }
 
 impl StoreOptions {
@@ -209,6 +223,7 @@ impl StoreOptions {
                 .map(|_| "true".to_string()),
         );
         put("redis-wait", self.redis_wait.map(|x| x.to_string()));
+        put("isolation", self.isolation.clone());
         put("redis-failover", self.redis_failover.clone());
         put(
             "redis-failover-after-ms",
@@ -284,6 +299,9 @@ impl RunArgs {
             op_timeout: self.op_timeout,
             keys: self.keys,
             key_distribution: self.key_dist.clone(),
+            txn_length: self.txn_length,
+            active_keys: self.active_keys,
+            appends_per_key: self.appends_per_key,
             seed: self
                 .seed
                 .unwrap_or_else(|| u64::from(rand::random::<u32>())),

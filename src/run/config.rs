@@ -39,6 +39,15 @@ pub struct RunConfig {
     pub keys: usize,
     /// `--key-dist`: uniform or zipf[:S].
     pub key_distribution: String,
+    /// `--txn-length`: most micro-ops per transaction (list-append, rw-register).
+    #[serde(default = "default_txn_length")]
+    pub txn_length: usize,
+    /// `--active-keys`: keys in use at a time (list-append, rw-register).
+    #[serde(default = "default_active_keys")]
+    pub active_keys: usize,
+    /// `--appends-per-key`: appends (writes) a key gets before it rotates.
+    #[serde(default = "default_appends_per_key")]
+    pub appends_per_key: usize,
     /// `--seed`.
     pub seed: u64,
     /// `--results`: the results root.
@@ -95,6 +104,11 @@ impl RunConfig {
         flag("op-timeout", fmt_duration(self.op_timeout));
         flag("keys", self.keys.to_string());
         flag("key-dist", self.key_distribution.clone());
+        if matches!(self.workload.as_str(), "list-append" | "rw-register") {
+            flag("txn-length", self.txn_length.to_string());
+            flag("active-keys", self.active_keys.to_string());
+            flag("appends-per-key", self.appends_per_key.to_string());
+        }
         flag("seed", self.seed.to_string());
         flag("name", self.name.clone());
         flag("results", self.results.display().to_string());
@@ -121,6 +135,30 @@ impl RunConfig {
             flag("consistency", c.clone());
         }
         shlex::try_join(a.iter().map(String::as_str)).unwrap_or_else(|_| a.join(" "))
+    }
+}
+
+fn default_txn_length() -> usize {
+    workloads::TxnShape::default().txn_length
+}
+
+fn default_active_keys() -> usize {
+    workloads::TxnShape::default().active_keys
+}
+
+fn default_appends_per_key() -> usize {
+    workloads::TxnShape::default().appends_per_key
+}
+
+/// The shape of transactions this run's workload makes.
+impl RunConfig {
+    /// `--txn-length`, `--active-keys` and `--appends-per-key` as the workloads take them.
+    pub fn txn_shape(&self) -> workloads::TxnShape {
+        workloads::TxnShape {
+            txn_length: self.txn_length,
+            active_keys: self.active_keys,
+            appends_per_key: self.appends_per_key,
+        }
     }
 }
 

@@ -134,6 +134,7 @@ impl RunPlan {
                 &WorkloadConfig {
                     keys: config.keys,
                     distribution,
+                    txn: config.txn_shape(),
                 },
             )
             .map_err(|e| PlanError(e.to_string()))?,
@@ -248,6 +249,7 @@ impl RunPlan {
             &WorkloadConfig {
                 keys: config.keys,
                 distribution,
+                txn: config.txn_shape(),
             },
         )
         .map_err(|e| PlanError(e.to_string()))?;
@@ -337,6 +339,9 @@ impl RunConfigBuilder {
             op_timeout: Duration::from_secs(1),
             keys: 5,
             key_distribution: "uniform".to_string(),
+            txn_length: workloads::TxnShape::default().txn_length,
+            active_keys: workloads::TxnShape::default().active_keys,
+            appends_per_key: workloads::TxnShape::default().appends_per_key,
             seed: 1,
             results: results.to_path_buf(),
             nemesis: Vec::new(),

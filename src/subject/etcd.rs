@@ -388,6 +388,7 @@ impl EtcdClient {
                     Ok(Completion::fail(op.value.clone(), "compare failed"))
                 }
             }
+            (F::Txn, DataKind::List | DataKind::TxnRegister) => Ok(super::etcd_txn::perform(&self.http, &self.url, op).await),
             (f, data) => Ok(Completion::unsupported(
                 op.value.clone(),
                 format!("etcd client has no {f} for {data:?} data (workloads: register, cas-register, kv)"),
@@ -429,7 +430,13 @@ impl super::kind::StoreKind for Kind {
     }
 
     fn workloads(&self) -> &'static [&'static str] {
-        &["register", "cas-register", "kv"]
+        &[
+            "register",
+            "cas-register",
+            "kv",
+            "list-append",
+            "rw-register",
+        ]
     }
 
     /// Kill, pause and clock: clock faults reach etcd (a Go program) through its vDSO.

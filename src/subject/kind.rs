@@ -92,6 +92,7 @@ pub static KINDS: &[&dyn StoreKind] = &[
     &super::etcd::KIND,
     &super::redis::KIND,
     &super::maelstrom::KIND,
+    &super::postgres::KIND,
 ];
 
 /// The kind `--cluster FILE` starts (not named by `--store`).

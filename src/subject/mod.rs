@@ -8,18 +8,20 @@
 //! kind. Modules: [`kind`] (the [`kind::StoreKind`] trait and the table),
 //! [`leaderless`] (the default: the reference store `faultline-store`), [`http`]
 //! (`--store http --addrs URL,...`, an existing HTTP-KV cluster), [`cluster_file`]
-//! (`--cluster FILE`), [`etcd`], [`redis`], [`maelstrom`] (any Maelstrom node),
-//! [`binary`] (finding store programs) and [`noop`] (a client that does nothing, for
+//! (`--cluster FILE`), [`etcd`] (with [`etcd_txn`]: transactions over its txn API), [`redis`], [`maelstrom`] (any Maelstrom node),
+//! [`postgres`] (a PostgreSQL server faultline runs), [`binary`] (finding store programs) and [`noop`] (a client that does nothing, for
 //! benchmarks). Adding a store kind is one module plus one line in the table.
 
 pub mod binary;
 pub mod cluster_file;
 pub mod etcd;
+pub mod etcd_txn;
 pub mod http;
 pub mod kind;
 pub mod leaderless;
 pub mod maelstrom;
 pub mod noop;
+pub mod postgres;
 pub mod redis;
 
 use std::path::PathBuf;

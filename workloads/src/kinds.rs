@@ -1,4 +1,5 @@
-//! The six workloads: their operation mixes, final reads and checkers.
+//! The seven workloads: their operation mixes, final reads and checkers (the two
+//! transactional ones live in [`crate::list_append`] and [`crate::rw_register`]).
 //!
 //! | workload | ops | checkers |
 //! |---|---|---|
@@ -7,7 +8,8 @@
 //! | `kv` | read 40%, write 40%, cas 20% over several keys | linearizable, sequential, eventual (kv) |
 //! | `set` | add 80% (unique elements), read 20% | eventual (set) |
 //! | `counter` | add 70% (delta in -5..=5, not 0), read 30% | eventual (counter) |
-//! | `list-append` | txn of 1-4 micro-ops, append 50% / read 50% | list-append |
+//! | `list-append` | txn of 1..=`--txn-length` micro-ops, append 50% / read 50%, rotating keys | list-append |
+//! | `rw-register` | txn of 1..=`--txn-length` micro-ops, write 50% / read 50%, rotating keys | rw-register |
 //!
 //! A cas expects the value its slot last wrote to the key (or `null`), so cas
 //! operations succeed often when there is little contention and the stream stays
@@ -29,7 +31,6 @@ enum Kind {
     Kv,
     Set,
     Counter,
-    ListAppend,
 }
 
 /// Makes the workload called `name`, or `None`.
@@ -40,7 +41,8 @@ pub(crate) fn make(name: &str, config: &WorkloadConfig) -> Option<Box<dyn Worklo
         "kv" => Kind::Kv,
         "set" => Kind::Set,
         "counter" => Kind::Counter,
-        "list-append" => Kind::ListAppend,
+        "list-append" => return Some(Box::new(crate::list_append::ListAppend::new(config))),
+        "rw-register" => return Some(Box::new(crate::rw_register::RwRegister::new(config))),
         _ => return None,
     };
     Some(Box::new(Standard {
@@ -64,7 +66,6 @@ impl Workload for Standard {
             Kind::Kv => "kv",
             Kind::Set => "set",
             Kind::Counter => "counter",
-            Kind::ListAppend => "list-append",
         }
     }
 
@@ -73,7 +74,6 @@ impl Workload for Standard {
             Kind::Register | Kind::CasRegister | Kind::Kv => DataKind::Register,
             Kind::Set => DataKind::Set,
             Kind::Counter => DataKind::Counter,
-            Kind::ListAppend => DataKind::List,
         }
     }
 
@@ -92,21 +92,10 @@ impl Workload for Standard {
     }
 
     fn final_read(&self, key: &Value) -> OpSpec {
-        match self.kind {
-            Kind::ListAppend => OpSpec {
-                f: F::Txn,
-                key: Some(key.clone()),
-                value: Value::List(vec![Value::List(vec![
-                    Value::str("r"),
-                    key.clone(),
-                    Value::Null,
-                ])]),
-            },
-            _ => OpSpec {
-                f: F::Read,
-                key: Some(key.clone()),
-                value: Value::Null,
-            },
+        OpSpec {
+            f: F::Read,
+            key: Some(key.clone()),
+            value: Value::Null,
         }
     }
 
@@ -132,9 +121,6 @@ impl Workload for Standard {
             ],
             Kind::Set => vec![spec(Eventual, ModelKind::Set)],
             Kind::Counter => vec![spec(Eventual, ModelKind::Counter)],
-            // Judged as lists of appended values; the model names the data, the
-            // checker is transactional.
-            Kind::ListAppend => vec![spec(StrictSerializable, ModelKind::ListAppend)],
         }
     }
 }
@@ -178,35 +164,10 @@ impl Gen {
             value: Value::List(vec![expected, Value::Int(new)]),
         }
     }
-
-    fn txn(&mut self) -> OpSpec {
-        let n = self.draw.between(1, 4);
-        let mut micro = Vec::with_capacity(n as usize);
-        let mut first = None;
-        for _ in 0..n {
-            let k = self.draw.key();
-            first.get_or_insert(k);
-            let key = self.keys[k].clone();
-            if self.draw.chance(0.5) {
-                let v = self.draw.unique();
-                micro.push(Value::List(vec![Value::str("append"), key, Value::Int(v)]));
-            } else {
-                micro.push(Value::List(vec![Value::str("r"), key, Value::Null]));
-            }
-        }
-        OpSpec {
-            f: F::Txn,
-            key: first.map(|k| self.keys[k].clone()),
-            value: Value::List(micro),
-        }
-    }
 }
 
 impl Generator for Gen {
     fn next(&mut self) -> OpSpec {
-        if self.kind == Kind::ListAppend {
-            return self.txn();
-        }
         let k = self.draw.key();
         let roll = self.draw.between(0, 99);
         match self.kind {
@@ -258,7 +219,6 @@ impl Generator for Gen {
                     self.read(k)
                 }
             }
-            Kind::ListAppend => unreachable!("handled above"),
         }
     }
 }
@@ -345,6 +305,7 @@ mod tests {
         let config = WorkloadConfig {
             keys: 20,
             distribution: KeyDistribution::Zipf(1.5),
+            ..WorkloadConfig::default()
         };
         let w = by_name("kv", &config).unwrap();
         let mut g = w.generator(0, 1, 5);
@@ -377,5 +338,14 @@ mod tests {
             ..WorkloadConfig::default()
         };
         assert!(by_name("kv", &zero).is_err());
+        let no_ops = WorkloadConfig {
+            txn: crate::TxnShape {
+                txn_length: 0,
+                ..crate::TxnShape::default()
+            },
+            ..WorkloadConfig::default()
+        };
+        let e = by_name("list-append", &no_ops).err().unwrap().to_string();
+        assert!(e.contains("--txn-length 0"), "{e}");
     }
 }

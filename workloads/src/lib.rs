@@ -1,5 +1,5 @@
 //! Workloads: for each kind of test (register, cas-register, kv, set, counter,
-//! list-append), the operation generator and the checkers that judge its history.
+//! list-append, rw-register), the operation generator and the checkers that judge its history.
 //!
 //! A [`Workload`] is the seam between the driver and a kind of test: it names its
 //! keys and the data they hold ([`DataKind`], so a client knows which store API to
@@ -12,11 +12,15 @@
 //!
 //! Modules: [`generator`] (the [`Generator`] trait and the per-slot generators),
 //! [`keys`] (how keys are chosen: [`KeyDistribution`], uniform or zipf), and `kinds`
-//! (each named workload, made by [`by_name`]).
+//! (each named workload, made by [`by_name`]); the transactional workloads
+//! [`list_append`] and [`rw_register`] over the rotating keys of `txn_keys`.
 
 pub mod generator;
 pub mod keys;
 mod kinds;
+pub mod list_append;
+pub mod rw_register;
+pub mod txn_keys;
 
 use checkers::model::{ModelKind, ModelSpec};
 use checkers::{Value, F};
@@ -35,6 +39,8 @@ pub enum DataKind {
     Counter,
     /// Lists, read and appended by transactions (`txn`).
     List,
+    /// Registers, read and written by transactions (`txn`: `["w", k, v]`, `["r", k, v]`).
+    TxnRegister,
 }
 
 /// One operation to perform, as a generator makes it.
@@ -66,6 +72,8 @@ pub struct WorkloadConfig {
     pub keys: usize,
     /// How keys are chosen.
     pub distribution: KeyDistribution,
+    /// The shape of transactions (list-append, rw-register).
+    pub txn: TxnShape,
 }
 
 impl Default for WorkloadConfig {
@@ -73,6 +81,29 @@ impl Default for WorkloadConfig {
         WorkloadConfig {
             keys: 5,
             distribution: KeyDistribution::Uniform,
+            txn: TxnShape::default(),
+        }
+    }
+}
+
+/// How transactional workloads are shaped (Elle's defaults).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxnShape {
+    /// `--txn-length`: at most this many micro-ops per transaction (at least 1).
+    pub txn_length: usize,
+    /// `--active-keys`: how many keys are in use at a time (at least 1).
+    pub active_keys: usize,
+    /// `--appends-per-key`: about how many appends (rw-register: writes) a key gets
+    /// before a fresh key replaces it (at least 1).
+    pub appends_per_key: usize,
+}
+
+impl Default for TxnShape {
+    fn default() -> TxnShape {
+        TxnShape {
+            txn_length: 4,
+            active_keys: 3,
+            appends_per_key: 32,
         }
     }
 }
@@ -112,6 +143,7 @@ pub const NAMES: &[&str] = &[
     "set",
     "counter",
     "list-append",
+    "rw-register",
 ];
 
 /// The workload called `name`, shaped by `config`.
@@ -125,6 +157,22 @@ pub fn by_name(name: &str, config: &WorkloadConfig) -> Result<Box<dyn Workload>,
         if !(s.is_finite() && s > 0.0) {
             return Err(WorkloadError::Config(format!(
                 "zipf exponent {s} must be a positive number"
+            )));
+        }
+    }
+    let t = config.txn;
+    for (flag, v, what) in [
+        ("txn-length", t.txn_length, "micro-op per transaction"),
+        ("active-keys", t.active_keys, "key in use at a time"),
+        (
+            "appends-per-key",
+            t.appends_per_key,
+            "append per key before it rotates",
+        ),
+    ] {
+        if v == 0 {
+            return Err(WorkloadError::Config(format!(
+                "--{flag} 0: expected at least 1 {what}"
             )));
         }
     }
