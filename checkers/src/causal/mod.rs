@@ -29,6 +29,7 @@
 
 pub mod observation;
 pub mod order;
+pub mod saturation;
 pub mod view;
 
 use serde::Serialize;
