@@ -72,6 +72,16 @@ pub fn applicable(spec: &ModelSpec) -> Vec<Consistency> {
         .collect()
 }
 
+/// As [`applicable`], among the models a workload declares apply to its histories
+/// (`declared`, e.g. `workloads::declared_models`); `None` declares nothing, and
+/// then every model that applies to the data is meant.
+pub fn applicable_among(spec: &ModelSpec, declared: Option<&[Consistency]>) -> Vec<Consistency> {
+    applicable(spec)
+        .into_iter()
+        .filter(|c| declared.is_none_or(|d| d.contains(c)))
+        .collect()
+}
+
 /// The models a list of requests stands for, each once, in request order.
 pub fn expand(requests: &[ConsistencyRequest], spec: &ModelSpec) -> Vec<Consistency> {
     let mut out = Vec::new();
