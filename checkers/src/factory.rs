@@ -84,11 +84,21 @@ pub fn applicable_among(spec: &ModelSpec, declared: Option<&[Consistency]>) -> V
 
 /// The models a list of requests stands for, each once, in request order.
 pub fn expand(requests: &[ConsistencyRequest], spec: &ModelSpec) -> Vec<Consistency> {
+    expand_among(requests, spec, None)
+}
+
+/// As [`expand`], with `all` standing for the models a workload declares
+/// ([`applicable_among`]); a model named on its own is kept either way.
+pub fn expand_among(
+    requests: &[ConsistencyRequest],
+    spec: &ModelSpec,
+    declared: Option<&[Consistency]>,
+) -> Vec<Consistency> {
     let mut out = Vec::new();
     for request in requests {
         let models = match request {
             ConsistencyRequest::One(c) => vec![*c],
-            ConsistencyRequest::All => applicable(spec),
+            ConsistencyRequest::All => applicable_among(spec, declared),
         };
         for c in models {
             if !out.contains(&c) {

@@ -439,6 +439,20 @@ mod tests {
             Some(&[Consistency::Eventual]),
         );
         assert_eq!(narrowed, [Consistency::Eventual]);
+        let requests = [
+            checkers::consistency::ConsistencyRequest::One(Consistency::Pram),
+            checkers::consistency::ConsistencyRequest::All,
+        ];
+        let set = checkers::factory::expand_among(
+            &requests,
+            &model(ModelKind::Set),
+            declared_models("set"),
+        );
+        assert_eq!(set[0], Consistency::Pram, "a model asked for by name stays");
+        assert!(
+            set[1..].iter().all(|c| COLLECTION_MODELS.contains(c)),
+            "{set:?}"
+        );
     }
 
     #[test]
