@@ -72,13 +72,33 @@ pub fn applicable(spec: &ModelSpec) -> Vec<Consistency> {
         .collect()
 }
 
+/// As [`applicable`], among the models a workload declares apply to its histories
+/// (`declared`, e.g. `workloads::declared_models`); `None` declares nothing, and
+/// then every model that applies to the data is meant.
+pub fn applicable_among(spec: &ModelSpec, declared: Option<&[Consistency]>) -> Vec<Consistency> {
+    applicable(spec)
+        .into_iter()
+        .filter(|c| declared.is_none_or(|d| d.contains(c)))
+        .collect()
+}
+
 /// The models a list of requests stands for, each once, in request order.
 pub fn expand(requests: &[ConsistencyRequest], spec: &ModelSpec) -> Vec<Consistency> {
+    expand_among(requests, spec, None)
+}
+
+/// As [`expand`], with `all` standing for the models a workload declares
+/// ([`applicable_among`]); a model named on its own is kept either way.
+pub fn expand_among(
+    requests: &[ConsistencyRequest],
+    spec: &ModelSpec,
+    declared: Option<&[Consistency]>,
+) -> Vec<Consistency> {
     let mut out = Vec::new();
     for request in requests {
         let models = match request {
             ConsistencyRequest::One(c) => vec![*c],
-            ConsistencyRequest::All => applicable(spec),
+            ConsistencyRequest::All => applicable_among(spec, declared),
         };
         for c in models {
             if !out.contains(&c) {

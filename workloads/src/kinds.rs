@@ -24,6 +24,41 @@ use crate::generator::{key_name, Draw, Generator};
 use crate::keys::KeyChooser;
 use crate::{model, CheckSpec, Consistency, DataKind, OpSpec, Workload, WorkloadConfig};
 
+/// The models that apply to the histories of a read/write workload: unique values
+/// written, so the causal, PRAM and session checkers' assumption holds.
+const READ_WRITE_MODELS: &[Consistency] = &[
+    Consistency::Linearizable,
+    Consistency::Sequential,
+    Consistency::Causal,
+    Consistency::CausalMemory,
+    Consistency::CausalConvergence,
+    Consistency::Pram,
+    Consistency::ReadYourWrites,
+    Consistency::MonotonicReads,
+    Consistency::MonotonicWrites,
+    Consistency::WritesFollowReads,
+    Consistency::Eventual,
+];
+
+/// Sets and counters are not read/write histories: no causal or session model.
+const COLLECTION_MODELS: &[Consistency] = &[
+    Consistency::Linearizable,
+    Consistency::Sequential,
+    Consistency::Eventual,
+];
+
+/// Which models apply to the histories of workload `name` (what `--consistency all`
+/// stands for, with [`checkers::factory::applicable_among`]); `None` for a workload
+/// that declares none (every model its data admits, e.g. each isolation level for
+/// list-append) or an unknown name.
+pub fn declared_models(name: &str) -> Option<&'static [Consistency]> {
+    match name {
+        "register" | "cas-register" | "kv" => Some(READ_WRITE_MODELS),
+        "set" | "counter" => Some(COLLECTION_MODELS),
+        _ => None,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Register,
@@ -328,6 +363,57 @@ mod tests {
             ]
         );
         assert_eq!(w.final_read(&key_name(2)).f, F::Read);
+    }
+
+    #[test]
+    fn consistency_all_on_a_workload_means_the_models_it_declares_that_its_data_admits() {
+        for name in NAMES {
+            let w = by_name(name, &WorkloadConfig::default()).unwrap();
+            let spec = &w.checks()[0].model;
+            let all = checkers::factory::applicable(spec);
+            let among = checkers::factory::applicable_among(spec, declared_models(name));
+            assert!(!among.is_empty(), "{name}: no model applies");
+            assert!(among.iter().all(|c| all.contains(c)), "{name}: {among:?}");
+            if let Some(declared) = declared_models(name) {
+                assert!(among.iter().all(|c| declared.contains(c)), "{name}");
+                // Every default check of the workload is among what it declares.
+                for c in w.checks() {
+                    assert!(
+                        declared.contains(&c.consistency),
+                        "{name}: {}",
+                        c.consistency
+                    );
+                }
+            }
+        }
+        let kv = checkers::factory::applicable_among(&model(ModelKind::Kv), declared_models("kv"));
+        for c in [
+            Consistency::Causal,
+            Consistency::Pram,
+            Consistency::ReadYourWrites,
+        ] {
+            assert!(kv.contains(&c), "{c:?} applies to kv: {kv:?}");
+        }
+        // A declaration narrows what the data alone admits.
+        let narrowed = checkers::factory::applicable_among(
+            &model(ModelKind::Kv),
+            Some(&[Consistency::Eventual]),
+        );
+        assert_eq!(narrowed, [Consistency::Eventual]);
+        let requests = [
+            checkers::consistency::ConsistencyRequest::One(Consistency::Pram),
+            checkers::consistency::ConsistencyRequest::All,
+        ];
+        let set = checkers::factory::expand_among(
+            &requests,
+            &model(ModelKind::Set),
+            declared_models("set"),
+        );
+        assert_eq!(set[0], Consistency::Pram, "a model asked for by name stays");
+        assert!(
+            set[1..].iter().all(|c| COLLECTION_MODELS.contains(c)),
+            "{set:?}"
+        );
     }
 
     #[test]

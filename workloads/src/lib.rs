@@ -27,6 +27,7 @@ use checkers::{Value, F};
 
 pub use generator::Generator;
 pub use keys::KeyDistribution;
+pub use kinds::declared_models;
 
 /// What the keys of a workload hold, i.e. which store API a client uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

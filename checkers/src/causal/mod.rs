@@ -29,6 +29,7 @@
 
 pub mod observation;
 pub mod order;
+pub mod saturation;
 pub mod view;
 
 use serde::Serialize;
@@ -258,10 +259,17 @@ fn causal(obs: &Observed, convergence: bool) -> Option<BadPattern> {
             continue;
         };
         let clock = vc.of(r);
+        // What the write read already has in its past: a later write of the key that
+        // is there too precedes the write, so it neither breaks CC nor needs a CCv
+        // edge (a cheap filter before looking at the later write's own past).
+        let w_clock = from.map(|w| vc.of(w));
         for (q, list) in writes.of(acc.key) {
-            let Some((_, w2)) = last_before(list, clock[*q as usize]) else {
+            let Some((pos2, w2)) = last_before(list, clock[*q as usize]) else {
                 continue;
             };
+            if w_clock.is_some_and(|c| pos2 < c[*q as usize]) {
+                continue;
+            }
             match from {
                 None => return Some(chain("WriteCOInitRead", obs, &vc, w2, r, None)),
                 Some(w) if w2 == w => {}

@@ -25,7 +25,7 @@
 //! `info` one happened if its new value was read, and is left out otherwise. A history
 //! with any other op that may have happened (`append`, ...) is refused (`unknown`).
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
@@ -105,14 +105,30 @@ pub struct ThinAirRead {
     pub explanation: String,
 }
 
-/// What an op reads and writes, in order: `(is_write, value)`; `None` for an op these
-/// checkers do not understand (or a malformed cas).
-fn parts(op: &Op) -> Option<Vec<(bool, &Value)>> {
+/// What an op reads and writes: the value it read (first) and the value it wrote
+/// (second), each if any. `None` for an op these checkers do not understand (or a
+/// malformed cas).
+#[derive(Clone, Copy)]
+struct Parts<'a> {
+    read: Option<&'a Value>,
+    write: Option<&'a Value>,
+}
+
+fn parts(op: &Op) -> Option<Parts<'_>> {
     match op.f {
-        F::Read => Some(vec![(false, &op.value)]),
-        F::Write => Some(vec![(true, &op.invoke_value)]),
+        F::Read => Some(Parts {
+            read: Some(&op.value),
+            write: None,
+        }),
+        F::Write => Some(Parts {
+            read: None,
+            write: Some(&op.invoke_value),
+        }),
         F::Cas => match op.invoke_value.as_list() {
-            Some([expected, new]) => Some(vec![(false, expected), (true, new)]),
+            Some([expected, new]) => Some(Parts {
+                read: Some(expected),
+                write: Some(new),
+            }),
             _ => None,
         },
         _ => None,
@@ -126,6 +142,17 @@ fn is_initial(v: &Value, initial: &Value) -> bool {
     v == initial || (absent(v) && absent(initial))
 }
 
+/// What an op's read part returned: the initial value, the value of the op (index
+/// into the ops) that wrote it, or a value no op that happened wrote.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Initial,
+    Write(u32),
+    Missing,
+}
+
+const NO_KEY: u32 = u32::MAX;
+
 impl Observed {
     /// Builds the accesses of `history`, with `initial` the value of every key before
     /// any write.
@@ -136,15 +163,21 @@ impl Observed {
 
     /// As [`Observed::from_history`], for some of a history's ops (in invoke order).
     pub fn from_ops(ops: &[&Op], initial: &Value) -> Result<Observed, Refusal> {
+        let n = ops.len();
         let mut key_ids: HashMap<&Option<Value>, u32> = HashMap::default();
         let mut keys: Vec<Option<Value>> = Vec::new();
-        // (key, value) -> the op that wrote it (non-failed writes only).
-        let mut writer: HashMap<(u32, &Value), &Op> = HashMap::default();
+        // Per op: its key's index (NO_KEY for a failed op these checkers do not
+        // understand) and its parts.
+        let mut op_key: Vec<u32> = Vec::with_capacity(n);
+        let mut op_parts: Vec<Option<Parts>> = Vec::with_capacity(n);
+        // (key, value) -> the op (index) that wrote it (non-failed writes only).
+        let mut writer: HashMap<(u32, &Value), u32> = HashMap::default();
         let mut failed: HashMap<(u32, &Value), usize> = HashMap::default();
-        let mut read_values: HashSet<(u32, &Value)> = Default::default();
-        for &op in ops {
-            let Some(op_parts) = parts(op) else {
+        for (i, &op) in ops.iter().enumerate() {
+            let Some(pp) = parts(op) else {
                 if op.outcome == Outcome::Fail {
+                    op_key.push(NO_KEY);
+                    op_parts.push(None);
                     continue;
                 }
                 return Err(Refusal::Undecidable(format!(
@@ -153,99 +186,112 @@ impl Observed {
                 )));
             };
             let k = key_id(&mut key_ids, &mut keys, &op.key);
-            for (is_write, v) in op_parts {
-                if op.outcome == Outcome::Fail {
-                    if is_write {
-                        failed.entry((k, v)).or_insert(op.id);
-                    }
-                    continue;
-                }
-                if is_write {
+            op_key.push(k);
+            op_parts.push(Some(pp));
+            let Some(v) = pp.write else { continue };
+            if op.outcome == Outcome::Fail {
+                failed.entry((k, v)).or_insert(op.id);
+                continue;
+            }
+            if is_initial(v, initial) {
+                return Err(Refusal::Undecidable(format!(
+                    "op {} (process {}) writes {}={}, the initial value, so a read of it names no single write",
+                    op.invoke_index, op.process, op.key_label(), v
+                )));
+            }
+            if let Some(&other) = writer.get(&(k, v)) {
+                return Err(Refusal::Undecidable(format!(
+                    "ops {} and {} both write {}={}: these checkers need every value written to a key once",
+                    ops[other as usize].invoke_index, op.invoke_index, op.key_label(), v
+                )));
+            }
+            writer.insert((k, v), i as u32);
+        }
+        // What each read part returned, and which writes some ok read returned.
+        let mut source: Vec<Source> = Vec::with_capacity(n);
+        let mut read_by: Vec<bool> = vec![false; n];
+        let mut cas_ops: Vec<u32> = Vec::new();
+        for (i, &op) in ops.iter().enumerate() {
+            let src = match (op_parts[i], op.outcome) {
+                (Some(Parts { read: Some(v), .. }), Outcome::Ok | Outcome::Info) => {
                     if is_initial(v, initial) {
-                        return Err(Refusal::Undecidable(format!(
-                            "op {} (process {}) writes {}={}, the initial value, so a read of it names no single write",
-                            op.invoke_index, op.process, op.key_label(), v
-                        )));
+                        Source::Initial
+                    } else if let Some(&w) = writer.get(&(op_key[i], v)) {
+                        Source::Write(w)
+                    } else {
+                        Source::Missing
                     }
-                    if let Some(&other) = writer.get(&(k, v)) {
-                        return Err(Refusal::Undecidable(format!(
-                            "ops {} and {} both write {}={}: these checkers need every value written to a key once",
-                            other.invoke_index, op.invoke_index, op.key_label(), v
-                        )));
-                    }
-                    writer.insert((k, v), op);
-                } else if op.outcome == Outcome::Ok && op.f == F::Read {
-                    read_values.insert((k, v));
                 }
+                _ => Source::Missing,
+            };
+            source.push(src);
+            if op.outcome == Outcome::Fail {
+                continue;
+            }
+            match (&op.f, op.outcome, src) {
+                (F::Read, Outcome::Ok, Source::Write(w)) => read_by[w as usize] = true,
+                (F::Cas, _, _) => cas_ops.push(i as u32),
+                _ => {}
             }
         }
         // An ok cas read its expected value; an info cas did if its write was read. That
         // read may in turn be all that shows another info write took effect, so this runs
         // to a fixed point: every write a kept access reads from is itself kept.
         loop {
-            let before = read_values.len();
-            for &op in ops {
-                if op.f != F::Cas || op.outcome == Outcome::Fail {
-                    continue;
-                }
-                let Some([expected, new]) = op.invoke_value.as_list() else {
-                    continue;
-                };
-                let k = key_ids[&op.key];
-                let took_effect = op.outcome == Outcome::Ok || read_values.contains(&(k, new));
-                if took_effect {
-                    read_values.insert((k, expected));
+            let mut changed = false;
+            for &i in &cas_ops {
+                let i = i as usize;
+                let took_effect = ops[i].outcome == Outcome::Ok || read_by[i];
+                if let (true, Source::Write(w)) = (took_effect, source[i]) {
+                    if !read_by[w as usize] {
+                        read_by[w as usize] = true;
+                        changed = true;
+                    }
                 }
             }
-            if read_values.len() == before {
+            if !changed {
                 break;
             }
         }
         let mut out = Observed {
-            accesses: Vec::new(),
+            accesses: Vec::with_capacity(n + cas_ops.len()),
             processes: Vec::new(),
             by_process: Vec::new(),
             keys,
-            values: Vec::new(),
+            values: Vec::with_capacity(n + cas_ops.len()),
         };
         let mut proc_ids: HashMap<u64, u32> = HashMap::default();
-        let mut access_of_write: HashMap<usize, AccessId> = HashMap::default();
-        let mut pending: Vec<(AccessId, usize)> = Vec::new();
-        for &op in ops {
-            let Some(op_parts) = parts(op) else { continue };
-            let k = key_ids[&op.key];
+        // Per op: the access of its write part, once built.
+        let mut write_access: Vec<AccessId> = vec![AccessId::MAX; n];
+        let mut pending: Vec<(AccessId, u32)> = Vec::new();
+        for (i, &op) in ops.iter().enumerate() {
+            let Some(pp) = op_parts[i] else { continue };
             let keep = match (op.outcome, &op.f) {
                 (Outcome::Fail, _) => false,
                 (Outcome::Info, F::Read) => false,
-                (Outcome::Info, _) => op_parts
-                    .iter()
-                    .any(|&(w, v)| w && read_values.contains(&(k, v))),
+                (Outcome::Info, _) => read_by[i],
                 (Outcome::Ok, _) => true,
             };
             if !keep {
                 continue;
             }
-            let p = *proc_ids.entry(op.process).or_insert_with(|| {
-                out.processes.push(op.process);
-                out.by_process.push(Vec::new());
-                (out.processes.len() - 1) as u32
-            });
-            for (is_write, v) in op_parts {
+            let p = match proc_ids.get(&op.process) {
+                Some(&p) => p,
+                None => {
+                    out.processes.push(op.process);
+                    out.by_process.push(Vec::new());
+                    let p = (out.processes.len() - 1) as u32;
+                    proc_ids.insert(op.process, p);
+                    p
+                }
+            };
+            let k = op_key[i];
+            let push = |out: &mut Observed, v: &Value, kind: Kind| -> AccessId {
                 let id = out.accesses.len() as AccessId;
-                let pos = out.by_process[p as usize].len() as u32;
-                out.by_process[p as usize].push(id);
+                let list = &mut out.by_process[p as usize];
+                let pos = list.len() as u32;
+                list.push(id);
                 out.values.push(v.clone());
-                let kind = if is_write {
-                    access_of_write.insert(op.id, id);
-                    Kind::Write
-                } else if is_initial(v, initial) {
-                    Kind::Read { from: None }
-                } else if let Some(&w) = writer.get(&(k, v)) {
-                    pending.push((id, w.id));
-                    Kind::Read { from: None }
-                } else {
-                    return Err(Refusal::ThinAir(thin_air(op, v, &failed, k)));
-                };
                 out.accesses.push(Access {
                     op: op.id,
                     process: p,
@@ -254,10 +300,39 @@ impl Observed {
                     kind,
                     cas: op.f == F::Cas,
                 });
+                id
+            };
+            if let Some(v) = pp.read {
+                match source[i] {
+                    Source::Initial => {
+                        push(&mut out, v, Kind::Read { from: None });
+                    }
+                    Source::Write(w) => {
+                        let from = write_access[w as usize];
+                        if from == AccessId::MAX {
+                            let id = push(&mut out, v, Kind::Read { from: None });
+                            pending.push((id, w));
+                        } else {
+                            push(&mut out, v, Kind::Read { from: Some(from) });
+                        }
+                    }
+                    Source::Missing => return Err(Refusal::ThinAir(thin_air(op, v, &failed, k))),
+                }
+            }
+            if let Some(v) = pp.write {
+                write_access[i] = push(&mut out, v, Kind::Write);
             }
         }
         for (read, w) in pending {
-            let from = access_of_write[&w];
+            let from = write_access[w as usize];
+            if from == AccessId::MAX {
+                // Cannot happen: a kept read marks its write kept above. Should it
+                // ever, the answer is `unknown`, never a false verdict or a panic.
+                return Err(Refusal::Undecidable(format!(
+                    "op {} reads a write left out of the history's accesses",
+                    out.accesses[read as usize].op
+                )));
+            }
             out.accesses[read as usize].kind = Kind::Read { from: Some(from) };
         }
         Ok(out)
