@@ -277,7 +277,8 @@ impl RunPlan {
                 workload.name()
             ));
         };
-        Ok(checkers::factory::expand(&parsed, &model)
+        let declared = workloads::declared_models(workload.name());
+        Ok(checkers::factory::expand_among(&parsed, &model, declared)
             .into_iter()
             .map(|consistency| CheckSpec {
                 consistency,
