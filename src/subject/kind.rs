@@ -92,6 +92,8 @@ pub static KINDS: &[&dyn StoreKind] = &[
     &super::etcd::KIND,
     &super::redis::KIND,
     &super::maelstrom::KIND,
+    &super::primary_backup::KIND,
+    &super::multi_leader::KIND,
 ];
 
 /// The kind `--cluster FILE` starts (not named by `--store`).

@@ -19,7 +19,9 @@ pub mod http;
 pub mod kind;
 pub mod leaderless;
 pub mod maelstrom;
+pub mod multi_leader;
 pub mod noop;
+pub mod primary_backup;
 pub mod redis;
 
 use std::path::PathBuf;
