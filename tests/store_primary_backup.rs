@@ -157,3 +157,41 @@ fn async_replication_with_failover_loses_acknowledged_writes_and_the_eventual_ch
     );
     assert_eq!(code, 1);
 }
+
+#[test]
+fn bad_option_values_of_the_new_stores_exit_3_before_anything_starts() {
+    let dir = scratch("pb-bad");
+    let r = dir.join("results");
+    for (store, flag, value) in [
+        ("primary-backup", "--replication", "bogus"),
+        ("primary-backup", "--fencing", "maybe"),
+        ("multi-leader", "--topology", "mesh"),
+        ("multi-leader", "--link-delay-ms", "soon"),
+        ("multi-leader", "--replication", "sync"),
+    ] {
+        let o = faultline(&[
+            "run",
+            "--store",
+            store,
+            flag,
+            value,
+            "--results",
+            r.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{store} {flag} {value}: {}",
+            text(&o)
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(flag),
+            "{}",
+            text(&o)
+        );
+    }
+    assert!(
+        !r.exists() || std::fs::read_dir(&r).unwrap().next().is_none(),
+        "nothing ran"
+    );
+}
