@@ -30,7 +30,10 @@ async fn run_with(test: &str, workload: &str, faults: &[&str]) -> Analysis {
             c.time_limit = Duration::from_secs(10);
             c.op_timeout = Duration::from_secs(2);
             c.active_keys = 3;
-            c.seed = std::env::var("TXN_ETCD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+            c.seed = std::env::var("TXN_ETCD_SEED")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(5);
             c.ready_timeout = Duration::from_secs(20);
             c.quiesce = Duration::from_millis(500);
             c.check_timeout = Duration::from_secs(60);

@@ -185,6 +185,33 @@ pub struct StoreOptions {
     /// repeatable-read, serializable).
     #[arg(long)]
     pub isolation: Option<String>,
+    /// primary-backup: when the primary answers a write: sync, semi-sync or async.
+    #[arg(long)]
+    pub replication: Option<String>,
+    /// primary-backup: who serves reads: primary, backups or any.
+    #[arg(long)]
+    pub read_from: Option<String>,
+    /// primary-backup: promote a backup after this much primary silence (ms; 0 = never).
+    #[arg(long)]
+    pub failover_timeout_ms: Option<String>,
+    /// primary-backup: fence an old primary (on) or not (off).
+    #[arg(long)]
+    pub fencing: Option<String>,
+    /// primary-backup: delay before the primary ships new entries to a backup (ms).
+    #[arg(long)]
+    pub backup_lag_ms: Option<String>,
+    /// multi-leader: who passes updates to whom: circular, star or all-to-all.
+    #[arg(long)]
+    pub topology: Option<String>,
+    /// multi-leader: conflict resolution: lww, siblings or crdt.
+    #[arg(long)]
+    pub resolution: Option<String>,
+    /// multi-leader: causal delivery: none or version-vectors.
+    #[arg(long)]
+    pub causality: Option<String>,
+    /// multi-leader: delay on every link but the one to the next node by name (ms).
+    #[arg(long)]
+    pub link_delay_ms: Option<String>,
 }
 
 impl StoreOptions {
@@ -239,6 +266,15 @@ impl StoreOptions {
         );
         put("maelstrom-loss", self.maelstrom_loss.map(|x| x.to_string()));
         put("maelstrom-workload", self.maelstrom_workload.clone());
+        put("replication", self.replication.clone());
+        put("read-from", self.read_from.clone());
+        put("failover-timeout-ms", self.failover_timeout_ms.clone());
+        put("fencing", self.fencing.clone());
+        put("backup-lag-ms", self.backup_lag_ms.clone());
+        put("topology", self.topology.clone());
+        put("resolution", self.resolution.clone());
+        put("causality", self.causality.clone());
+        put("link-delay-ms", self.link_delay_ms.clone());
         v
     }
 }

@@ -154,7 +154,7 @@ impl super::kind::StoreKind for Kind {
     }
 
     fn workloads(&self) -> &'static [&'static str] {
-        workloads::NAMES
+        workloads::HTTP_KV_NAMES
     }
 
     fn faults(&self, _settings: &super::kind::StoreSettings) -> &'static [nemesis::Fault] {

@@ -93,6 +93,8 @@ pub static KINDS: &[&dyn StoreKind] = &[
     &super::redis::KIND,
     &super::maelstrom::KIND,
     &super::postgres::KIND,
+    &super::primary_backup::KIND,
+    &super::multi_leader::KIND,
 ];
 
 /// The kind `--cluster FILE` starts (not named by `--store`).

@@ -20,8 +20,10 @@ pub mod http;
 pub mod kind;
 pub mod leaderless;
 pub mod maelstrom;
+pub mod multi_leader;
 pub mod noop;
 pub mod postgres;
+pub mod primary_backup;
 pub mod redis;
 
 use std::path::PathBuf;

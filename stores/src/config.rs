@@ -41,6 +41,59 @@ impl Switch {
     }
 }
 
+/// Which replication design this process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// Dynamo-style quorums over a ring (the default).
+    Leaderless,
+    /// One primary takes every write and ships its log to the backups.
+    PrimaryBackup,
+    /// Every node takes writes and replicates them asynchronously.
+    MultiLeader,
+}
+
+/// How a multi-leader node resolves concurrent updates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Resolve {
+    /// Last write wins.
+    Lww,
+    /// Keep concurrent values as siblings.
+    Siblings,
+    /// Counters and sets merge as CRDTs; plain values LWW.
+    Crdt,
+}
+
+/// Whether a multi-leader node delivers updates in causal order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Causality {
+    /// On arrival.
+    None,
+    /// After every update they depend on (version vectors).
+    VersionVectors,
+}
+
+/// When a primary answers a write (primary-backup mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Replication {
+    /// After every backup has the entry in its log.
+    Sync,
+    /// After at least one backup has it.
+    SemiSync,
+    /// After the primary's own log has it; backups follow later.
+    Async,
+}
+
+/// Who serves reads (primary-backup mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReadFrom {
+    /// The primary only (others forward reads to it).
+    Primary,
+    /// Backups only, from their own copy (the primary forwards reads to one).
+    Backups,
+    /// Whichever node the client asked, from its own copy.
+    Any,
+}
+
 /// The command line of one node.
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -98,6 +151,37 @@ pub struct Args {
     /// Bound on every peer request and on a client operation's quorum wait, in ms.
     #[arg(long, default_value_t = 1000)]
     pub request_timeout_ms: u64,
+    /// The replication design: leaderless (default) or primary-backup.
+    #[arg(long, value_enum, default_value_t = Mode::Leaderless)]
+    pub mode: Mode,
+    /// primary-backup: when the primary answers a write.
+    #[arg(long, value_enum, default_value_t = Replication::Sync)]
+    pub replication: Replication,
+    /// primary-backup: who serves reads.
+    #[arg(long, value_enum, default_value_t = ReadFrom::Primary)]
+    pub read_from: ReadFrom,
+    /// primary-backup: a backup that has not heard from the primary this long (ms)
+    /// promotes a backup (0 = never fail over).
+    #[arg(long, default_value_t = 1500)]
+    pub failover_timeout_ms: u64,
+    /// primary-backup: fence an old primary (epochs, a lease) or let it go on serving.
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    pub fencing: Switch,
+    /// primary-backup: delay before the primary ships new log entries to a backup (ms).
+    #[arg(long, default_value_t = 0)]
+    pub backup_lag_ms: u64,
+    /// multi-leader: who passes updates to whom.
+    #[arg(long, value_enum, default_value_t = crate::multi_leader::topology::Topology::AllToAll)]
+    pub topology: crate::multi_leader::topology::Topology,
+    /// multi-leader: how concurrent updates resolve.
+    #[arg(long, value_enum, default_value_t = Resolve::Lww)]
+    pub resolution: Resolve,
+    /// multi-leader: causal delivery (version-vectors) or none.
+    #[arg(long, value_enum, default_value_t = Causality::None)]
+    pub causality: Causality,
+    /// multi-leader: delay on every link but the one to the next member by name (ms).
+    #[arg(long, default_value_t = 0)]
+    pub link_delay_ms: u64,
 }
 
 fn parse_peer(s: &str) -> Result<(String, String), String> {
@@ -112,6 +196,12 @@ fn parse_peer(s: &str) -> Result<(String, String), String> {
 impl Args {
     /// Checks the quorum settings against the ring size.
     pub fn validate(&self) -> Result<(), String> {
+        if self.peers.iter().any(|(p, _)| p == &self.node) {
+            return Err(format!("--peer names this node itself ({})", self.node));
+        }
+        if self.mode != Mode::Leaderless {
+            return Ok(());
+        }
         let members = self.peers.len() + 1;
         if self.n == 0 || self.n > members {
             return Err(format!(

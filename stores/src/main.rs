@@ -1,5 +1,7 @@
-//! `faultline-store`: faultline's leaderless, Dynamo-style reference store. One process
-//! per node; HTTP/JSON for clients (docs/http-kv.md), a framed peer stream on the same
+//! `faultline-store`: faultline's reference stores — leaderless (Dynamo style, the
+//! default) or, with `--mode primary-backup`, one primary shipping its log to backups
+//! (`primary_backup`), or with `--mode multi-leader` every node a leader replicating
+//! asynchronously (`multi_leader`). One process per node; HTTP/JSON for clients (docs/http-kv.md), a framed peer stream on the same
 //! port between peers (`wire`, `link`).
 
 mod actor;
@@ -11,8 +13,10 @@ mod handoff;
 mod http;
 mod link;
 mod merkle;
+mod multi_leader;
 mod node;
 mod ops;
+mod primary_backup;
 mod replica;
 mod ring;
 mod storage;
@@ -24,7 +28,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 
-use crate::config::{Args, Fsync};
+use crate::config::{Args, Fsync, Mode};
 use crate::node::Node;
 use crate::storage::Storage;
 
@@ -54,6 +58,11 @@ async fn main() -> anyhow::Result<()> {
     if let Err(e) = args.validate() {
         eprintln!("faultline-store: {e}");
         std::process::exit(2);
+    }
+    match args.mode {
+        Mode::PrimaryBackup => return primary_backup::run(args, shutdown_signal()).await,
+        Mode::MultiLeader => return multi_leader::run(args, shutdown_signal()).await,
+        Mode::Leaderless => {}
     }
     let window = Duration::from_micros(args.fsync_window_us);
     let storage = Storage::open(&args.data_dir, args.conflict, args.fsync, window)

@@ -78,3 +78,45 @@ async fn store_latency_over_loopback() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run explicitly with --ignored --nocapture"]
+async fn primary_backup_and_multi_leader_latency_over_loopback() {
+    println!(
+        "{OPS} sequential ops per kind, 3 nodes, --fsync always, requests rotated over the nodes"
+    );
+    println!(
+        "{:<34} {:<8} {:>9} {:>9} {:>9} {:>9}   p50 vs /health",
+        "mode", "op", "p50 us", "p90 us", "p99 us", "max us"
+    );
+    let modes: [&[&str]; 4] = [
+        &["--mode", "primary-backup", "--replication", "sync"],
+        &["--mode", "primary-backup", "--replication", "async"],
+        &["--mode", "multi-leader", "--causality", "none"],
+        &["--mode", "multi-leader", "--causality", "version-vectors"],
+    ];
+    for args in modes {
+        let c = Cluster::start(3, args).await;
+        // A fresh primary serves once its lease is up (its first heartbeats answered).
+        c.eventually(5, "the store takes writes", || async {
+            c.post(0, "/kv/write", json!({"key": "warm", "value": 0}))
+                .await
+                .0
+                == 200
+        })
+        .await;
+        let rows = measure(&c).await;
+        let h = rows[0].1[0];
+        let label = args[1..].join(" ");
+        for (name, d) in rows {
+            println!(
+                "{label:<34} {name:<8} {:>9.0} {:>9.0} {:>9.0} {:>9.0}   {:.2}x",
+                d[0],
+                d[1],
+                d[2],
+                d[3],
+                d[0] / h
+            );
+        }
+    }
+}

@@ -147,6 +147,18 @@ pub const NAMES: &[&str] = &[
     "rw-register",
 ];
 
+/// The workloads a store speaking the reference store's HTTP-KV API serves: every one
+/// but rw-register, whose reads of an absent key must be `null` (the API answers a list
+/// txn read with `[]`).
+pub const HTTP_KV_NAMES: &[&str] = &[
+    "register",
+    "cas-register",
+    "kv",
+    "set",
+    "counter",
+    "list-append",
+];
+
 /// The workload called `name`, shaped by `config`.
 pub fn by_name(name: &str, config: &WorkloadConfig) -> Result<Box<dyn Workload>, WorkloadError> {
     if config.keys == 0 {

@@ -1,0 +1,185 @@
+//! `--store multi-leader`: the reference store `faultline-store` in its multi-leader
+//! mode (stores/src/multi_leader): `--nodes` local processes, each taking writes and
+//! replicating them asynchronously. Its options (`--topology`, `--resolution`,
+//! `--causality`, `--link-delay-ms`) are passed through to every node; their promises
+//! are in stores/README.md. (`--conflict` is the leaderless store's option, so the
+//! conflict resolution here is `--resolution`.)
+//!
+//! The nodes are started exactly as the leaderless store's are (same program, same
+//! addresses and layouts, same start API): the subject is a [`Leaderless`] cluster
+//! whose nodes get `--mode multi-leader`, so it moves with the way nodes are started.
+
+use crate::client::Client;
+use crate::cluster::Cluster;
+
+use super::kind::{number, one_of, StoreKind, StoreSettings};
+use super::leaderless::Leaderless;
+use super::{Subject, SubjectConfig, SubjectError};
+
+/// A cluster of `faultline-store --mode multi-leader` nodes.
+#[derive(Debug)]
+pub struct MultiLeader {
+    inner: Leaderless,
+}
+
+impl MultiLeader {
+    /// A cluster as `config` describes it (nothing started yet).
+    pub fn new(config: &SubjectConfig) -> Result<MultiLeader, SubjectError> {
+        let mut config = config.clone();
+        config
+            .store_options
+            .insert(0, ("mode".to_string(), "multi-leader".to_string()));
+        Ok(MultiLeader {
+            inner: Leaderless::new(&config)?,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Subject for MultiLeader {
+    fn supports_layout(&self) -> bool {
+        true
+    }
+
+    fn name(&self) -> &str {
+        "multi-leader"
+    }
+
+    async fn start(&mut self) -> Result<(), SubjectError> {
+        self.inner.start().await
+    }
+
+    fn nodes(&self) -> Vec<String> {
+        self.inner.nodes()
+    }
+
+    fn client(&self, node: usize, process: u64) -> Box<dyn Client> {
+        self.inner.client(node, process)
+    }
+
+    fn cluster(&self) -> Option<&Cluster> {
+        self.inner.cluster()
+    }
+
+    async fn stop(&mut self) {
+        self.inner.stop().await
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        let mut d = self.inner.describe();
+        d["store"] = serde_json::json!("multi-leader");
+        d
+    }
+}
+
+/// `--store multi-leader`.
+pub struct Kind;
+
+/// The kind the store table registers.
+pub static KIND: Kind = Kind;
+
+/// Its options, as `faultline run` flags and the store's own.
+pub const OPTIONS: &[&str] = &["topology", "resolution", "causality", "link-delay-ms"];
+
+impl StoreKind for Kind {
+    fn name(&self) -> &'static str {
+        "multi-leader"
+    }
+
+    fn about(&self) -> &'static str {
+        "the reference store with every node a leader, replicating asynchronously"
+    }
+
+    fn options(&self) -> &'static [&'static str] {
+        OPTIONS
+    }
+
+    fn workloads(&self) -> &'static [&'static str] {
+        &["register", "cas-register", "kv", "set", "counter"]
+    }
+
+    fn faults(&self, _settings: &StoreSettings) -> &'static [nemesis::Fault] {
+        nemesis::Fault::ALL
+    }
+
+    fn check(&self, s: &StoreSettings) -> Result<(), String> {
+        if s.external() {
+            return Err("--store primary-backup starts its own nodes; remove --addrs".into());
+        }
+        if s.nodes == 0 {
+            return Err("--nodes 0: expected at least 1".into());
+        }
+        for (k, v) in s.options {
+            match k.as_str() {
+                "topology" => {
+                    one_of(k, v, &["circular", "star", "all-to-all"])?;
+                }
+                "resolution" => {
+                    one_of(k, v, &["lww", "siblings", "crdt"])?;
+                }
+                "causality" => {
+                    one_of(k, v, &["none", "version-vectors"])?;
+                }
+                "link-delay-ms" => {
+                    number::<u64>(k, v)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// All-to-all, last write wins for registers and a CRDT for sets and counters,
+    /// no causal delivery.
+    fn defaults(&self, s: &StoreSettings) -> Vec<(String, String)> {
+        let resolution = if matches!(s.workload, "set" | "counter") {
+            "crdt"
+        } else {
+            "lww"
+        };
+        [
+            ("topology", "all-to-all"),
+            ("resolution", resolution),
+            ("causality", "none"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    fn open(&self, config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
+        Ok(Box::new(MultiLeader::new(config)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings<'a>(options: &'a [(String, String)], nodes: usize) -> StoreSettings<'a> {
+        StoreSettings {
+            nodes,
+            addrs: &[],
+            bin: None,
+            options,
+            workload: "register",
+        }
+    }
+
+    #[test]
+    fn bad_option_values_are_refused_with_the_flag_named() {
+        let o = vec![("topology".to_string(), "mesh".to_string())];
+        let e = KIND.check(&settings(&o, 3)).unwrap_err();
+        assert!(
+            e.contains("--topology mesh") && e.contains("all-to-all"),
+            "{e}"
+        );
+        let o = vec![("link-delay-ms".to_string(), "slow".to_string())];
+        assert!(KIND
+            .check(&settings(&o, 3))
+            .unwrap_err()
+            .contains("expected a number"));
+        let o = vec![("causality".to_string(), "version-vectors".to_string())];
+        assert!(KIND.check(&settings(&o, 3)).is_ok());
+    }
+}
