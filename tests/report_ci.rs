@@ -185,7 +185,7 @@ fn a_report_is_drawn_from_whatever_a_run_left() {
     // An evidence without most of its fields, naming ops that do not exist.
     std::fs::write(
         run.join("results.json"),
-        r#"{"checkers": [{"checker": "linearizable", "verdict": "invalid", "evidence": {"keys": [{"window": {"ops": [999999], "culprit": 999999}}]}}, {"checker": "odd"}]}"#,
+        r#"{"checkers": [{"checker": "linearizable", "verdict": "invalid", "evidence": {"kind": "linearizable", "keys": [{"window": {"ops": [999999], "culprit": 999999}}]}}, {"checker": "odd"}]}"#,
     )
     .unwrap();
     std::fs::remove_file(run.join("test.json")).unwrap();

@@ -9,7 +9,8 @@
 //! Parts, one concept each: [`view`] reads a run's files leniently; [`faults`] turns
 //! nemesis events into fault windows; [`headline`] puts each verdict in plain words;
 //! [`page`] lays out a report; [`timeline`] draws the whole run (aggregated past a
-//! few thousand ops); [`window`] draws a checker's failing window; [`accounting`]
+//! few thousand ops); [`window`] draws a checker's failing window and [`stepper`]
+//! steps through the legal order found before it; [`accounting`]
 //! draws eventual-consistency evidence; [`plots`] draws latency and throughput;
 //! [`chart`] holds what the pictures share; [`index`] lists runs; [`junit`] and
 //! [`summary`] are for machines.
@@ -22,6 +23,7 @@ pub mod index;
 pub mod junit;
 pub mod page;
 pub mod plots;
+pub mod stepper;
 pub mod summary;
 pub mod timeline;
 pub mod view;
