@@ -13,9 +13,11 @@
 //! steps through the legal order found before it; [`accounting`]
 //! draws eventual-consistency evidence; [`plots`] draws latency and throughput;
 //! [`chart`] holds what the pictures share; [`index`] lists runs; [`junit`] and
-//! [`summary`] are for machines.
+//! [`summary`] are for machines, with [`availability`] (the ok fraction overall and
+//! per fault window).
 
 pub mod accounting;
+pub mod availability;
 pub mod chart;
 pub mod faults;
 pub mod headline;
@@ -122,7 +124,9 @@ pub fn after_run(
         }
     }
     if let Some(path) = json {
-        let s = summary::of(&view, &headlines, run_dir);
+        let read = !history.ops.is_empty() || history.event_count > 0;
+        let a = read.then(|| availability::of(&history, &fw));
+        let s = summary::of(&view, &headlines, a, run_dir);
         write_file(path, &serde_json::to_vec_pretty(&s)?)?;
     }
     let index = match run_dir.parent().and_then(Path::parent) {
