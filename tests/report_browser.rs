@@ -134,6 +134,13 @@ fn the_report_of_an_invalid_run_shows_its_verdict_and_window_fetches_nothing_and
         verdict.contains("not linearizable: 1 of 3 keys; first anomaly at 1.0 s, during a partition (n1 n2 | n3)"),
         "{verdict}"
     );
+    // Availability, overall and during the partition.
+    let body = eval(&tab, "document.querySelector('p.availability').innerText");
+    let body = body.as_str().unwrap_or_default();
+    assert!(
+        body.starts_with("Availability: ") && body.contains("during a partition"),
+        "{body}"
+    );
     // The failing window: drawn, with the op that cannot be placed, the legal order
     // as numbered badges, and details on hover (an SVG title).
     assert!(eval(&tab, "document.querySelectorAll('svg.window').length").as_u64() >= Some(1));

@@ -114,6 +114,23 @@ fn verdict_box(v: Option<Verdict>, run: &Run, results: &[CheckResult]) -> Markup
     }
 }
 
+/// The ok fraction overall and within each fault window, in one paragraph.
+fn availability(run: &Run) -> Markup {
+    let a = super::availability::of(run.history, &run.faults);
+    let pct = |f: Option<f64>| f.map_or("—".to_string(), |f| format!("{:.1}%", f * 100.0));
+    html! {
+        @if a.ops > 0 {
+            p class="availability" {
+                strong { "Availability: " } (pct(a.ok_fraction)) " of " (a.ops) " ops succeeded"
+                @for f in &a.per_fault {
+                    "; during " (f.fault) " (" (format!("{:.1}–{:.1} s", f.from_s, f.to_s)) "): " (pct(f.ok_fraction)) " of " (f.ops)
+                }
+                "."
+            }
+        }
+    }
+}
+
 fn nav(has_faults: bool) -> Markup {
     html! {
         nav {
@@ -298,6 +315,7 @@ pub fn run_report(v: &RunView, history: &History) -> String {
         div class="note" { (v.store) " · " (v.workload) " · faults: " (v.faults()) @if !v.started.is_empty() { " · started " (v.started) } }
         (nav(!run.faults.is_empty()))
         (verdict_box(v.verdict, &run, &v.checkers))
+        (availability(&run))
         h2 id="configuration" { "Configuration" }
         (config_table(v, history))
         (checker_sections(&run, &v.checkers))
