@@ -134,6 +134,13 @@ fn the_report_of_an_invalid_run_shows_its_verdict_and_window_fetches_nothing_and
         verdict.contains("not linearizable: 1 of 3 keys; first anomaly at 1.0 s, during a partition (n1 n2 | n3)"),
         "{verdict}"
     );
+    // Availability, overall and during the partition.
+    let body = eval(&tab, "document.querySelector('p.availability').innerText");
+    let body = body.as_str().unwrap_or_default();
+    assert!(
+        body.starts_with("Availability: ") && body.contains("during a partition"),
+        "{body}"
+    );
     // The failing window: drawn, with the op that cannot be placed, the legal order
     // as numbered badges, and details on hover (an SVG title).
     assert!(eval(&tab, "document.querySelectorAll('svg.window').length").as_u64() >= Some(1));
@@ -194,6 +201,123 @@ fn the_report_of_an_invalid_run_shows_its_verdict_and_window_fetches_nothing_and
         seen.requests
     );
     assert!(!seen.requests.is_empty(), "the listener saw the page load");
+    assert!(seen.console.is_empty(), "console: {:?}", seen.console);
+    drop(seen);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The visible text of the stepper's frames (exactly one should be visible).
+fn visible_frames(tab: &headless_chrome::Tab) -> Vec<String> {
+    let v = eval(
+        tab,
+        "JSON.stringify([...document.querySelectorAll('.stepper .frames .frame')].filter(f => f.offsetParent !== null).map(f => f.innerText))",
+    );
+    serde_json::from_str(v.as_str().unwrap_or("[]")).unwrap()
+}
+
+#[test]
+fn a_failing_keys_stepper_walks_the_legal_order_to_the_op_that_cannot_be_placed() {
+    let dir = scratch("stepper");
+    let run = write_run(
+        &dir.join("results"),
+        "stepper",
+        "20260101T000000",
+        "2026-01-01T00:00:00Z",
+        80,
+    );
+    let o = faultline(&["report", run.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report = run.join("report.html");
+    // The window's ops, from the evidence the run wrote.
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap()).unwrap();
+    let lin = &results["checkers"][0];
+    assert_eq!(lin["evidence"]["kind"], "linearizable");
+    let window = lin["evidence"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|k| k.get("window"))
+        .expect("a failing window")
+        .clone();
+    let history =
+        checkers::read::read_path(&run.join("history.jsonl"), checkers::read::Format::Jsonl)
+            .unwrap();
+    let values: Vec<String> = window["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| {
+            let i = i.as_u64()?;
+            history.ops.iter().find(|o| o.invoke_index == i)
+        })
+        .map(|o| o.value.to_string())
+        .collect();
+    assert!(!values.is_empty());
+    let Some(_) = chromium() else {
+        eprintln!("SKIPPED the browser part: no chromium (scripts/setup.sh installs it)");
+        return;
+    };
+    let (_browser, tab, seen) = open(&report, &dir.join("profile"));
+
+    // Every op of the window carries its value in the drawing (on the bar, beside it,
+    // or on hover).
+    let drawn = eval(
+        &tab,
+        "document.querySelector('.stepper svg.window').textContent",
+    );
+    let drawn = drawn.as_str().unwrap_or_default();
+    for v in &values {
+        assert!(
+            drawn.contains(v.as_str()),
+            "value {v} is not in the drawing"
+        );
+    }
+    // One frame at a time; next shows the first step and outlines its bar.
+    let before = visible_frames(&tab);
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert!(before[0].contains("step 0 of"), "{before:?}");
+    tab.find_element(".stepper .frames .frame-0 label.next")
+        .expect("a next button")
+        .click()
+        .expect("next clicks");
+    let after = visible_frames(&tab);
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_ne!(before, after, "next changed the frame shown");
+    assert!(
+        after[0].contains("step 1 of") && after[0].contains("the state after it is"),
+        "{after:?}"
+    );
+    let outlined = eval(
+        &tab,
+        "getComputedStyle(document.querySelector('.stepper svg.window g.step-1 rect')).strokeWidth",
+    );
+    assert_eq!(outlined, "4px", "the step's bar is outlined");
+    let row = eval(
+        &tab,
+        "getComputedStyle(document.querySelector('.stepper .order li.row-1')).backgroundColor",
+    );
+    assert_ne!(
+        row, "rgba(0, 0, 0, 0)",
+        "the step's row in the order is marked"
+    );
+    // The last frame is the op that cannot be placed, and the state it could not follow.
+    let last = ".stepper .frames .frame-1 label.last";
+    tab.find_element(last)
+        .expect("a last button")
+        .click()
+        .unwrap();
+    let end = visible_frames(&tab);
+    assert!(end[0].contains("cannot be placed"), "{end:?}");
+
+    std::thread::sleep(Duration::from_millis(300));
+    let seen = seen.lock().unwrap();
+    let url = format!("file://{}", report.display());
+    assert!(
+        seen.requests.iter().all(|r| *r == url),
+        "requests beyond the page: {:?}",
+        seen.requests
+    );
     assert!(seen.console.is_empty(), "console: {:?}", seen.console);
     drop(seen);
     let _ = std::fs::remove_dir_all(&dir);

@@ -80,6 +80,13 @@ fn a_real_invalid_run_writes_its_report_junit_json_summary_and_index() {
     assert_eq!(summary["verdict"], "invalid");
     assert_eq!(summary["exit_code"], 1);
     assert_eq!(summary["schema"], 1);
+    // Availability: the ok fraction overall, and per fault window.
+    let a = &summary["availability"];
+    let (ops, ok) = (a["ops"].as_u64().unwrap(), a["ok"].as_u64().unwrap());
+    assert!(ops > 0 && ok <= ops, "{a}");
+    let f = a["ok_fraction"].as_f64().unwrap();
+    assert!((f - ok as f64 / ops as f64).abs() < 1e-9, "{a}");
+    assert!(a["per_fault"].is_array(), "{a}");
     let run = Path::new(summary["files"]["run_dir"].as_str().unwrap()).to_path_buf();
     let lin = summary["checkers"]
         .as_array()
@@ -185,7 +192,7 @@ fn a_report_is_drawn_from_whatever_a_run_left() {
     // An evidence without most of its fields, naming ops that do not exist.
     std::fs::write(
         run.join("results.json"),
-        r#"{"checkers": [{"checker": "linearizable", "verdict": "invalid", "evidence": {"keys": [{"window": {"ops": [999999], "culprit": 999999}}]}}, {"checker": "odd"}]}"#,
+        r#"{"checkers": [{"checker": "linearizable", "verdict": "invalid", "evidence": {"kind": "linearizable", "keys": [{"window": {"ops": [999999], "culprit": 999999}}]}}, {"checker": "odd"}]}"#,
     )
     .unwrap();
     std::fs::remove_file(run.join("test.json")).unwrap();

@@ -105,6 +105,12 @@ fn the_report_of_a_million_op_run_is_small_and_quick() {
         window.len()
     );
     let culprit = *window.last().unwrap();
+    // The checker keeps the last 2000 steps of the order with the state after each.
+    let prefix = &window[..window.len() - 1];
+    let steps: Vec<serde_json::Value> = prefix[prefix.len().saturating_sub(2000)..]
+        .iter()
+        .map(|i| json!({"op": i, "state": format!("<state after {i}>")}))
+        .collect();
     let results = json!({
         "name": "scale", "run_dir": run.display().to_string(), "started": "2026-01-01T00:00:00Z",
         "duration_ms": 100_000, "verdict": "invalid", "store": "leaderless", "workload": "kv",
@@ -113,8 +119,10 @@ fn the_report_of_a_million_op_run_is_small_and_quick() {
         "checkers": [{
             "checker": "linearizable", "model": "kv", "verdict": "invalid",
             "summary": "not linearizable: 1 of 100 keys (k3)",
-            "evidence": {"invalid_keys": 1, "total_keys": 100, "decided": 100, "keys": [{"key": "k3", "verdict": "invalid",
-                "window": {"ops": window, "prefix": &window[..window.len() - 1], "culprit": culprit, "explanation": "a generated window", "verified": true}}]},
+            "evidence": {"kind": "linearizable", "invalid_keys": 1, "total_keys": 100, "decided": 100,
+                "undecided": [], "valid_keys_listed": 100, "keys": [{"key": "k3", "verdict": "invalid",
+                "window": {"ops": window, "prefix": prefix, "culprit": culprit, "explanation": "a generated window", "verified": true,
+                    "linearization": {"skipped": prefix.len().saturating_sub(2000), "start": "null", "steps": steps, "end": "<end>"}}}]},
         }],
     });
     std::fs::write(run.join("results.json"), results.to_string()).unwrap();
@@ -132,6 +140,14 @@ fn the_report_of_a_million_op_run_is_small_and_quick() {
         size as f64 / 1e6
     );
     assert!(size < 20_000_000, "report.html is {size} bytes");
+    // The stepper is drawn, and bounded: at most 120 steps and the culprit.
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    let frames = html.matches("class=\"frame frame-").count();
+    assert!((2..=122).contains(&frames), "{frames} stepper frames");
+    assert!(
+        html.contains("&lt;state after"),
+        "the states are shown, escaped"
+    );
     if std::env::var_os("FAULTLINE_KEEP_SCALE").is_some() {
         println!("kept: {}", run.display());
     } else {

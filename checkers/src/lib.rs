@@ -20,6 +20,7 @@
 pub mod causal;
 pub mod consistency;
 pub mod eventual;
+pub mod evidence;
 pub mod factory;
 pub mod history;
 pub mod lattice;
@@ -33,6 +34,7 @@ pub mod value;
 pub mod verdict;
 
 pub use consistency::{Consistency, ConsistencyRequest};
+pub use evidence::Evidence;
 pub use history::{
     Event, EventKind, History, HistoryBuilder, HistoryError, Op, Outcome, Process, F,
 };

@@ -3,6 +3,10 @@
 //! unexpected, duplicated, stable); for counters, the bounds the final reads had to
 //! fall in; for registers and kv, each key's final values by node.
 
+use checkers::evidence::{
+    Accounting, CounterAccounting, EventualEvidence, RegisterConvergence, SetAccounting,
+};
+use checkers::Verdict;
 use maud::{html, Markup};
 use serde_json::Value as Json;
 
@@ -13,68 +17,58 @@ const MAX_KEYS: usize = 10;
 /// Elements listed per class.
 const MAX_LISTED: usize = 40;
 
-/// The eventual evidence `e`, drawn; empty markup when it has nothing we know.
-pub fn draw(e: &Json) -> Markup {
-    // Per-key sets and counters nest their evidence under keys.<key>.evidence.
-    if let Some(keys) = e.get("keys").and_then(Json::as_object) {
-        let bad: Vec<_> = keys
-            .iter()
-            .filter(|(_, v)| v["verdict"] != "valid")
-            .collect();
-        return html! {
-            @for (k, v) in bad.iter().take(MAX_KEYS) {
-                h4 { "key " code { (short(k, 80)) } }
-                p { (v.get("summary").map(text).unwrap_or_default()) }
-                (draw(&v["evidence"]))
+/// The eventual evidence `e`, drawn; empty markup when it has nothing to account.
+pub fn draw(e: &EventualEvidence) -> Markup {
+    match &e.accounting {
+        Accounting::PerKey { keys } => {
+            let bad: Vec<_> = keys
+                .iter()
+                .filter(|(_, v)| v.verdict != Verdict::Valid)
+                .collect();
+            html! {
+                @for (k, v) in bad.iter().take(MAX_KEYS) {
+                    h4 { "key " code { (short(k, 80)) } }
+                    p { (v.summary) }
+                    (draw(&v.evidence))
+                }
+                @if bad.len() > MAX_KEYS { p class="note" { (bad.len() - MAX_KEYS) " more keys in the JSON below." } }
             }
-            @if bad.len() > MAX_KEYS { p class="note" { (bad.len() - MAX_KEYS) " more keys in the JSON below." } }
-        };
-    }
-    if let Some(keys) = e.get("keys").and_then(Json::as_array) {
-        return registers(keys);
-    }
-    html! {
-        @if let Some(el) = e.get("elements") { (elements(el)) }
-        @if let Some(c) = e.get("counter") { (counter(c)) }
+        }
+        Accounting::Registers { keys, .. } => registers(keys),
+        Accounting::Set { elements: el, .. } => elements(el),
+        Accounting::Counter { counter: c } => counter(c),
+        Accounting::Nothing => html! {},
     }
 }
 
-fn list(v: Option<&Json>) -> Vec<String> {
-    v.and_then(Json::as_array)
-        .map(|a| a.iter().map(|x| short(&text(x), 60)).collect())
-        .unwrap_or_default()
+fn list(v: &[Json]) -> Vec<String> {
+    v.iter().map(|x| short(&text(x), 60)).collect()
 }
 
-fn elements(el: &Json) -> Markup {
-    let mut stale: Vec<(String, f64)> = el
-        .get("stale")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|x| {
-                    (
-                        x.get("element").map(text).unwrap_or_default(),
-                        x.get("ms").and_then(Json::as_f64).unwrap_or(0.0),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+fn elements(el: &SetAccounting) -> Markup {
+    let mut stale: Vec<(String, f64)> = el.stale.iter().map(|x| (text(&x.element), x.ms)).collect();
     stale.sort_by(|a, b| b.1.total_cmp(&a.1));
     let rows = [
-        ("lost", "acknowledged, but missing from the final reads"),
-        ("never_read", "acknowledged, never seen by any read"),
-        ("unexpected", "read, but never added"),
-        ("duplicated", "seen twice in one read"),
+        (
+            "lost",
+            "acknowledged, but missing from the final reads",
+            &el.lost,
+        ),
+        (
+            "never read",
+            "acknowledged, never seen by any read",
+            &el.never_read,
+        ),
+        ("unexpected", "read, but never added", &el.unexpected),
+        ("duplicated", "seen twice in one read", &el.duplicated),
     ];
-    let count = |k: &str| el.get(k).and_then(Json::as_u64).map(|n| n.to_string());
     html! {
         table class="accounting" {
             tr { th { "what became of the element" } th { "meaning" } th { "count" } th { "elements" } }
-            @for (k, meaning) in rows {
-                @let items = list(el.get(k));
+            @for (k, meaning, items) in rows {
+                @let items = list(items);
                 tr class=[(!items.is_empty()).then_some("bad")] {
-                    td { (k.replace('_', " ")) } td { (meaning) } td { (items.len()) }
+                    td { (k) } td { (meaning) } td { (items.len()) }
                     td { (items.iter().take(MAX_LISTED).cloned().collect::<Vec<_>>().join(", ")) @if items.len() > MAX_LISTED { " …" } }
                 }
             }
@@ -82,8 +76,8 @@ fn elements(el: &Json) -> Markup {
                 td { "stale" } td { "missing from a read that began after the add was acknowledged, visible later" } td { (stale.len()) }
                 td { @if let Some((_, ms)) = stale.first() { "up to " (format!("{ms:.1}")) " ms; see below" } }
             }
-            tr { td { "stable" } td { "visible to every read once acknowledged" } td { (count("stable").unwrap_or_default()) } td {} }
-            @if let Some(n) = count("acknowledged") { tr { td { "acknowledged" } td { "adds that returned ok" } td { (n) } td {} } }
+            tr { td { "stable" } td { "visible to every read once acknowledged" } td { (el.stable) } td {} }
+            tr { td { "acknowledged" } td { "adds that returned ok" } td { (el.acknowledged) } td {} }
         }
         @if !stale.is_empty() {
             (histogram(&stale.iter().map(|s| s.1).collect::<Vec<_>>()))
@@ -97,41 +91,33 @@ fn elements(el: &Json) -> Markup {
     }
 }
 
-fn counter(c: &Json) -> Markup {
-    let field = |k: &str| c.get(k).map(text).unwrap_or_default();
-    let bad = c
-        .get("bad_reads")
-        .and_then(Json::as_array)
-        .cloned()
-        .unwrap_or_default();
+fn counter(c: &CounterAccounting) -> Markup {
+    let deltas = serde_json::to_string(&c.info_deltas).unwrap_or_default();
     html! {
         table class="accounting" {
-            tr { th { "sum of acknowledged increments" } td { (field("ok_sum")) } }
-            tr { th { "indeterminate increments" } td { code { (short(&field("info_deltas"), 200)) } } }
-            tr { th { "a final read must lie in" } td { "[" (field("lower")) ", " (field("upper")) "]" } }
-            tr { th { "final reads outside those bounds" } td { (bad.len()) } }
+            tr { th { "sum of acknowledged increments" } td { (c.ok_sum) } }
+            tr { th { "indeterminate increments" } td { code { (short(&deltas, 200)) } } }
+            tr { th { "a final read must lie in" } td { "[" (c.lower) ", " (c.upper) "]" } }
+            tr { th { "final reads outside those bounds" } td { (c.bad_reads.len()) } }
         }
-        @if !bad.is_empty() {
+        @if !c.bad_reads.is_empty() {
             table { tr { th { "value read" } th { "by" } }
-                @for b in bad.iter().take(20) { tr { td { (b.get("value").map(text).unwrap_or_default()) } td { (b.get("from").map(text).unwrap_or_default()) } } }
+                @for b in c.bad_reads.iter().take(20) { tr { td { (text(&b.value)) } td { (b.from) } } }
             }
         }
     }
 }
 
-fn registers(keys: &[Json]) -> Markup {
-    let bad: Vec<&Json> = keys
-        .iter()
-        .filter(|k| k.get("problem").is_some_and(|p| !p.is_null()))
-        .collect();
+fn registers(keys: &[RegisterConvergence]) -> Markup {
+    let bad: Vec<&RegisterConvergence> = keys.iter().filter(|k| k.problem.is_some()).collect();
     html! {
         table class="accounting" {
             tr { th { "key" } th { "final value by node" } th { "problem" } }
             @for k in bad.iter().take(50) {
                 tr class="bad" {
-                    td { code { (short(&k.get("key").map(text).unwrap_or_default(), 60)) } }
-                    td { code { (short(&k.get("final_values").map(|v| v.to_string()).unwrap_or_default(), 300)) } }
-                    td { (k.get("problem").map(text).unwrap_or_default()) }
+                    td { code { (short(&k.key.as_ref().map(text).unwrap_or_default(), 60)) } }
+                    td { code { (short(&serde_json::to_string(&k.final_values).unwrap_or_default(), 300)) } }
+                    td { (k.problem.as_deref().unwrap_or_default()) }
                 }
             }
         }

@@ -2,12 +2,12 @@
 //! JUnit failure message and the JSON summary: "not linearizable: 3 of 100 keys;
 //! first anomaly at 12.4 s, during a partition (n1 n2 | n3)".
 //!
-//! Built from the checker's evidence (whatever fields it has; a missing field just
-//! leaves its part of the sentence out) and the run's fault windows.
+//! Built from the checker's typed evidence ([`checkers::Evidence`]: what a shape
+//! lacks just leaves its part of the sentence out) and the run's fault windows.
 
-use checkers::{CheckResult, History, Verdict};
+use checkers::evidence::{Accounting, EventualEvidence, SetAccounting, Window};
+use checkers::{CheckResult, Evidence, History, Verdict};
 use serde::Serialize;
-use serde_json::Value as Json;
 
 use super::faults::{during, FaultWindow};
 
@@ -38,30 +38,13 @@ fn adjective(checker: &str) -> String {
     }
 }
 
-/// The failing windows in a lin/SC evidence (`keys[].window`, `components[].window`).
-pub fn windows(evidence: &Json) -> Vec<&Json> {
-    let mut windows: Vec<&Json> = ["keys", "components"]
-        .iter()
-        .filter_map(|k| evidence.get(*k).and_then(Json::as_array))
-        .flatten()
-        .filter_map(|e| e.get("window"))
-        .filter(|w| w.is_object())
-        .collect();
-    // In time order: the first anomaly first (by its culprit's invoke).
-    windows.sort_by_key(|w| {
-        let n = |k: &str| w.get(k).and_then(Json::as_u64).unwrap_or(u64::MAX);
-        (n("culprit_time_ns"), n("culprit"))
-    });
-    windows
-}
-
 /// The invoke time (ns) of a window's culprit: its `culprit_time_ns`, else the
 /// culprit op's invoke in the history.
-pub fn culprit_time(history: &History, w: &Json) -> Option<u64> {
-    if let Some(t) = w.get("culprit_time_ns").and_then(Json::as_u64) {
+pub fn culprit_time(history: &History, w: &Window) -> Option<u64> {
+    if let Some(t) = w.culprit_time_ns {
         return Some(t);
     }
-    let idx = w.get("culprit").and_then(Json::as_u64)?;
+    let idx = w.culprit?;
     history
         .ops
         .binary_search_by_key(&idx, |o| o.invoke_index)
@@ -69,79 +52,49 @@ pub fn culprit_time(history: &History, w: &Json) -> Option<u64> {
         .map(|i| history.ops[i].invoke_time)
 }
 
-/// (affected, total, unit) from the evidence's counts.
-fn affected(r: &CheckResult) -> Option<(u64, u64, &'static str)> {
-    let e = &r.evidence;
-    let n = |k: &str| e.get(k).and_then(Json::as_u64);
-    if let (Some(bad), Some(total)) = (n("invalid_keys"), n("total_keys")) {
-        return Some((bad, total, "keys"));
+/// The set accountings of eventual evidence: its own, or each key's.
+fn set_accountings(e: &EventualEvidence) -> Vec<&SetAccounting> {
+    match &e.accounting {
+        Accounting::Set { elements, .. } => vec![elements],
+        Accounting::PerKey { keys } => keys
+            .values()
+            .flat_map(|k| set_accountings(&k.evidence))
+            .collect(),
+        _ => Vec::new(),
     }
-    if let (Some(comps), Some(total)) = (
-        e.get("components").and_then(Json::as_array),
-        n("total_components"),
-    ) {
-        let bad = comps.iter().filter(|c| c["verdict"] == "invalid").count() as u64;
-        let unit = if total == 1 {
-            "group of keys"
-        } else {
-            "groups of keys"
-        };
-        return Some((bad, total, unit));
-    }
-    if let Some(keys) = e.get("keys").and_then(Json::as_object) {
-        let bad = keys.values().filter(|k| k["verdict"] == "invalid").count() as u64;
-        return Some((bad, keys.len() as u64, "keys"));
-    }
-    if let Some(keys) = e.get("keys").and_then(Json::as_array) {
-        let bad = keys
-            .iter()
-            .filter(|k| k.get("problem").is_some_and(|p| !p.is_null()))
-            .count() as u64;
-        return Some((bad, keys.len() as u64, "keys"));
-    }
-    None
 }
 
 /// Eventual evidence, summed over keys: "4 lost, 12 stale (up to 850 ms)".
-fn element_counts(e: &Json) -> Option<String> {
-    let mut sets: Vec<&Json> = Vec::new();
-    if let Some(el) = e.get("elements") {
-        sets.push(el);
-    }
-    if let Some(keys) = e.get("keys").and_then(Json::as_object) {
-        sets.extend(
-            keys.values()
-                .filter_map(|k| k.pointer("/evidence/elements")),
-        );
-    }
+fn element_counts(e: &Evidence) -> Option<String> {
+    let Evidence::Eventual(e) = e else {
+        return None;
+    };
+    let sets = set_accountings(e);
     if sets.is_empty() {
         return None;
     }
-    let len = |k: &str| -> usize {
-        sets.iter()
-            .filter_map(|s| s.get(k).and_then(Json::as_array))
-            .map(Vec::len)
-            .sum()
-    };
+    let sum = |f: fn(&SetAccounting) -> usize| -> usize { sets.iter().map(|s| f(s)).sum() };
     let stale_ms = sets
         .iter()
-        .filter_map(|s| s.get("stale").and_then(Json::as_array))
-        .flatten()
-        .filter_map(|x| x.get("ms").and_then(Json::as_f64))
+        .flat_map(|s| &s.stale)
+        .map(|x| x.ms)
         .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
     let mut parts = Vec::new();
-    for (k, word) in [
-        ("lost", "lost"),
-        ("unexpected", "unexpected"),
-        ("duplicated", "duplicated"),
-        ("never_read", "never read"),
+    for (n, word) in [
+        (sum(|s| s.lost.len()), "lost"),
+        (sum(|s| s.unexpected.len()), "unexpected"),
+        (sum(|s| s.duplicated.len()), "duplicated"),
+        (sum(|s| s.never_read.len()), "never read"),
     ] {
-        if len(k) > 0 {
-            parts.push(format!("{} {word}", len(k)));
+        if n > 0 {
+            parts.push(format!("{n} {word}"));
         }
     }
     if let Some(ms) = stale_ms {
-        parts.push(format!("{} stale (up to {ms:.0} ms)", len("stale")));
+        parts.push(format!(
+            "{} stale (up to {ms:.0} ms)",
+            sum(|s| s.stale.len())
+        ));
     }
     (!parts.is_empty()).then(|| parts.join(", "))
 }
@@ -149,8 +102,10 @@ fn element_counts(e: &Json) -> Option<String> {
 /// The headline of one checker.
 pub fn of(r: &CheckResult, history: &History, faults: &[FaultWindow]) -> Headline {
     let adj = adjective(&r.checker);
-    let counts = affected(r);
-    let first = windows(&r.evidence)
+    let evidence = r.typed_evidence();
+    let counts = evidence.affected();
+    let first = evidence
+        .windows()
         .into_iter()
         .filter_map(|w| culprit_time(history, w))
         .min();
@@ -169,7 +124,7 @@ pub fn of(r: &CheckResult, history: &History, faults: &[FaultWindow]) -> Headlin
             if let Some((bad, total, unit)) = counts.filter(|c| c.0 > 0) {
                 parts.push(format!("{bad} of {total} {unit}"));
             }
-            if let Some(el) = element_counts(&r.evidence) {
+            if let Some(el) = element_counts(&evidence) {
                 parts.push(el);
             }
             if let Some(t) = first {
@@ -182,7 +137,7 @@ pub fn of(r: &CheckResult, history: &History, faults: &[FaultWindow]) -> Headlin
             format!("not {adj}")
         }
         Verdict::Unknown => {
-            if let Some(decided) = r.evidence.get("decided").and_then(Json::as_u64) {
+            if let Some(decided) = evidence.decided() {
                 if let Some((_, total, unit)) = counts {
                     parts.push(format!("{decided} of {total} {unit} decided"));
                 }
@@ -229,19 +184,17 @@ pub fn run_words(v: Option<Verdict>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use checkers::evidence::{KeyJudgement, StaleElement};
+    use serde_json::{json, Value as Json};
 
     #[test]
     fn failing_windows_are_listed_in_time_order() {
-        let e = json!({"keys": [
-            {"key": "a", "window": {"culprit": 40, "culprit_time_ns": 900}},
-            {"key": "b", "window": {"culprit": 7, "culprit_time_ns": 100}},
-            {"key": "c", "window": {"culprit": 20, "culprit_time_ns": 500}},
-        ]});
-        let order: Vec<u64> = windows(&e)
-            .iter()
-            .filter_map(|w| w["culprit"].as_u64())
-            .collect();
+        let e = Evidence::from_json(&json!({"kind": "linearizable", "keys": [
+            {"key": "a", "verdict": "invalid", "window": {"culprit": 40, "culprit_time_ns": 900}},
+            {"key": "b", "verdict": "invalid", "window": {"culprit": 7, "culprit_time_ns": 100}},
+            {"key": "c", "verdict": "invalid", "window": {"culprit": 20, "culprit_time_ns": 500}},
+        ], "decided": 3, "undecided": [], "invalid_keys": 3, "total_keys": 3, "valid_keys_listed": 100}));
+        let order: Vec<u64> = e.windows().iter().filter_map(|w| w.culprit).collect();
         assert_eq!(order, vec![7, 20, 40]);
     }
 
@@ -271,7 +224,8 @@ mod tests {
         let r = result(
             "linearizable",
             Verdict::Invalid,
-            json!({"invalid_keys": 3, "total_keys": 100, "keys": [
+            json!({"kind": "linearizable", "decided": 100, "undecided": [], "valid_keys_listed": 100,
+                "invalid_keys": 3, "total_keys": 100, "keys": [
                 {"key": "k1", "verdict": "invalid", "window": {"culprit": 7, "culprit_time_ns": 13_000_000_000u64}},
                 {"key": "k2", "verdict": "invalid", "window": {"culprit": 5, "culprit_time_ns": 12_400_000_000u64}},
             ]}),
@@ -303,10 +257,41 @@ mod tests {
         let r = result(
             "eventual",
             Verdict::Invalid,
-            json!({"keys": {
-                "a": {"verdict": "invalid", "evidence": {"elements": {"lost": [1, 2], "stale": [{"element": 3, "ms": 850.0}]}}},
-                "b": {"verdict": "valid", "evidence": {"elements": {"lost": [], "stale": [{"element": 4, "ms": 10.0}]}}},
-            }}),
+            Evidence::Eventual(EventualEvidence {
+                final_reads: 2,
+                accounting: Accounting::PerKey {
+                    keys: [("a", true, vec![1, 2], 850.0), ("b", false, vec![], 10.0)]
+                        .into_iter()
+                        .map(|(k, bad, lost, ms)| {
+                            let elements = SetAccounting {
+                                lost: lost.into_iter().map(Json::from).collect(),
+                                stale: vec![StaleElement {
+                                    element: 3.into(),
+                                    ms,
+                                }],
+                                ..SetAccounting::default()
+                            };
+                            let judgement = KeyJudgement {
+                                verdict: if bad {
+                                    Verdict::Invalid
+                                } else {
+                                    Verdict::Valid
+                                },
+                                summary: String::new(),
+                                evidence: EventualEvidence {
+                                    final_reads: 1,
+                                    accounting: Accounting::Set {
+                                        elements,
+                                        malformed_reads: 0,
+                                    },
+                                },
+                            };
+                            (k.to_string(), judgement)
+                        })
+                        .collect(),
+                },
+            })
+            .into_json(),
         );
         let h = of(&r, &History::default(), &[]);
         assert_eq!(

@@ -9,12 +9,15 @@
 //! Parts, one concept each: [`view`] reads a run's files leniently; [`faults`] turns
 //! nemesis events into fault windows; [`headline`] puts each verdict in plain words;
 //! [`page`] lays out a report; [`timeline`] draws the whole run (aggregated past a
-//! few thousand ops); [`window`] draws a checker's failing window; [`accounting`]
+//! few thousand ops); [`window`] draws a checker's failing window and [`stepper`]
+//! steps through the legal order found before it; [`accounting`]
 //! draws eventual-consistency evidence; [`plots`] draws latency and throughput;
 //! [`chart`] holds what the pictures share; [`index`] lists runs; [`junit`] and
-//! [`summary`] are for machines.
+//! [`summary`] are for machines, with [`availability`] (the ok fraction overall and
+//! per fault window).
 
 pub mod accounting;
+pub mod availability;
 pub mod chart;
 pub mod faults;
 pub mod headline;
@@ -22,6 +25,7 @@ pub mod index;
 pub mod junit;
 pub mod page;
 pub mod plots;
+pub mod stepper;
 pub mod summary;
 pub mod timeline;
 pub mod view;
@@ -120,7 +124,9 @@ pub fn after_run(
         }
     }
     if let Some(path) = json {
-        let s = summary::of(&view, &headlines, run_dir);
+        let read = !history.ops.is_empty() || history.event_count > 0;
+        let a = read.then(|| availability::of(&history, &fw));
+        let s = summary::of(&view, &headlines, a, run_dir);
         write_file(path, &serde_json::to_vec_pretty(&s)?)?;
     }
     let index = match run_dir.parent().and_then(Path::parent) {

@@ -6,7 +6,7 @@
 //! Content-Security-Policy forbids every fetch and every script, so even a value
 //! that slipped past escaping could neither run nor call out.
 
-use checkers::{CheckResult, History, Verdict};
+use checkers::{CheckResult, Evidence, History, Verdict};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde_json::Value as Json;
 
@@ -25,6 +25,9 @@ const MAX_WINDOWS: usize = 5;
 const MAX_JSON: usize = 200_000;
 
 const STYLE: &str = r#"
+.step-input{display:none}.frames .frame{display:none}.step-buttons{display:flex;gap:8px;align-items:center;margin:6px 0}
+.step-button{border:1px solid #8c959f;border-radius:6px;padding:2px 10px;background:#f6f8fa;cursor:pointer;user-select:none}.step-button.disabled{opacity:.4;cursor:default}
+.step-count{font-size:12px;color:#57606a}.step-state.stuck{color:#cf222e}ol li.stuck{color:#cf222e;font-weight:600}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1f24;background:#f6f8fa}
 main{max-width:1060px;margin:0 auto;padding:20px 24px 60px;background:#fff;min-height:100vh}
 h1{font-size:22px;margin:0 0 2px}h2{font-size:18px;margin:30px 0 8px;border-bottom:1px solid #d8dee4;padding-bottom:4px}
@@ -111,6 +114,23 @@ fn verdict_box(v: Option<Verdict>, run: &Run, results: &[CheckResult]) -> Markup
     }
 }
 
+/// The ok fraction overall and within each fault window, in one paragraph.
+fn availability(run: &Run) -> Markup {
+    let a = super::availability::of(run.history, &run.faults);
+    let pct = |f: Option<f64>| f.map_or("—".to_string(), |f| format!("{:.1}%", f * 100.0));
+    html! {
+        @if a.ops > 0 {
+            p class="availability" {
+                strong { "Availability: " } (pct(a.ok_fraction)) " of " (a.ops) " ops succeeded"
+                @for f in &a.per_fault {
+                    "; during " (f.fault) " (" (format!("{:.1}–{:.1} s", f.from_s, f.to_s)) "): " (pct(f.ok_fraction)) " of " (f.ops)
+                }
+                "."
+            }
+        }
+    }
+}
+
 fn nav(has_faults: bool) -> Markup {
     html! {
         nav {
@@ -134,24 +154,39 @@ fn evidence_json(e: &Json) -> Markup {
     }
 }
 
+/// The undecided keys or groups, as labels.
+fn undecided(e: &Evidence) -> Vec<String> {
+    match e {
+        Evidence::Linearizable(l) => l
+            .undecided
+            .iter()
+            .map(|k| k.as_ref().map_or("(no key)".to_string(), super::view::text))
+            .collect(),
+        Evidence::Sequential(s) => s.undecided.clone(),
+        _ => Vec::new(),
+    }
+}
+
 fn checker_sections(run: &Run, results: &[CheckResult]) -> Markup {
     html! {
         h2 id="checkers" { "Checkers" }
         @if results.is_empty() { p { "No checker results were recorded." } }
         @for (i, (r, h)) in results.iter().zip(&run.headlines).enumerate() {
-            @let windows = headline::windows(&r.evidence);
+            @let evidence = r.typed_evidence();
+            @let windows = evidence.windows();
             h3 id={ "checker-" (i) } { (r.checker) " (" (r.model) ") " span class={ "tag " (r.verdict.as_str()) } { (r.verdict.as_str()) } }
             p { strong { (h.text) } }
             @if !r.summary.is_empty() { p class="summary" { "In the checker's words: " (r.summary) } }
-            @if let Some(undecided) = r.evidence.get("undecided").and_then(Json::as_array).filter(|u| !u.is_empty()) {
-                p class="note" { "Undecided (the budget ran out): " (short(&undecided.iter().map(super::view::text).collect::<Vec<_>>().join(", "), 400)) }
+            @let undecided = undecided(&evidence);
+            @if !undecided.is_empty() {
+                p class="note" { "Undecided (the budget ran out): " (short(&undecided.join(", "), 400)) }
             }
             @for (j, w) in windows.iter().take(MAX_WINDOWS).enumerate() {
-                h4 { "Failing window " (j + 1) @if let Some(k) = w.get("key_label").and_then(Json::as_str) { ": key " code { (short(k, 80)) } } }
+                h4 { "Failing window " (j + 1) @if let Some(k) = &w.key_label { ": key " code { (short(k, 80)) } } }
                 (window::draw(run.history, w, i * 100 + j))
             }
             @if windows.len() > MAX_WINDOWS { p class="note" { (windows.len() - MAX_WINDOWS) " more failing windows in the JSON below." } }
-            @if r.checker == "eventual" && r.verdict != Verdict::Valid { (accounting::draw(&r.evidence)) }
+            @if let (Evidence::Eventual(e), false) = (&evidence, r.verdict == Verdict::Valid) { (accounting::draw(e)) }
             (evidence_json(&r.evidence))
         }
     }
@@ -160,9 +195,10 @@ fn checker_sections(run: &Run, results: &[CheckResult]) -> Markup {
 fn pictures(run: &Run, results: &[CheckResult]) -> Markup {
     let (faults, markers, history) = (&run.faults, &run.markers, run.history);
     // The first anomaly of any checker, and the ops of its window.
-    let first = results
+    let evidence: Vec<Evidence> = results.iter().map(CheckResult::typed_evidence).collect();
+    let first = evidence
         .iter()
-        .flat_map(|r| headline::windows(&r.evidence))
+        .flat_map(Evidence::windows)
         .filter_map(|w| headline::culprit_time(history, w).map(|t| (t, w)))
         .min_by_key(|(t, _)| *t);
     html! {
@@ -171,8 +207,7 @@ fn pictures(run: &Run, results: &[CheckResult]) -> Markup {
         @if let Some((t, w)) = first {
             @if history.ops.len() > timeline::CLOSE_UP_OPS {
                 h3 { "Around the first anomaly (" (secs(t)) ")" }
-                @let hot: Vec<u64> = w.get("ops").and_then(Json::as_array).map(|a| a.iter().filter_map(Json::as_u64).collect()).unwrap_or_default();
-                (timeline::close_up(history, faults, markers, t, &hot))
+                (timeline::close_up(history, faults, markers, t, &w.ops))
             }
         }
         h2 id="latency" { "Latency" }
@@ -280,6 +315,7 @@ pub fn run_report(v: &RunView, history: &History) -> String {
         div class="note" { (v.store) " · " (v.workload) " · faults: " (v.faults()) @if !v.started.is_empty() { " · started " (v.started) } }
         (nav(!run.faults.is_empty()))
         (verdict_box(v.verdict, &run, &v.checkers))
+        (availability(&run))
         h2 id="configuration" { "Configuration" }
         (config_table(v, history))
         (checker_sections(&run, &v.checkers))

@@ -155,21 +155,22 @@ pub fn quantiles(history: &History, faults: &[FaultWindow], markers: &[Marker]) 
         b.sort_unstable_by(f64::total_cmp);
     }
     let width = end as f64 / BUCKETS as f64;
+    // A path per run of non-empty buckets: no line is drawn across a gap with no
+    // completed op (a quiesce, every node down); a lone bucket is a dot.
     let line = |q: f64| -> String {
-        buckets
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| !b.is_empty())
-            .map(|(i, b)| {
-                let v = b[(((b.len() - 1) as f64) * q).round() as usize];
-                format!(
-                    "{:.1},{:.1}",
-                    f.x(((i as f64 + 0.5) * width) as u64),
-                    f.y(axis.unit(v))
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+        let mut d = String::new();
+        let mut previous: Option<usize> = None;
+        for (i, b) in buckets.iter().enumerate().filter(|(_, b)| !b.is_empty()) {
+            let v = b[(((b.len() - 1) as f64) * q).round() as usize];
+            let (x, y) = (f.x(((i as f64 + 0.5) * width) as u64), f.y(axis.unit(v)));
+            let joined = previous == Some(i.wrapping_sub(1));
+            d.push_str(&format!("{}{x:.1},{y:.1} ", if joined { "L" } else { "M" }));
+            if !joined && buckets.get(i + 1).is_none_or(Vec::is_empty) {
+                d.push_str("l0.1,0 ");
+            }
+            previous = Some(i);
+        }
+        d
     };
     let lines = [
         (0.5, "#0969da", "p50"),
@@ -183,7 +184,7 @@ pub fn quantiles(history: &History, faults: &[FaultWindow], markers: &[Marker]) 
             (chart::bands(&f, faults, markers))
             (chart::axes_with(&f, "latency, ms (log)", &axis.ticks()))
             @for (q, colour, _) in lines {
-                polyline points=(line(q)) fill="none" stroke=(colour) stroke-width=(if q == 1.0 { "1" } else { "1.6" }) stroke-dasharray=[(q == 1.0).then_some("4 3")] {}
+                path d=(line(q)) fill="none" stroke-linecap="round" stroke=(colour) stroke-width=(if q == 1.0 { "1" } else { "1.6" }) stroke-dasharray=[(q == 1.0).then_some("4 3")] {}
             }
         }
         (chart::legend(&legend))
@@ -262,5 +263,36 @@ mod tests {
         let labels: Vec<String> = a.ticks().into_iter().map(|t| t.1).collect();
         assert_eq!(labels, ["0.1", "1", "10", "100", "1000"]);
         assert!((a.unit(10.0) - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_quantile_lines_are_not_drawn_across_a_gap_with_no_completed_op() {
+        // Ops in the first and the last second of ten, none between.
+        let mut lines = Vec::new();
+        let mut i = 0;
+        for start in (0..20)
+            .map(|n| n * 50_000_000u64)
+            .chain((0..20).map(|n| 9_000_000_000 + n * 50_000_000))
+        {
+            lines.push(format!(r#"{{"index":{i},"time":{start},"process":0,"type":"invoke","f":"read","value":null}}"#));
+            lines.push(format!(
+                r#"{{"index":{},"time":{},"process":0,"type":"ok","f":"read","value":null}}"#,
+                i + 1,
+                start + 1_000_000
+            ));
+            i += 2;
+        }
+        let path = std::env::temp_dir().join(format!("quantiles-gap-{}.jsonl", std::process::id()));
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let h = checkers::read::read_path(&path, checkers::read::Format::Jsonl).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let svg = quantiles(&h, &[], &[]).into_string();
+        let first = svg.split("<path d=\"").nth(1).expect("a quantile path");
+        let d = first.split('"').next().unwrap();
+        assert_eq!(
+            d.matches('M').count(),
+            2,
+            "two runs, no line across the gap: {d}"
+        );
     }
 }

@@ -9,6 +9,7 @@ use std::path::Path;
 use checkers::Verdict;
 use serde::Serialize;
 
+use super::availability::Availability;
 use super::headline::Headline;
 use super::view::RunView;
 
@@ -20,6 +21,8 @@ pub const SCHEMA: u32 = 1;
 pub struct Summary {
     /// This shape's version.
     pub schema: u32,
+    /// The ok fraction overall and per fault window (`None`: no history was read).
+    pub availability: Option<Availability>,
     /// The faultline that wrote it.
     pub faultline: &'static str,
     /// The run's verdict: valid, invalid or unknown.
@@ -100,7 +103,12 @@ pub struct Files {
 }
 
 /// The summary of run `v` in `run_dir`, given its checkers' headlines.
-pub fn of(v: &RunView, headlines: &[Headline], run_dir: &Path) -> Summary {
+pub fn of(
+    v: &RunView,
+    headlines: &[Headline],
+    availability: Option<Availability>,
+    run_dir: &Path,
+) -> Summary {
     let lead = headlines
         .iter()
         .find(|h| Some(h.verdict) == v.verdict && h.verdict != Verdict::Valid)
@@ -108,6 +116,7 @@ pub fn of(v: &RunView, headlines: &[Headline], run_dir: &Path) -> Summary {
     let file = |f: &str| run_dir.join(f).display().to_string();
     Summary {
         schema: SCHEMA,
+        availability,
         faultline: env!("CARGO_PKG_VERSION"),
         verdict: v.verdict,
         exit_code: v.verdict.map(Verdict::exit_code).unwrap_or(2),

@@ -2,16 +2,19 @@
 //! a lane per process, each op a bar from invoke to completion (coloured by
 //! outcome; an op never completed fades out to the right), the op that cannot be
 //! placed outlined in red, the legal order the search found before it as numbered
-//! badges joined by arrows (1 → 2 → …), and every op's details on hover and in the
-//! table under the drawing.
+//! badges joined by arrows (1 → 2 → …), every op's value on its bar (beside it when
+//! the bar is too narrow, and always on hover), a stepper through that order with
+//! the state after each step ([`super::stepper`]), and every op in the table under
+//! the drawing.
 
 use std::collections::HashMap;
 
+use checkers::evidence::Window;
 use checkers::{History, Op};
 use maud::{html, Markup};
-use serde_json::Value as Json;
 
 use super::chart::{outcome_colour, outcome_word};
+use super::stepper::Steps;
 use super::timeline::op_title;
 use super::view::short;
 
@@ -24,13 +27,6 @@ const LANE: f64 = 30.0;
 pub const MAX_OPS: usize = 160;
 /// Arrows are drawn when the window holds at most this many ordered ops.
 const MAX_ARROWS: usize = 80;
-
-fn indices(w: &Json, k: &str) -> Vec<u64> {
-    w.get(k)
-        .and_then(Json::as_array)
-        .map(|a| a.iter().filter_map(Json::as_u64).collect())
-        .unwrap_or_default()
-}
 
 fn find(history: &History, invoke_index: u64) -> Option<&Op> {
     history
@@ -52,21 +48,20 @@ fn bar_label(op: &Op) -> String {
     }
 }
 
-/// Draws one window (`w` is the evidence's `window` object); `uid` makes the
-/// arrowhead id unique in the page.
-pub fn draw(history: &History, w: &Json, uid: usize) -> Markup {
-    let culprit = w.get("culprit").and_then(Json::as_u64);
-    let prefix = indices(w, "prefix");
+/// Draws one window; `uid` makes the arrowhead and stepper ids unique in the page.
+pub fn draw(history: &History, w: &Window, uid: usize) -> Markup {
+    let culprit = w.culprit;
+    let prefix = &w.prefix;
     // Ops that may or may not have taken effect within the window (still running
     // at its start or at its cut).
-    let optional = indices(w, "optional");
-    let mut wanted = indices(w, "ops");
+    let optional = &w.optional;
+    let mut wanted = w.ops.clone();
     if wanted.is_empty() {
         wanted = prefix.iter().copied().chain(culprit).collect();
         wanted.sort_unstable();
         wanted.dedup();
     }
-    let explanation = w.get("explanation").and_then(Json::as_str).unwrap_or("");
+    let explanation = w.explanation.as_str();
     let mut ops: Vec<&Op> = wanted.iter().filter_map(|i| find(history, *i)).collect();
     let missing = wanted.len() - ops.len();
     let cut = ops.len().saturating_sub(MAX_OPS);
@@ -111,10 +106,22 @@ pub fn draw(history: &History, w: &Json, uid: usize) -> Markup {
     let arrows = ordered.len() <= MAX_ARROWS;
     let arrow_id = format!("arrow-{uid}");
     let span_ms = (t1 - t0) as f64 / 1e6;
-    let verified = w.get("verified").and_then(Json::as_bool).unwrap_or(false);
-    let standalone = w.get("standalone").and_then(Json::as_bool).unwrap_or(false);
+    let (verified, standalone) = (w.verified, w.standalone);
+    let steps = Steps::of(history, w, &ops, uid);
+    // Where the next bar of each lane begins: a label that does not fit in its bar
+    // is written after it when there is room before the next.
+    let mut next_start: HashMap<u64, f64> = HashMap::new();
+    let mut by_lane: Vec<&Op> = ops.clone();
+    by_lane.sort_by_key(|o| (o.process, o.invoke_time));
+    for pair in by_lane.windows(2) {
+        if pair[0].process == pair[1].process {
+            next_start.insert(pair[0].invoke_index, x(pair[1].invoke_time));
+        }
+    }
     html! {
         p { strong { "Why: " } (explanation) }
+        div class="stepper" {
+        @if let Some(s) = &steps { (s.inputs()) }
         svg xmlns="http://www.w3.org/2000/svg" width=(W) height=(h) viewBox={ "0 0 " (W) " " (h) } role="img" aria-label="the failing window" class="window" {
             defs {
                 marker id=(arrow_id) viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse" {
@@ -130,7 +137,8 @@ pub fn draw(history: &History, w: &Json, uid: usize) -> Markup {
                 @let is_culprit = Some(o.invoke_index) == culprit;
                 @let x0 = x(o.invoke_time);
                 @let wd = (x(end) - x0).max(4.0);
-                g class=(if is_culprit { "op culprit" } else { "op" }) {
+                @let step = steps.as_ref().and_then(|s| s.class_of(o.invoke_index));
+                g class={ (if is_culprit { "op culprit" } else { "op" }) @if let Some(c) = &step { " " (c) } } {
                     title {
                         (op_title(o))
                         @if let Some(n) = number.get(&o.invoke_index) { " — number " (n) " in the legal order" }
@@ -141,12 +149,16 @@ pub fn draw(history: &History, w: &Json, uid: usize) -> Markup {
                         fill=(outcome_colour(o.outcome)) fill-opacity=(if o.complete_time.is_some() { "0.30" } else { "0.12" })
                         stroke=(if is_culprit { "#cf222e" } else { "#57606a" }) stroke-width=(if is_culprit { "3" } else { "1" })
                         stroke-dasharray=[(o.complete_time.is_none() || optional.contains(&o.invoke_index)).then_some("4 3")] {}
+                    @let label = bar_label(o);
                     @let room = ((wd - 22.0) / 6.0).max(0.0) as usize;
-                    @if room >= 3 {
-                        text x=(format!("{:.1}", x0 + 19.0)) y=(y(o) + 15.5) font-size="10" fill="#1b1f24" { (short(&bar_label(o), room)) }
+                    @let after = next_start.get(&o.invoke_index).copied().unwrap_or(W - 4.0) - (x0 + wd + 3.0);
+                    @if room >= label.chars().count() || (room >= 3 && after < 30.0) {
+                        text x=(format!("{:.1}", x0 + 19.0)) y=(y(o) + 15.5) font-size="10" fill="#1b1f24" { (short(&label, room)) }
+                    } @else if !is_culprit && after >= 30.0 {
+                        text x=(format!("{:.1}", x0 + wd + 3.0)) y=(y(o) + 15.5) font-size="9" fill="#1b1f24" { (short(&label, (after / 5.5) as usize)) }
                     }
                     @if is_culprit {
-                        text x=(format!("{:.1}", x0 + wd + 4.0)) y=(y(o) + 15.5) font-size="10" font-weight="600" fill="#cf222e" { "✗ cannot be placed" }
+                        text x=(format!("{:.1}", x0 + wd + 4.0)) y=(y(o) + 15.5) font-size="10" font-weight="600" fill="#cf222e" { "✗ " (short(&label, 40)) " cannot be placed" }
                     }
                 }
             }
@@ -165,6 +177,8 @@ pub fn draw(history: &History, w: &Json, uid: usize) -> Markup {
             text x=(LEFT) y=(h - 6.0) font-size="10" fill="#57606a" { (history.at(t0)) }
             text x=(W - RIGHT) y=(h - 6.0) font-size="10" text-anchor="end" fill="#57606a" { @if history.untimed { (history.at(t1)) } @else { (format!("{}  (+{span_ms:.1} ms)", history.at(t1))) } }
         }
+        @if let Some(s) = &steps { (s.panel()) }
+        }
         p class="note" {
             "The failing window: " (ops.len()) " ops" @if cut > 0 { " (the " (cut) " earlier ops of the window are in the JSON)" } @if missing > 0 { "; " (missing) " ops named by the evidence are not in the history" } ". "
             "Blue badges: a legal order of these ops (1 → 2 → …) that the search found"
@@ -173,10 +187,10 @@ pub fn draw(history: &History, w: &Json, uid: usize) -> Markup {
             @if !optional.is_empty() { "Dashed outline: may or may not have taken effect in the window. " }
             "Hover an op for its details. "
             @if standalone { "Verified: these ops have no legal order, whatever value the key held before them." }
-            @else if verified { "Verified: these ops have no legal order from " (w.get("checked_from").and_then(Json::as_str).unwrap_or("the states the search reached")) "." }
+            @else if verified { "Verified: these ops have no legal order from " (if w.checked_from.is_empty() { "the states the search reached" } else { w.checked_from.as_str() }) "." }
             @else { "Not verified as a minimal window: the failing prefix is shown." }
         }
-        (table(history, &ops, &number, culprit, &optional))
+        (table(history, &ops, &number, culprit, optional))
     }
 }
 

@@ -32,7 +32,7 @@ pub mod order;
 pub mod saturation;
 pub mod view;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::consistency::Consistency;
 use crate::history::History;
@@ -96,7 +96,7 @@ impl Checker for Causal {
 }
 
 /// A bad pattern of causal consistency, with the ops that form it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BadPattern {
     /// `CyclicCO`, `WriteCOInitRead`, `WriteCORead` or `CyclicCF`.
     pub pattern: String,
@@ -110,7 +110,7 @@ pub struct BadPattern {
 }
 
 /// What a check of this module found (the `evidence` of its [`CheckResult`]).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "outcome")]
 pub enum CausalEvidence {
     /// Valid.
@@ -170,16 +170,16 @@ pub fn result(model: Consistency, spec: &ModelSpec, evidence: CausalEvidence) ->
         CausalEvidence::View(v) => format!("not {model}: {}", v.explanation),
         CausalEvidence::Undecided { reason } => format!("{model} not decided: {reason}"),
     };
-    let mut value = serde_json::to_value(&evidence).unwrap_or(serde_json::Value::Null);
-    if let serde_json::Value::Object(m) = &mut value {
-        m.insert("brief".into(), evidence.brief().into());
-    }
+    let evidence = crate::evidence::Evidence::Causal(crate::evidence::Briefed {
+        brief: evidence.brief(),
+        evidence,
+    });
     CheckResult {
         checker: model.as_str().to_string(),
         model: spec.kind.as_str().to_string(),
         verdict,
         summary,
-        evidence: value,
+        evidence: evidence.into_json(),
     }
 }
 

@@ -27,7 +27,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::history::{key_label, History, Op, Outcome, F};
 use crate::value::Value;
@@ -89,7 +89,7 @@ pub enum Refusal {
 }
 
 /// A read of a value that no write (that happened) wrote.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThinAirRead {
     /// The read's op id.
     pub read: usize,

@@ -6,7 +6,7 @@
 //! the ancestors of an access among one process's accesses are always a prefix of
 //! that process's program order, so one count per process says which they are.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::observation::{AccessId, Kind, Observed};
 
@@ -75,7 +75,7 @@ impl Clocks {
 pub struct Cycle(pub Vec<Edge>);
 
 /// One step of a cycle in words, for evidence.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     /// The earlier op's id in the history.
     pub from_op: usize,

@@ -17,7 +17,7 @@
 //! must be legal, `p`'s, form one chain; with every process's reads at once — sequential
 //! consistency — the same rule is necessary but no longer sufficient.)
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::observation::{last_before, AccessId, Kind, Observed};
 use super::order::{clocks, Cycle, Edge, ReadsFrom, Step, Why};
@@ -48,7 +48,7 @@ pub enum ViewFailure {
 }
 
 /// The evidence of a view that does not exist, in words.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ViewEvidence {
     /// The process whose view does not exist.
     pub process: u64,

@@ -1,6 +1,6 @@
 //! Eventual consistency of a counter (see the module docs of `eventual`).
 
-use serde_json::json;
+use crate::evidence::{Accounting, BadRead, CounterAccounting, EventualEvidence};
 
 use super::{some, Judgement};
 use crate::history::{History, Op, Outcome, F};
@@ -120,7 +120,10 @@ pub(crate) fn judge(history: &History, spec: &ModelSpec, finals: &[&Op]) -> Judg
             return Judgement {
                 verdict: Verdict::Unknown,
                 summary: format!("unknown: the initial value {other} is not an integer, so a counter cannot start there"),
-                evidence: json!({"final_reads": finals.len()}),
+                evidence: EventualEvidence {
+                    final_reads: finals.len(),
+                    accounting: Accounting::Nothing,
+                },
             }
         }
     };
@@ -138,7 +141,10 @@ pub(crate) fn judge(history: &History, spec: &ModelSpec, finals: &[&Op]) -> Judg
                     "unknown: process {} added {}, which is not an integer delta",
                     o.process, o.value
                 ),
-                evidence: json!({"final_reads": finals.len()}),
+                evidence: EventualEvidence {
+                    final_reads: finals.len(),
+                    accounting: Accounting::Nothing,
+                },
             };
         };
         match o.outcome {
@@ -200,14 +206,26 @@ pub(crate) fn judge(history: &History, spec: &ModelSpec, finals: &[&Op]) -> Judg
     Judgement {
         verdict,
         summary,
-        evidence: json!({
-            "final_reads": finals.len(),
-            "counter": {
-                "initial": base, "ok_sum": ok_sum, "info_deltas": info, "lower": lo, "upper": hi,
-                "exact": possible.exact(),
-                "bad_reads": bad.iter().map(|(v, n)| json!({"value": v.to_json(), "from": n})).collect::<Vec<_>>()
-            }
-        }),
+        evidence: EventualEvidence {
+            final_reads: finals.len(),
+            accounting: Accounting::Counter {
+                counter: CounterAccounting {
+                    initial: base,
+                    ok_sum,
+                    info_deltas: info.clone(),
+                    lower: lo,
+                    upper: hi,
+                    exact: possible.exact(),
+                    bad_reads: bad
+                        .iter()
+                        .map(|(v, n)| BadRead {
+                            value: v.to_json(),
+                            from: n.clone(),
+                        })
+                        .collect(),
+                },
+            },
+        },
     }
 }
 

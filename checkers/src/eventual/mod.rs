@@ -55,7 +55,7 @@ mod counter;
 mod register;
 mod set;
 
-use serde_json::json;
+use crate::evidence::{Accounting, EventualEvidence, Evidence, KeyJudgement};
 
 use crate::history::{History, Op, Outcome, F};
 use crate::model::{ModelKind, ModelSpec};
@@ -82,7 +82,7 @@ impl Checker for Eventual {
 pub(crate) struct Judgement {
     pub verdict: Verdict,
     pub summary: String,
-    pub evidence: serde_json::Value,
+    pub evidence: EventualEvidence,
 }
 
 /// Checks `history` for eventual consistency under `spec`.
@@ -92,7 +92,7 @@ pub fn check(history: &History, spec: &ModelSpec, _budget: &Budget) -> CheckResu
         Judgement {
             verdict: Verdict::Unknown,
             summary: "unknown: the history has no final reads (reads after the faults healed), so convergence cannot be judged".into(),
-            evidence: json!({"final_reads": 0}),
+            evidence: EventualEvidence::default(),
         }
     } else {
         match spec.kind {
@@ -104,7 +104,7 @@ pub fn check(history: &History, spec: &ModelSpec, _budget: &Budget) -> CheckResu
             ModelKind::Queue => Judgement {
                 verdict: Verdict::Unknown,
                 summary: "unknown: eventual consistency is not defined for queues".into(),
-                evidence: json!({}),
+                evidence: EventualEvidence::default(),
             },
             ModelKind::ListAppend | ModelKind::RwRegister => Judgement {
                 verdict: Verdict::Unknown,
@@ -112,7 +112,7 @@ pub fn check(history: &History, spec: &ModelSpec, _budget: &Budget) -> CheckResu
                     "unknown: {} histories are transactions; judge them with a transactional model such as serializable",
                     spec.kind.as_str()
                 ),
-                evidence: json!({}),
+                evidence: EventualEvidence::default(),
             },
         }
     };
@@ -121,7 +121,7 @@ pub fn check(history: &History, spec: &ModelSpec, _budget: &Budget) -> CheckResu
         model: spec.kind.as_str().into(),
         verdict: j.verdict,
         summary: j.summary,
-        evidence: j.evidence,
+        evidence: Evidence::Eventual(j.evidence).into_json(),
     }
 }
 
@@ -140,7 +140,7 @@ fn per_key(
     }
     let mut verdict = Verdict::Valid;
     let mut bad = Vec::new();
-    let mut keys = serde_json::Map::new();
+    let mut keys = std::collections::BTreeMap::new();
     let mut final_count = 0;
     for (key, ops) in parts {
         let sub = History {
@@ -156,7 +156,7 @@ fn per_key(
             Judgement {
                 verdict: Verdict::Unknown,
                 summary: "unknown: no final read of this key".into(),
-                evidence: json!({}),
+                evidence: EventualEvidence::default(),
             }
         } else {
             judge(&sub, spec, &key_finals)
@@ -167,7 +167,11 @@ fn per_key(
         }
         keys.insert(
             label,
-            json!({"verdict": j.verdict, "summary": j.summary, "evidence": j.evidence}),
+            KeyJudgement {
+                verdict: j.verdict,
+                summary: j.summary,
+                evidence: j.evidence,
+            },
         );
     }
     let n = keys.len();
@@ -186,7 +190,10 @@ fn per_key(
     Judgement {
         verdict,
         summary,
-        evidence: json!({"final_reads": final_count, "keys": keys}),
+        evidence: EventualEvidence {
+            final_reads: final_count,
+            accounting: Accounting::PerKey { keys },
+        },
     }
 }
 

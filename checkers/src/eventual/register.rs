@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde_json::json;
+use crate::evidence::{Accounting, EventualEvidence, RegisterConvergence};
 
 use super::{some, Judgement};
 use crate::history::{key_label, History, Op, Outcome, F};
@@ -75,11 +75,14 @@ pub(crate) fn judge(history: &History, spec: &ModelSpec, finals: &[&Op]) -> Judg
         } else {
             None
         };
-        keys.push(json!({
-            "key": key.as_ref().map(Value::to_json),
-            "final_values": values.iter().map(|(n, v)| (n.clone(), v.to_json())).collect::<serde_json::Map<_, _>>(),
-            "problem": problem,
-        }));
+        keys.push(RegisterConvergence {
+            key: key.as_ref().map(Value::to_json),
+            final_values: values
+                .iter()
+                .map(|(n, v)| (n.clone(), v.to_json()))
+                .collect(),
+            problem: problem.clone(),
+        });
         if let Some(p) = problem {
             problems.push(p);
         }
@@ -121,7 +124,13 @@ pub(crate) fn judge(history: &History, spec: &ModelSpec, finals: &[&Op]) -> Judg
     Judgement {
         verdict,
         summary,
-        evidence: json!({"final_reads": finals.len(), "keys": keys, "unread_keys": unread}),
+        evidence: EventualEvidence {
+            final_reads: finals.len(),
+            accounting: Accounting::Registers {
+                keys,
+                unread_keys: unread,
+            },
+        },
     }
 }
 

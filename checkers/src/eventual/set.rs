@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::json;
+use crate::evidence::{Accounting, EventualEvidence, SetAccounting, StaleElement};
 
 use super::{secs, some, Judgement};
 use crate::history::{History, Op, Outcome, F};
@@ -167,19 +167,27 @@ pub(crate) fn judge(history: &History, spec: &ModelSpec, finals: &[&Op]) -> Judg
     Judgement {
         verdict,
         summary,
-        evidence: json!({
-            "final_reads": finals.len(),
-            "elements": {
-                "lost": j(&lost),
-                "stale": stale.iter().map(|(e, d)| json!({"element": e.to_json(), "ms": *d as f64 / 1e6})).collect::<Vec<_>>(),
-                "never_read": j(&never_read),
-                "unexpected": j(&unexpected.into_iter().collect::<Vec<_>>()),
-                "duplicated": j(&duplicated.into_iter().collect::<Vec<_>>()),
-                "stable": stable,
-                "acknowledged": acked.len(),
+        evidence: EventualEvidence {
+            final_reads: finals.len(),
+            accounting: Accounting::Set {
+                elements: SetAccounting {
+                    lost: j(&lost),
+                    stale: stale
+                        .iter()
+                        .map(|(e, d)| StaleElement {
+                            element: e.to_json(),
+                            ms: *d as f64 / 1e6,
+                        })
+                        .collect(),
+                    never_read: j(&never_read),
+                    unexpected: j(&unexpected.into_iter().collect::<Vec<_>>()),
+                    duplicated: j(&duplicated.into_iter().collect::<Vec<_>>()),
+                    stable,
+                    acknowledged: acked.len(),
+                },
+                malformed_reads: malformed.len(),
             },
-            "malformed_reads": malformed.len(),
-        }),
+        },
     }
 }
 

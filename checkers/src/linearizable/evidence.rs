@@ -22,11 +22,10 @@
 //! index where it begins. `"verified": false` means no
 //! failing cut was found within the budget and the window shown is every op of the key.
 
-use serde_json::json;
-
 use super::explain::{short_proof, Explanation, OpRef};
 use super::lookahead::Pruning;
 use super::search::{search, Deepest, Found, SearchOp};
+use crate::evidence::{Linearization, Step, Window, MAX_STEPS};
 use crate::history::{key_label, Op, Outcome};
 use crate::model::Model;
 use crate::value::Value;
@@ -136,7 +135,7 @@ pub struct RegisterKey<'a> {
 /// What a register-like key offers the evidence: its writers and its ops.
 pub type RegisterFacts<'a, S> = (Option<Vec<Writer<S>>>, Option<RegisterKey<'a>>);
 
-/// Builds the evidence JSON for an invalid key. `writers`: for register-like keys,
+/// Builds the evidence window of an invalid key. `writers`: for register-like keys,
 /// every op that may set the state (writes and cas that did not fail); `register`:
 /// the same keys' ops, for explanations that are facts about the history.
 pub fn window<M: Model, P: Pruning<M::State>>(
@@ -146,7 +145,7 @@ pub fn window<M: Model, P: Pruning<M::State>>(
     (writers, register): RegisterFacts<'_, M::State>,
     pruning: &P,
     budget: &Budget,
-) -> serde_json::Value {
+) -> Window {
     let culprit = ops[deepest.culprit];
     let fails = |inst: &[SearchOp<'_>], starts: &[M::State]| {
         starts.iter().all(|s| {
@@ -243,12 +242,9 @@ pub fn window<M: Model, P: Pruning<M::State>>(
         .map(|o| o.op.invoke_index)
         .collect();
     optional.sort_unstable();
-    // The state after the prefix, replayed (the search may keep a stand-in).
-    let state = deepest
-        .prefix
-        .iter()
-        .try_fold(model.init(), |s, &p| model.step(&s, ops[p].op))
-        .unwrap_or_else(|| deepest.state.clone());
+    // The state after the prefix, replayed (the search may keep a stand-in), and
+    // the state after each of its last steps, for stepping through.
+    let (linearization, state) = replay(model, ops, deepest);
     let why = model.explain(&state, culprit.op);
     // A short proof about the history, for the culprit or else another ok read or cas
     // of the window; failing that, what the search showed.
@@ -283,23 +279,74 @@ pub fn window<M: Model, P: Pruning<M::State>>(
         window.sort_unstable();
     }
     let explanation = claim.text(&key_label(culprit.op.key.as_ref()), &|ns| secs(ns));
-    json!({
-        "ops": window,
-        "optional": optional,
-        "context": context,
-        "starts_at": starts_at,
-        "prefix": deepest.prefix.iter().map(|&p| ops[p].op.invoke_index).collect::<Vec<_>>(),
-        "culprit": culprit.op.invoke_index,
-        "culprit_time_ns": culprit.op.invoke_time,
-        "explanation": explanation,
-        "claim": claim,
-        "verified": verified,
-        "standalone": standalone,
-        "checked_from": if standalone {
+    let key = key_label(culprit.op.key.as_ref());
+    Window {
+        ops: window,
+        optional,
+        context,
+        starts_at,
+        prefix: deepest
+            .prefix
+            .iter()
+            .map(|&p| ops[p].op.invoke_index)
+            .collect(),
+        linearization: Some(linearization),
+        culprit: Some(culprit.op.invoke_index),
+        culprit_time_ns: Some(culprit.op.invoke_time),
+        explanation,
+        claim: Some(claim),
+        verified,
+        standalone,
+        checked_from: if standalone {
             "every value the register may have held when the window begins"
         } else {
             "the initial state (the window is the history up to the culprit's completion)"
-        },
-        "key_label": key_label(culprit.op.key.as_ref()),
-    })
+        }
+        .to_string(),
+        key_label: Some(key),
+        ..Window::default()
+    }
+}
+
+/// The deepest legal order replayed from the initial state: its last
+/// [`MAX_STEPS`] steps with the state after each, and the state it ends in (the
+/// search's own when a replayed step is refused, which a stand-in state may cause).
+fn replay<M: Model>(
+    model: &M,
+    ops: &[SearchOp<'_>],
+    deepest: &Deepest<M::State>,
+) -> (Linearization, M::State) {
+    let skip = deepest.prefix.len().saturating_sub(MAX_STEPS);
+    let mut state = model.init();
+    let mut start = model.show(&state);
+    let mut steps = Vec::with_capacity(deepest.prefix.len() - skip);
+    for (n, &p) in deepest.prefix.iter().enumerate() {
+        let Some(next) = model.step(&state, ops[p].op) else {
+            let end = deepest.state.clone();
+            let lin = Linearization {
+                skipped: skip as u64,
+                start,
+                steps,
+                end: model.show(&end),
+            };
+            return (lin, end);
+        };
+        state = next;
+        if n + 1 == skip {
+            start = model.show(&state);
+        }
+        if n >= skip {
+            steps.push(Step {
+                op: ops[p].op.invoke_index,
+                state: model.show(&state),
+            });
+        }
+    }
+    let lin = Linearization {
+        skipped: skip as u64,
+        start,
+        steps,
+        end: model.show(&state),
+    };
+    (lin, state)
 }

@@ -13,9 +13,9 @@
 //! plus the reductions of [`search::prepare`]). A key the budget does not allow to be
 //! decided is `unknown`, and the result says which keys were decided.
 //!
-//! Evidence (`CheckResult::evidence`):
+//! Evidence (`CheckResult::evidence`, typed as [`crate::evidence::LinearizableEvidence`]):
 //! ```json
-//! {"keys": [{"key": "k7", "verdict": "invalid",
+//! {"kind": "linearizable", "keys": [{"key": "k7", "verdict": "invalid",
 //!            "window": {"ops": [..invoke indices..], "prefix": [..], "culprit": 12,
 //!                       "explanation": "...", "verified": true, "standalone": true}}],
 //!  "decided": 99, "undecided": ["k3"], "invalid_keys": 1, "total_keys": 100,
@@ -34,8 +34,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use serde_json::json;
-
+use crate::evidence::{Evidence, KeyEvidence, LinearizableEvidence, Window};
 use crate::history::{key_label, History, Op, Outcome, F};
 use crate::model::{Kv, Model, ModelKind, ModelSpec, ModelVisitor, Register};
 use crate::value::Value;
@@ -72,7 +71,7 @@ pub struct KeyResult {
     /// Its verdict.
     pub verdict: Verdict,
     /// The evidence window, for invalid keys.
-    pub window: Option<serde_json::Value>,
+    pub window: Option<Window>,
     /// When the key's first anomaly happened (culprit invoke time), for invalid keys.
     pub anomaly_ns: Option<u64>,
 }
@@ -84,16 +83,10 @@ pub fn check(history: &History, spec: &ModelSpec, budget: &Budget) -> CheckResul
         // Times are event indices: say so in every explanation.
         for k in &mut keys {
             let Some(w) = k.window.as_mut() else { continue };
-            let claim = w
-                .get("claim")
-                .cloned()
-                .map(serde_json::from_value::<explain::Explanation>);
-            if let Some(Ok(claim)) = claim {
-                w["explanation"] = claim
-                    .text(&crate::history::key_label(k.key.as_ref()), &|ns| {
-                        history.at(ns)
-                    })
-                    .into();
+            if let Some(claim) = &w.claim {
+                w.explanation = claim.text(&crate::history::key_label(k.key.as_ref()), &|ns| {
+                    history.at(ns)
+                });
             }
         }
     }
@@ -165,7 +158,10 @@ pub fn check_key(spec: &ModelSpec, key: &Option<Value>, ops: &[&Op], budget: &Bu
         _ => spec.visit(job).unwrap_or_else(|e| KeyResult {
             key: key.clone(),
             verdict: Verdict::Unknown,
-            window: Some(serde_json::json!({ "explanation": e.to_string() })),
+            window: Some(Window {
+                explanation: e.to_string(),
+                ..Window::default()
+            }),
             anomaly_ns: None,
         }),
     }
@@ -308,8 +304,7 @@ fn summarize(spec: &ModelSpec, keys: Vec<KeyResult>, at: &dyn Fn(u64) -> String)
                 .iter()
                 .min_by_key(|k| k.anomaly_ns.unwrap_or(u64::MAX))
                 .and_then(|k| k.window.as_ref())
-                .and_then(|w| w["explanation"].as_str())
-                .unwrap_or("");
+                .map_or("", |w| w.explanation.as_str());
             let keys_part = if keyed {
                 format!("{} of {total} keys ({}); ", invalid.len(), names(&invalid))
             } else {
@@ -327,7 +322,7 @@ fn summarize(spec: &ModelSpec, keys: Vec<KeyResult>, at: &dyn Fn(u64) -> String)
         ),
     };
     let mut listed_valid = 0;
-    let entries: Vec<serde_json::Value> = keys
+    let entries: Vec<KeyEvidence> = keys
         .iter()
         .filter(|k| {
             k.verdict != Verdict::Valid || {
@@ -335,26 +330,28 @@ fn summarize(spec: &ModelSpec, keys: Vec<KeyResult>, at: &dyn Fn(u64) -> String)
                 listed_valid <= VALID_KEYS_LISTED
             }
         })
-        .map(|k| {
-            let mut e = json!({"key": k.key.as_ref().map(Value::to_json), "verdict": k.verdict});
-            if let Some(w) = &k.window {
-                e["window"] = w.clone();
-            }
-            e
+        .map(|k| KeyEvidence {
+            key: k.key.as_ref().map(Value::to_json),
+            verdict: k.verdict,
+            window: k.window.clone(),
         })
         .collect();
+    let evidence = Evidence::Linearizable(LinearizableEvidence {
+        keys: entries,
+        decided: (total - unknown.len()) as u64,
+        undecided: unknown
+            .iter()
+            .map(|k| k.key.as_ref().map(Value::to_json))
+            .collect(),
+        invalid_keys: invalid.len() as u64,
+        total_keys: total as u64,
+        valid_keys_listed: VALID_KEYS_LISTED as u64,
+    });
     CheckResult {
         checker: "linearizable".into(),
         model: spec.kind.as_str().into(),
         verdict,
         summary,
-        evidence: json!({
-            "keys": entries,
-            "decided": total - unknown.len(),
-            "undecided": unknown.iter().map(|k| k.key.as_ref().map(Value::to_json)).collect::<Vec<_>>(),
-            "invalid_keys": invalid.len(),
-            "total_keys": total,
-            "valid_keys_listed": VALID_KEYS_LISTED,
-        }),
+        evidence: evidence.into_json(),
     }
 }

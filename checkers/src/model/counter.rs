@@ -14,6 +14,10 @@ pub struct Counter {
 impl Model for Counter {
     type State = i64;
 
+    fn show(&self, state: &i64) -> String {
+        state.to_string()
+    }
+
     fn init(&self) -> i64 {
         self.initial.as_int().unwrap_or(0)
     }

@@ -31,6 +31,10 @@ fn is_absent(v: &Value) -> bool {
 impl Model for Kv {
     type State = Value;
 
+    fn show(&self, state: &Value) -> String {
+        state.to_string()
+    }
+
     fn init(&self) -> Value {
         self.initial.clone()
     }
@@ -148,6 +152,10 @@ impl AppendChain {
 
 impl Model for AppendChain {
     type State = Value;
+
+    fn show(&self, state: &Value) -> String {
+        state.to_string()
+    }
 
     fn init(&self) -> Value {
         self.kv.init()

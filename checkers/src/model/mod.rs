@@ -31,6 +31,11 @@ pub trait Model: Send + Sync {
     /// Why `op` cannot happen in `state`, in plain words (for evidence), e.g.
     /// "read returned 3, but the register held 5".
     fn explain(&self, state: &Self::State, op: &Op) -> String;
+
+    /// The state in a person's words, for the steps of a linearization in evidence.
+    fn show(&self, state: &Self::State) -> String {
+        format!("{state:?}")
+    }
 }
 
 /// Which model a history is judged against.

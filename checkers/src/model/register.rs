@@ -17,6 +17,10 @@ pub struct Register {
 impl Model for Register {
     type State = Value;
 
+    fn show(&self, state: &Value) -> String {
+        state.to_string()
+    }
+
     fn init(&self) -> Value {
         self.initial.clone()
     }

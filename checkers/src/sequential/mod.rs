@@ -47,9 +47,10 @@
 //! gets [`WINDOW_TIME`] (half to shrink it, half to find its longest legal prefix):
 //! the verdict is already decided, and a window is reported only once verified.
 //!
-//! Evidence (`CheckResult::evidence`), for components that are not valid:
+//! Evidence (`CheckResult::evidence`, typed as [`crate::evidence::SequentialEvidence`]),
+//! for components that are not valid:
 //! ```json
-//! {"components": [{"keys": [...], "processes": [...], "verdict": "invalid",
+//! {"kind": "sequential", "components": [{"keys": [...], "processes": [...], "verdict": "invalid",
 //!   "window": {"ops": [..invoke indices..], "optional": [..], "prefix": [..],
 //!              "culprit": 17, "culprit_time_ns": 123, "explanation": "...",
 //!              "verified": true, "checked_from": "the initial value of every key",
@@ -72,8 +73,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use serde_json::json;
-
+use crate::evidence::{ComponentEvidence, Evidence, Saturation, SequentialEvidence, Window};
 use crate::history::{key_label, History, Op, Outcome, F};
 use crate::linearizable::search as lin;
 use crate::model::{cas_pair, Model, ModelKind, ModelSpec, ModelVisitor};
@@ -183,7 +183,7 @@ pub fn check(history: &History, spec: &ModelSpec, budget: &Budget) -> CheckResul
                 model: spec.kind.as_str().to_string(),
                 verdict: Verdict::Unknown,
                 summary: format!("not decided: {e}"),
-                evidence: serde_json::Value::Null,
+                evidence: Evidence::None.into_json(),
             }
         }
     };
@@ -191,7 +191,7 @@ pub fn check(history: &History, spec: &ModelSpec, budget: &Budget) -> CheckResul
 }
 
 /// What one component came to: its verdict and, if invalid, its window.
-type PartResult = (Verdict, Option<serde_json::Value>);
+type PartResult = (Verdict, Option<Window>);
 
 /// Checks every component with the concrete model, two at a time, largest first.
 struct Run<'a, 'b> {
@@ -338,8 +338,11 @@ fn check_part<M: Model>(
     }
     // Saturation first: a cycle of forced orders proves the component invalid.
     let proof = match saturate::saturate(spec, &part.ops, budget) {
-        saturate::Saturated::Cycle(c) => Some(serde_json::to_value(c).unwrap_or_default()),
-        saturate::Saturated::ThinAir(why) => Some(json!({ "explanation": why })),
+        saturate::Saturated::Cycle(c) => Some(Saturation::from(c)),
+        saturate::Saturated::ThinAir(why) => Some(Saturation {
+            explanation: why,
+            ..Saturation::default()
+        }),
         saturate::Saturated::Open => None,
     };
     let initial = register_initial(spec, &part.ops);
@@ -380,9 +383,7 @@ fn check_part<M: Model>(
         ..shrink
     };
     let mut evidence = shrink.evidence(&w);
-    if let Some(proof) = proof {
-        evidence["saturation"] = proof;
-    }
+    evidence.saturation = proof;
     (Verdict::Invalid, Some(evidence))
 }
 
@@ -415,8 +416,7 @@ fn summarize(spec: &ModelSpec, parts: &[Part<'_>], results: Vec<PartResult>) -> 
             let first = &results[invalid[0]].1;
             let why = first
                 .as_ref()
-                .and_then(|w| w["explanation"].as_str())
-                .unwrap_or("no legal order exists");
+                .map_or("no legal order exists", |w| w.explanation.as_str());
             let mut s = format!("not sequentially consistent: {why}");
             if total > 1 {
                 s.push_str(&format!(
@@ -435,33 +435,33 @@ fn summarize(spec: &ModelSpec, parts: &[Part<'_>], results: Vec<PartResult>) -> 
             label(undecided[0])
         ),
     };
-    let comps: Vec<serde_json::Value> = parts
+    let components: Vec<ComponentEvidence> = parts
         .iter()
         .zip(&results)
         .filter(|(_, (v, _))| *v != Verdict::Valid)
-        .map(|(p, (v, w))| {
-            let mut e = json!({
-                "keys": p.keys.iter().map(|k| k.as_ref().map(Value::to_json)).collect::<Vec<_>>(),
-                "processes": p.processes,
-                "verdict": v,
-            });
-            if let Some(w) = w {
-                e["window"] = w.clone();
-            }
-            e
+        .map(|(p, (v, w))| ComponentEvidence {
+            keys: p
+                .keys
+                .iter()
+                .map(|k| k.as_ref().map(Value::to_json))
+                .collect(),
+            processes: p.processes.clone(),
+            verdict: *v,
+            window: w.clone(),
         })
         .collect();
+    let evidence = Evidence::Sequential(SequentialEvidence {
+        components,
+        decided: (total - undecided.len()) as u64,
+        undecided: undecided.iter().map(|&i| label(i)).collect(),
+        total_components: total as u64,
+    });
     CheckResult {
         checker: "sequential".into(),
         model: spec.kind.as_str().into(),
         verdict,
         summary,
-        evidence: json!({
-            "components": comps,
-            "decided": total - undecided.len(),
-            "undecided": undecided.iter().map(|&i| label(i)).collect::<Vec<_>>(),
-            "total_components": total,
-        }),
+        evidence: evidence.into_json(),
     }
 }
 

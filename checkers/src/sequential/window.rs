@@ -22,9 +22,8 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
 use super::search::{search, Component, Found};
+use crate::evidence::Window;
 use crate::history::{key_label, Op, F};
 use crate::model::{cas_pair, Model};
 use crate::value::Value;
@@ -202,7 +201,7 @@ impl<M: Model> Shrink<'_, M> {
     }
 
     /// The evidence JSON of the window `w` (already verified).
-    pub fn evidence(&self, w: &[Slot]) -> serde_json::Value {
+    pub fn evidence(&self, w: &[Slot]) -> Window {
         let soon = Instant::now() + SHRINK_TIME;
         let budget = Budget {
             deadline: Some(self.budget.deadline.map_or(soon, |d| d.min(soon))),
@@ -270,17 +269,18 @@ impl<M: Model> Shrink<'_, M> {
             .map(|&(i, _)| self.ops[i].invoke_index)
             .collect();
         optional.sort_unstable();
-        json!({
-            "ops": ops,
-            "optional": optional,
-            "prefix": prefix.iter().map(|o| o.invoke_index).collect::<Vec<_>>(),
-            "culprit": culprit.invoke_index,
-            "culprit_time_ns": culprit.invoke_time,
-            "explanation": explanation,
-            "verified": true,
-            "checked_from": "the initial value of every key",
-            "component_ops": self.ops.len(),
-        })
+        Window {
+            ops,
+            optional,
+            prefix: prefix.iter().map(|o| o.invoke_index).collect(),
+            culprit: Some(culprit.invoke_index),
+            culprit_time_ns: Some(culprit.invoke_time),
+            explanation,
+            verified: true,
+            checked_from: "the initial value of every key".to_string(),
+            component_ops: Some(self.ops.len() as u64),
+            ..Window::default()
+        }
     }
 }
 

@@ -28,7 +28,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::causal::observation::{last_before, AccessId, Kind, Observed, Refusal, ThinAirRead};
 use crate::consistency::Consistency;
@@ -85,7 +85,7 @@ impl Checker for Session {
 }
 
 /// A violation of a session guarantee.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionViolation {
     /// The process whose session is broken.
     pub process: u64,
@@ -96,7 +96,7 @@ pub struct SessionViolation {
 }
 
 /// What a session check found (the `evidence` of its [`CheckResult`]).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "outcome")]
 pub enum SessionEvidence {
     /// Valid.
@@ -145,16 +145,14 @@ pub fn result(model: Consistency, spec: &ModelSpec, evidence: SessionEvidence) -
             (format!("{model} not decided: {reason}"), "undecided".into())
         }
     };
-    let mut value = serde_json::to_value(&evidence).unwrap_or(serde_json::Value::Null);
-    if let serde_json::Value::Object(m) = &mut value {
-        m.insert("brief".into(), brief.into());
-    }
+    let verdict = evidence.verdict();
+    let evidence = crate::evidence::Evidence::Session(crate::evidence::Briefed { brief, evidence });
     CheckResult {
         checker: model.as_str().to_string(),
         model: spec.kind.as_str().to_string(),
-        verdict: evidence.verdict(),
+        verdict,
         summary,
-        evidence: value,
+        evidence: evidence.into_json(),
     }
 }
 

@@ -17,7 +17,7 @@
 //! cycle has two adjacent rw edges. The searches run on the subgraph of the
 //! nontrivial SCCs of the whole graph (empty for a clean history).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::anomaly::Anomaly::{self, *};
 use super::graph::{label, Graph, GraphBuilder};
@@ -43,7 +43,7 @@ pub struct Cycle {
 }
 
 /// How the search of one class ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Searched {
     /// At least one cycle of the class was found.

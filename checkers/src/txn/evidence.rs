@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::anomaly::Anomaly;
 use super::cycle::{Cycle, Searched};
@@ -16,7 +16,7 @@ use super::parse::Txns;
 use crate::history::{History, Outcome};
 
 /// Everything the checker says about a history.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TxnEvidence {
     /// `list-append` or `rw-register`.
     pub data_model: String,
@@ -48,7 +48,7 @@ pub struct TxnEvidence {
 }
 
 /// A model left undecided.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Undecided {
     /// The model.
     pub consistency: String,
@@ -57,7 +57,7 @@ pub struct Undecided {
 }
 
 /// Txn counts by outcome.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct TxnCounts {
     /// `ok`.
     pub ok: usize,
@@ -68,7 +68,7 @@ pub struct TxnCounts {
 }
 
 /// The size of the dependency graph.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct GraphSize {
     /// Txns in the graph.
     pub nodes: usize,
@@ -77,7 +77,7 @@ pub struct GraphSize {
 }
 
 /// How one class's cycle search ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchedClass {
     /// The class.
     pub anomaly: String,
@@ -86,7 +86,7 @@ pub struct SearchedClass {
 }
 
 /// One anomaly, with what proves it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnomalyEvidence {
     /// Its name (Elle's).
     pub anomaly: String,
@@ -102,7 +102,7 @@ pub struct AnomalyEvidence {
 }
 
 /// A txn as evidence shows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TxnView {
     /// `T<op>`.
     pub name: String,
@@ -121,7 +121,7 @@ pub struct TxnView {
 }
 
 /// One edge of a cycle.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CycleStep {
     /// Source txn name.
     pub from: String,

@@ -397,7 +397,7 @@ fn result(
         model: model_name(model).to_string(),
         verdict,
         summary,
-        evidence: serde_json::to_value(evidence).unwrap_or(serde_json::Value::Null),
+        evidence: crate::evidence::Evidence::Txn(Box::new(evidence)).into_json(),
     }
 }
 
