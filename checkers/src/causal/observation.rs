@@ -192,8 +192,7 @@ impl Observed {
                     continue;
                 };
                 let k = key_ids[&op.key];
-                let took_effect =
-                    op.outcome == Outcome::Ok || read_values.contains(&(k, new));
+                let took_effect = op.outcome == Outcome::Ok || read_values.contains(&(k, new));
                 if took_effect {
                     read_values.insert((k, expected));
                 }

@@ -14,7 +14,8 @@
 //! pairs of its key. A Maelstrom counter is a single counter: only one key is allowed.
 //! A read of a missing `lin-kv` key (error 20) reads `null`. Definite errors are
 //! `fail`, indefinite ones (timeout, crash, unknown codes) and no reply are `info`;
-//! a read that got no answer is `fail` (a read changes nothing).
+//! a read that got no answer is `fail` (a read changes nothing), and so is a request
+//! that was never delivered because its node was down.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -140,7 +141,8 @@ impl Client for MaelstromClient {
         };
         let reply = match self.net.request(&self.id, &node, body, self.timeout).await {
             Ok(m) => m,
-            Err(e) if op.f == F::Read => {
+            // Never delivered (the node was down), or a read: it did not happen.
+            Err(e) if e.undelivered() || op.f == F::Read => {
                 return Completion::fail(op.value.clone(), e.to_string()).on(node)
             }
             Err(e) => return Completion::info(op.value.clone(), e.to_string()).on(node),

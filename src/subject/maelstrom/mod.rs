@@ -12,8 +12,10 @@
 pub mod client;
 pub mod faults;
 pub mod net;
+pub mod process;
 pub mod protocol;
 pub mod services;
+pub mod stats;
 pub mod unique_ids;
 
 use std::path::PathBuf;
@@ -37,6 +39,7 @@ pub struct Maelstrom {
     op_timeout: Duration,
     broadcast: bool,
     net: Option<Network>,
+    recorder: Option<crate::recorder::Recorder>,
 }
 
 impl Maelstrom {
@@ -97,6 +100,7 @@ impl Maelstrom {
             op_timeout: config.op_timeout,
             broadcast,
             net: None,
+            recorder: None,
         })
     }
 
@@ -120,12 +124,13 @@ impl Subject for Maelstrom {
             self.net_config.clone(),
         )
         .map_err(|e| SubjectError::Unreachable(e.to_string()))?;
+        if let Some(r) = &self.recorder {
+            net.record_to(r.clone());
+        }
         self.net = Some(net.clone());
-        net.init(self.ready_timeout)
-            .await
-            .map_err(SubjectError::Unreachable)?;
         if self.broadcast {
-            // Every node's neighbours: all the others.
+            // Every node's neighbours: all the others. Sent right after `init`, before
+            // any other message, to every node (and again to a restarted one).
             let names = net.names().to_vec();
             let topology: serde_json::Map<String, serde_json::Value> = names
                 .iter()
@@ -141,18 +146,11 @@ impl Subject for Maelstrom {
                     )
                 })
                 .collect();
-            let body = serde_json::json!({"type": "topology", "topology": topology});
-            net.remember_after_init(body.clone());
-            for n in &names {
-                let body = body.clone();
-                let r = net.request("c0", n, body, self.ready_timeout).await;
-                if !matches!(&r, Ok(m) if m.kind() == Some("topology_ok")) {
-                    return Err(SubjectError::Unreachable(format!(
-                        "{n} did not answer topology with topology_ok: {r:?}"
-                    )));
-                }
-            }
+            net.remember_after_init(serde_json::json!({"type": "topology", "topology": topology}));
         }
+        net.init(self.ready_timeout)
+            .await
+            .map_err(SubjectError::Unreachable)?;
         Ok(())
     }
 
@@ -206,20 +204,19 @@ impl Subject for Maelstrom {
     async fn stop(&mut self) {
         if let Some(net) = &self.net {
             net.stop().await;
+            let _ = std::fs::write(
+                self.nodes_dir.join("network.json"),
+                format!("{:#}\n", net.stats().json()),
+            );
         }
     }
 
+    fn record_faults_to(&mut self, recorder: crate::recorder::Recorder) {
+        self.recorder = Some(recorder);
+    }
+
     fn describe(&self) -> serde_json::Value {
-        let stats = self.net.as_ref().map(|n| {
-            use std::sync::atomic::Ordering::Relaxed;
-            let s = n.stats();
-            serde_json::json!({
-                "delivered": s.delivered.load(Relaxed),
-                "dropped": s.dropped.load(Relaxed),
-                "service_requests": s.service_requests.load(Relaxed),
-                "malformed_lines": s.malformed.load(Relaxed),
-            })
-        });
+        let stats = self.net.as_ref().map(|n| n.stats().json());
         serde_json::json!({
             "store": "maelstrom",
             "bin": self.bin.display().to_string(),
