@@ -22,6 +22,7 @@ pub mod consistency;
 pub mod eventual;
 pub mod factory;
 pub mod history;
+pub mod kafka;
 pub mod lattice;
 pub mod linearizable;
 pub mod model;
@@ -29,6 +30,7 @@ pub mod read;
 pub mod sequential;
 pub mod session;
 pub mod txn;
+pub mod unique_ids;
 pub mod value;
 pub mod verdict;
 
