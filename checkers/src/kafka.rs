@@ -24,7 +24,8 @@
 //!   returned), yet absent from what it returned: a log has no holes that later fill;
 //! - **committed-offset-regressed**: a `list_committed_offsets` that reports a key's
 //!   committed offset below one acknowledged (committed, or listed) before it was
-//!   invoked, or no offset at all for it.
+//!   invoked, or no offset at all for it -- unless a commit of exactly the lower
+//!   offset, not over before the higher one was known, may have overwritten it.
 //!
 //! Only `ok` ops are evidence; `info` sends may or may not be in the log, so a polled
 //! message nobody acknowledged is fine. A history with no `ok` send and no `ok` poll
@@ -312,7 +313,19 @@ fn committed_regressions(history: &History) -> Vec<Finding> {
                 continue;
             };
             let now = got.get(key).copied();
-            if now.is_none_or(|n| n < *floor) {
+            // A commit of exactly that offset not over before the floor was known may
+            // have overwritten it since (last commit wins): not a regression.
+            let explained = now.is_some_and(|n| {
+                history.ops.iter().any(|c| {
+                    c.f.as_str() == "commit_offsets"
+                        && c.outcome != Outcome::Fail
+                        && !c.precedes(before)
+                        && pairs(&c.invoke_value)
+                            .iter()
+                            .any(|(k, o)| key_of(k) == *key && o.as_int() == Some(n))
+                })
+            });
+            if !explained && now.is_none_or(|n| n < *floor) {
                 out.push(Finding {
                     kind: "committed-offset-regressed",
                     key: key.clone(),
@@ -504,6 +517,16 @@ mod tests {
             kinds(&h),
             vec!["committed-offset-regressed", "committed-offset-regressed"]
         );
+        // Another consumer committing a lower offset since is last-write-wins.
+        let h = history(&[
+            (0, "invoke", "commit_offsets", json!([["k", 4]])),
+            (0, "ok", "commit_offsets", json!([["k", 4]])),
+            (2, "invoke", "commit_offsets", json!([["k", 2]])),
+            (2, "ok", "commit_offsets", json!([["k", 2]])),
+            (1, "invoke", "list_committed_offsets", json!(["k"])),
+            (1, "ok", "list_committed_offsets", json!([["k", 2]])),
+        ]);
+        assert_eq!(kinds(&h), Vec::<&str>::new());
     }
 
     #[test]

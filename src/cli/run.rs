@@ -165,7 +165,7 @@ pub struct StoreOptions {
     /// maelstrom: delay every node-to-node message by this many milliseconds.
     #[arg(long)]
     pub maelstrom_latency_ms: Option<u64>,
-    /// maelstrom: the Maelstrom workload set data is spoken as (g-set or broadcast).
+    /// maelstrom: speak --workload set as Maelstrom's broadcast (Maelstrom's own workloads, e.g. --workload lin-kv, set this themselves).
     #[arg(long)]
     pub maelstrom_workload: Option<String>,
     /// maelstrom: drop each node-to-node message with this probability.

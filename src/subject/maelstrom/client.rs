@@ -41,6 +41,9 @@ pub struct MaelstromClient {
     pub timeout: Duration,
     /// Set data is spoken as Maelstrom's `broadcast` workload, not `g-set`.
     pub broadcast: bool,
+    /// The Maelstrom workload whose shapes to speak (`--workload lin-kv`, ...);
+    /// `None` for faultline's workloads (the table above).
+    pub workload: Option<String>,
 }
 
 fn json_of(v: &Value) -> Json {
@@ -48,8 +51,16 @@ fn json_of(v: &Value) -> Json {
 }
 
 impl MaelstromClient {
+    /// Whether ops are spoken in the shapes of Maelstrom's own workload `name`.
+    fn speaks(&self, name: &str) -> bool {
+        self.workload.as_deref() == Some(name)
+    }
+
     /// The request body for `op`, or why it cannot be expressed.
     fn body(&self, op: &Invocation) -> Result<Json, String> {
+        if let Some(b) = super::shapes::body(self.workload.as_deref(), op)? {
+            return Ok(b);
+        }
         let key = op.key.as_ref().map(json_of).unwrap_or(Json::Null);
         match (op.data, &op.f) {
             (DataKind::Register, F::Read) => Ok(json!({"type": "read", "key": key})),
@@ -81,6 +92,9 @@ impl MaelstromClient {
 
     /// What a successful reply means for `op`.
     fn value_of(&self, op: &Invocation, reply: &Json) -> Result<Value, String> {
+        if let Some(v) = super::shapes::value_of(self.workload.as_deref(), op, reply)? {
+            return Ok(v);
+        }
         let field = |name: &str| {
             reply
                 .get(name)
@@ -128,7 +142,8 @@ impl MaelstromClient {
 impl Client for MaelstromClient {
     async fn invoke(&mut self, op: &Invocation) -> Completion {
         let node = self.node.clone();
-        let single = op.data == DataKind::Counter || (op.data == DataKind::Set && self.broadcast);
+        let single = op.data == DataKind::Counter
+            || (op.data == DataKind::Set && (self.broadcast || self.speaks("g-set")));
         if single && op.key.as_ref().and_then(Value::as_str) != Some("k0") {
             return Completion::unsupported(
                 op.value.clone(),

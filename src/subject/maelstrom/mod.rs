@@ -15,6 +15,7 @@ pub mod net;
 pub mod process;
 pub mod protocol;
 pub mod services;
+pub mod shapes;
 pub mod stats;
 pub mod unique_ids;
 
@@ -38,6 +39,9 @@ pub struct Maelstrom {
     ready_timeout: Duration,
     op_timeout: Duration,
     broadcast: bool,
+    /// The Maelstrom workload whose message shapes clients speak (`None`: the
+    /// faultline workloads' shapes of [`client`]).
+    workload: Option<String>,
     net: Option<Network>,
     recorder: Option<crate::recorder::Recorder>,
 }
@@ -61,6 +65,7 @@ impl Maelstrom {
         }
         let mut net_config = NetConfig::default();
         let mut broadcast = false;
+        let mut maelstrom_workload = None;
         for (k, v) in &config.store_options {
             let bad = |what: &str| SubjectError::Config(format!("--{k} {v}: expected {what}"));
             match k.as_str() {
@@ -69,13 +74,10 @@ impl Maelstrom {
                         Duration::from_millis(v.parse().map_err(|_| bad("milliseconds"))?)
                 }
                 "maelstrom-workload" => {
-                    match v.as_str() {
-                        "broadcast" => broadcast = true,
-                        "g-set" | "lin-kv" | "g-counter" | "pn-counter" | "txn-list-append" => {}
-                        _ => return Err(bad(
-                            "broadcast, g-set, lin-kv, g-counter, pn-counter or txn-list-append",
-                        )),
+                    if v == "broadcast" {
+                        broadcast = true;
                     }
+                    maelstrom_workload = Some(v.clone());
                 }
                 "maelstrom-loss" => {
                     let p: f64 = v.parse().map_err(|_| bad("a probability"))?;
@@ -99,6 +101,7 @@ impl Maelstrom {
             ready_timeout: config.ready_timeout,
             op_timeout: config.op_timeout,
             broadcast,
+            workload: maelstrom_workload,
             net: None,
             recorder: None,
         })
@@ -169,6 +172,7 @@ impl Subject for Maelstrom {
                 id: format!("c{}", process + 1),
                 timeout: self.op_timeout,
                 broadcast: self.broadcast,
+                workload: self.workload.clone(),
             }),
             _ => Box::new(super::NotStarted),
         }
@@ -224,10 +228,32 @@ impl Subject for Maelstrom {
             "latency_ms": self.net_config.latency.as_millis() as u64,
             "loss": self.net_config.loss,
             "broadcast": self.broadcast,
+            "workload": self.workload,
             "network": stats,
         })
     }
 }
+
+/// The workloads a Maelstrom cluster serves: faultline's (in the shapes of
+/// [`client`]) and Maelstrom's own, by Maelstrom's names.
+pub const WORKLOADS: &[&str] = &[
+    "register",
+    "cas-register",
+    "kv",
+    "set",
+    "counter",
+    "list-append",
+    "echo",
+    "unique-ids",
+    "broadcast",
+    "g-set",
+    "g-counter",
+    "pn-counter",
+    "lin-kv",
+    "kafka",
+    "txn-list-append",
+    "txn-rw-register",
+];
 
 /// The kind of any Maelstrom node: `--store maelstrom --bin PATH`.
 pub struct Kind;
@@ -253,7 +279,19 @@ impl super::kind::StoreKind for Kind {
     }
 
     fn workloads(&self) -> &'static [&'static str] {
-        workloads::NAMES
+        WORKLOADS
+    }
+
+    /// A Maelstrom workload's name becomes `--maelstrom-workload`, so that the
+    /// clients speak its message shapes.
+    fn defaults(&self, s: &super::kind::StoreSettings) -> Vec<(String, String)> {
+        if workloads::maelstrom::NAMES.contains(&s.workload)
+            && s.option("maelstrom-workload").is_none()
+        {
+            vec![("maelstrom-workload".into(), s.workload.to_string())]
+        } else {
+            Vec::new()
+        }
     }
 
     fn faults(&self, _s: &super::kind::StoreSettings) -> &'static [nemesis::Fault] {
@@ -289,18 +327,20 @@ impl super::kind::StoreKind for Kind {
                     number::<u64>(k, v)?;
                 }
                 "maelstrom-workload" => {
-                    one_of(
-                        k,
-                        v,
-                        &[
-                            "broadcast",
-                            "g-set",
-                            "lin-kv",
-                            "g-counter",
-                            "pn-counter",
-                            "txn-list-append",
-                        ],
-                    )?;
+                    one_of(k, v, workloads::maelstrom::NAMES)?;
+                    let maelstrom = workloads::maelstrom::NAMES.contains(&s.workload);
+                    if maelstrom && v != s.workload {
+                        return Err(format!(
+                            "--{k} {v} with --workload {}: remove --{k} (the workload names the messages)",
+                            s.workload
+                        ));
+                    }
+                    let set_as_broadcast = v == "broadcast" && s.workload == "set";
+                    if !maelstrom && !set_as_broadcast {
+                        return Err(format!(
+                            "--{k} {v}: use --workload {v} (only --workload set may be spoken as broadcast)"
+                        ));
+                    }
                 }
                 "maelstrom-loss" => {
                     let p: f64 = number(k, v)?;
