@@ -171,6 +171,9 @@ pub struct StoreOptions {
     /// maelstrom: drop each node-to-node message with this probability.
     #[arg(long)]
     pub maelstrom_loss: Option<f64>,
+    /// maelstrom: the broadcast topology: line, grid (the default), tree2, tree3, tree4 or total.
+    #[arg(long)]
+    pub maelstrom_topology: Option<String>,
 }
 
 impl StoreOptions {
@@ -224,6 +227,7 @@ impl StoreOptions {
         );
         put("maelstrom-loss", self.maelstrom_loss.map(|x| x.to_string()));
         put("maelstrom-workload", self.maelstrom_workload.clone());
+        put("maelstrom-topology", self.maelstrom_topology.clone());
         v
     }
 }

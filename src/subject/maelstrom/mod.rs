@@ -17,6 +17,7 @@ pub mod protocol;
 pub mod services;
 pub mod shapes;
 pub mod stats;
+pub mod topology;
 pub mod unique_ids;
 
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ pub struct Maelstrom {
     ready_timeout: Duration,
     op_timeout: Duration,
     broadcast: bool,
+    /// The broadcast topology's name (`grid` unless `--maelstrom-topology` says).
+    topology: String,
     /// The Maelstrom workload whose message shapes clients speak (`None`: the
     /// faultline workloads' shapes of [`client`]).
     workload: Option<String>,
@@ -66,6 +69,7 @@ impl Maelstrom {
         let mut net_config = NetConfig::default();
         let mut broadcast = false;
         let mut maelstrom_workload = None;
+        let mut topology_name = "grid".to_string();
         for (k, v) in &config.store_options {
             let bad = |what: &str| SubjectError::Config(format!("--{k} {v}: expected {what}"));
             match k.as_str() {
@@ -78,6 +82,12 @@ impl Maelstrom {
                         broadcast = true;
                     }
                     maelstrom_workload = Some(v.clone());
+                }
+                "maelstrom-topology" => {
+                    if !topology::NAMES.contains(&v.as_str()) {
+                        return Err(bad(&topology::NAMES.join(", ")));
+                    }
+                    topology_name = v.clone();
                 }
                 "maelstrom-loss" => {
                     let p: f64 = v.parse().map_err(|_| bad("a probability"))?;
@@ -102,6 +112,7 @@ impl Maelstrom {
             op_timeout: config.op_timeout,
             broadcast,
             workload: maelstrom_workload,
+            topology: topology_name,
             net: None,
             recorder: None,
         })
@@ -132,23 +143,12 @@ impl Subject for Maelstrom {
         }
         self.net = Some(net.clone());
         if self.broadcast {
-            // Every node's neighbours: all the others. Sent right after `init`, before
-            // any other message, to every node (and again to a restarted one).
-            let names = net.names().to_vec();
-            let topology: serde_json::Map<String, serde_json::Value> = names
-                .iter()
-                .map(|n| {
-                    (
-                        n.clone(),
-                        names
-                            .iter()
-                            .filter(|m| *m != n)
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .into(),
-                    )
-                })
-                .collect();
+            // Every node's neighbours in the topology asked for. Sent right after
+            // `init`, before any other message, to every node (and again to a
+            // restarted one).
+            let topology = topology::neighbours(&self.topology, net.names()).ok_or_else(|| {
+                SubjectError::Config(format!("unknown topology {}", self.topology))
+            })?;
             net.remember_after_init(serde_json::json!({"type": "topology", "topology": topology}));
         }
         net.init(self.ready_timeout)
@@ -228,6 +228,7 @@ impl Subject for Maelstrom {
             "latency_ms": self.net_config.latency.as_millis() as u64,
             "loss": self.net_config.loss,
             "broadcast": self.broadcast,
+            "topology": self.broadcast.then_some(&self.topology),
             "workload": self.workload,
             "network": stats,
         })
@@ -275,6 +276,7 @@ impl super::kind::StoreKind for Kind {
             "maelstrom-latency-ms",
             "maelstrom-workload",
             "maelstrom-loss",
+            "maelstrom-topology",
         ]
     }
 
@@ -341,6 +343,9 @@ impl super::kind::StoreKind for Kind {
                             "--{k} {v}: use --workload {v} (only --workload set may be spoken as broadcast)"
                         ));
                     }
+                }
+                "maelstrom-topology" => {
+                    one_of(k, v, topology::NAMES)?;
                 }
                 "maelstrom-loss" => {
                     let p: f64 = number(k, v)?;
