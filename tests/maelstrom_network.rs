@@ -82,6 +82,7 @@ async fn a_partition_keeps_gossip_from_crossing_until_it_heals() {
     assert_eq!(r.body["value"], json!([]), "gossip crossed the partition");
     assert!(
         net.stats()
+            .server
             .dropped
             .load(std::sync::atomic::Ordering::Relaxed)
             > 0

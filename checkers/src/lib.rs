@@ -23,6 +23,7 @@ pub mod eventual;
 pub mod evidence;
 pub mod factory;
 pub mod history;
+pub mod kafka;
 pub mod lattice;
 pub mod linearizable;
 pub mod model;
@@ -30,6 +31,7 @@ pub mod read;
 pub mod sequential;
 pub mod session;
 pub mod txn;
+pub mod unique_ids;
 pub mod value;
 pub mod verdict;
 

@@ -175,7 +175,7 @@ pub struct StoreOptions {
     /// maelstrom: delay every node-to-node message by this many milliseconds.
     #[arg(long)]
     pub maelstrom_latency_ms: Option<u64>,
-    /// maelstrom: the Maelstrom workload set data is spoken as (g-set or broadcast).
+    /// maelstrom: speak --workload set as Maelstrom's broadcast (Maelstrom's own workloads, e.g. --workload lin-kv, set this themselves).
     #[arg(long)]
     pub maelstrom_workload: Option<String>,
     /// maelstrom: drop each node-to-node message with this probability.
@@ -212,6 +212,9 @@ pub struct StoreOptions {
     /// multi-leader: delay on every link but the one to the next node by name (ms).
     #[arg(long)]
     pub link_delay_ms: Option<String>,
+    /// maelstrom: the broadcast topology: line, grid (the default), tree2, tree3, tree4 or total.
+    #[arg(long)]
+    pub maelstrom_topology: Option<String>,
 }
 
 impl StoreOptions {
@@ -275,6 +278,7 @@ impl StoreOptions {
         put("resolution", self.resolution.clone());
         put("causality", self.causality.clone());
         put("link-delay-ms", self.link_delay_ms.clone());
+        put("maelstrom-topology", self.maelstrom_topology.clone());
         v
     }
 }

@@ -288,6 +288,13 @@ pub async fn run(
     // Cluster down.
     phases.enter("stopping the cluster");
     subject.write().await.stop().await;
+    // Again, now that the subject can describe the whole run (Maelstrom's network counts).
+    let _ = write_test_json(
+        &run_dir,
+        config,
+        subject.read().await.as_ref(),
+        hook.as_deref(),
+    );
     let synced = recorder.finish();
     if let Err(e) = synced {
         // Without a complete history file there is nothing sound to check.

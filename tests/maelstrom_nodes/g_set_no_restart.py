@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A g-set node that cannot come back: the first three starts (one per node of the
 test's cluster) run the gossiping g-set; any later start (a restart after a kill)
-never answers init, so the nemesis's restart fails. Used to test that a run whose
-nemesis fails still stops every node and checks what it recorded."""
+never answers init, so the restart fails. Used to test that a failed restart is
+recorded, the run goes on and is judged, and every node is stopped."""
 import glob
 import os
 import time

@@ -28,6 +28,14 @@ class Node:
             sys.stdout.write(line + "\n")
             sys.stdout.flush()
 
+    def forward(self, msg, dest):
+        """Sends `msg` on to `dest` unchanged: its `src` (a client) stays the sender,
+        so `dest`'s reply goes straight back to that client."""
+        line = json.dumps({"src": msg["src"], "dest": dest, "body": msg["body"]})
+        with self.out:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
     def reply(self, msg, body):
         body = dict(body)
         body["in_reply_to"] = msg["body"].get("msg_id")

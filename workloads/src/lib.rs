@@ -19,6 +19,7 @@ pub mod generator;
 pub mod keys;
 mod kinds;
 pub mod list_append;
+pub mod maelstrom;
 pub mod rw_register;
 pub mod txn_keys;
 
@@ -129,7 +130,7 @@ pub trait Workload: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkloadError {
     /// No workload has this name.
-    #[error("unknown workload \"{0}\"; expected one of {names}", names = NAMES.join(", "))]
+    #[error("unknown workload \"{0}\"; expected one of {names} (or, with --store maelstrom, {m})", names = NAMES.join(", "), m = maelstrom::NAMES.join(", "))]
     Unknown(String),
     /// The configuration is out of range.
     #[error("{0}")]
@@ -189,7 +190,9 @@ pub fn by_name(name: &str, config: &WorkloadConfig) -> Result<Box<dyn Workload>,
             )));
         }
     }
-    kinds::make(name, config).ok_or_else(|| WorkloadError::Unknown(name.to_string()))
+    kinds::make(name, config)
+        .or_else(|| maelstrom::make(name, config))
+        .ok_or_else(|| WorkloadError::Unknown(name.to_string()))
 }
 
 /// The model spec of `kind` with its natural initial value (empty set, zero counter,

@@ -106,6 +106,14 @@ pub fn check(history: &History, spec: &ModelSpec, _budget: &Budget) -> CheckResu
                 summary: "unknown: eventual consistency is not defined for queues".into(),
                 evidence: EventualEvidence::default(),
             },
+            ModelKind::UniqueIds | ModelKind::Kafka => Judgement {
+                verdict: Verdict::Unknown,
+                summary: format!(
+                    "unknown: {} histories are judged by their own checker, not for convergence",
+                    spec.kind.as_str()
+                ),
+                evidence: EventualEvidence::default(),
+            },
             ModelKind::ListAppend | ModelKind::RwRegister => Judgement {
                 verdict: Verdict::Unknown,
                 summary: format!(

@@ -59,6 +59,12 @@ pub enum ModelKind {
     /// Transactions of register writes and reads (Elle's rw-register); judged by
     /// [`crate::txn`], no single-object model.
     RwRegister,
+    /// Maelstrom's `unique-ids`: `generate` ops whose ids must all differ; judged by
+    /// [`crate::unique_ids`], no single-object model.
+    UniqueIds,
+    /// Maelstrom's `kafka`: keyed logs (`send`, `poll`, committed offsets); judged by
+    /// [`crate::kafka`], no single-object model.
+    Kafka,
 }
 
 impl ModelKind {
@@ -73,6 +79,8 @@ impl ModelKind {
             ModelKind::Queue => "queue",
             ModelKind::ListAppend => "list-append",
             ModelKind::RwRegister => "rw-register",
+            ModelKind::UniqueIds => "unique-ids",
+            ModelKind::Kafka => "kafka",
         }
     }
 
@@ -95,8 +103,10 @@ impl std::str::FromStr for ModelKind {
             "queue" => Ok(ModelKind::Queue),
             "list-append" => Ok(ModelKind::ListAppend),
             "rw-register" => Ok(ModelKind::RwRegister),
+            "unique-ids" => Ok(ModelKind::UniqueIds),
+            "kafka" => Ok(ModelKind::Kafka),
             other => Err(format!(
-                "unknown model \"{other}\"; expected one of register, cas-register, kv, set, counter, queue, list-append, rw-register"
+                "unknown model \"{other}\"; expected one of register, cas-register, kv, set, counter, queue, list-append, rw-register, unique-ids, kafka"
             )),
         }
     }
@@ -164,9 +174,10 @@ impl ModelSpec {
             ModelKind::Set => visitor.visit(Set { initial }),
             ModelKind::Counter => visitor.visit(Counter { initial }),
             ModelKind::Queue => visitor.visit(Queue { initial }),
-            kind @ (ModelKind::ListAppend | ModelKind::RwRegister) => {
-                return Err(NoObjectModel(kind))
-            }
+            kind @ (ModelKind::ListAppend
+            | ModelKind::RwRegister
+            | ModelKind::UniqueIds
+            | ModelKind::Kafka) => return Err(NoObjectModel(kind)),
         })
     }
 }

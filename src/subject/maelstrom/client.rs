@@ -14,7 +14,8 @@
 //! pairs of its key. A Maelstrom counter is a single counter: only one key is allowed.
 //! A read of a missing `lin-kv` key (error 20) reads `null`. Definite errors are
 //! `fail`, indefinite ones (timeout, crash, unknown codes) and no reply are `info`;
-//! a read that got no answer is `fail` (a read changes nothing).
+//! a read that got no answer is `fail` (a read changes nothing), and so is a request
+//! that was never delivered because its node was down.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,9 @@ pub struct MaelstromClient {
     pub timeout: Duration,
     /// Set data is spoken as Maelstrom's `broadcast` workload, not `g-set`.
     pub broadcast: bool,
+    /// The Maelstrom workload whose shapes to speak (`--workload lin-kv`, ...);
+    /// `None` for faultline's workloads (the table above).
+    pub workload: Option<String>,
 }
 
 fn json_of(v: &Value) -> Json {
@@ -47,8 +51,16 @@ fn json_of(v: &Value) -> Json {
 }
 
 impl MaelstromClient {
+    /// Whether ops are spoken in the shapes of Maelstrom's own workload `name`.
+    fn speaks(&self, name: &str) -> bool {
+        self.workload.as_deref() == Some(name)
+    }
+
     /// The request body for `op`, or why it cannot be expressed.
     fn body(&self, op: &Invocation) -> Result<Json, String> {
+        if let Some(b) = super::shapes::body(self.workload.as_deref(), op)? {
+            return Ok(b);
+        }
         let key = op.key.as_ref().map(json_of).unwrap_or(Json::Null);
         match (op.data, &op.f) {
             (DataKind::Register, F::Read) => Ok(json!({"type": "read", "key": key})),
@@ -80,6 +92,9 @@ impl MaelstromClient {
 
     /// What a successful reply means for `op`.
     fn value_of(&self, op: &Invocation, reply: &Json) -> Result<Value, String> {
+        if let Some(v) = super::shapes::value_of(self.workload.as_deref(), op, reply)? {
+            return Ok(v);
+        }
         let field = |name: &str| {
             reply
                 .get(name)
@@ -127,7 +142,8 @@ impl MaelstromClient {
 impl Client for MaelstromClient {
     async fn invoke(&mut self, op: &Invocation) -> Completion {
         let node = self.node.clone();
-        let single = op.data == DataKind::Counter || (op.data == DataKind::Set && self.broadcast);
+        let single = op.data == DataKind::Counter
+            || (op.data == DataKind::Set && (self.broadcast || self.speaks("g-set")));
         if single && op.key.as_ref().and_then(Value::as_str) != Some("k0") {
             return Completion::unsupported(
                 op.value.clone(),
@@ -140,7 +156,8 @@ impl Client for MaelstromClient {
         };
         let reply = match self.net.request(&self.id, &node, body, self.timeout).await {
             Ok(m) => m,
-            Err(e) if op.f == F::Read => {
+            // Never delivered (the node was down), or a read: it did not happen.
+            Err(e) if e.undelivered() || op.f == F::Read => {
                 return Completion::fail(op.value.clone(), e.to_string()).on(node)
             }
             Err(e) => return Completion::info(op.value.clone(), e.to_string()).on(node),

@@ -2,7 +2,7 @@
 //! processes ([`MaelstromNode`]), and partition the network faultline routes for them
 //! ([`Network`] as a [`nemesis::Router`]). A restarted node is a fresh process that
 //! gets `init` again: Maelstrom nodes keep their state in memory, so a kill is a crash
-//! that loses it.
+//! that loses it. A restart that fails is recorded, never a reason to stop the run.
 
 use std::time::Duration;
 
@@ -94,9 +94,21 @@ impl nemesis::Node for MaelstromNode {
         self.signal(Signal::SIGCONT)
     }
 
+    /// A restart that fails (the new process exits, or never answers `init`) is a
+    /// fault of the node, not of the test: it is recorded as a `restart-failed`
+    /// nemesis event and the node stays unreachable; the run goes on and is judged.
     fn restart(&self) -> Result<(), String> {
-        self.net
+        if let Err(e) = self
+            .net
             .restart_blocking(&self.name, &self.handle, self.ready_timeout)
+        {
+            tracing::warn!(node = %self.name, error = %e, "maelstrom node restart failed");
+            self.net.note(
+                "restart-failed",
+                serde_json::json!({"node": self.name, "error": e}),
+            );
+        }
+        Ok(())
     }
 }
 

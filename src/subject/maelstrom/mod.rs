@@ -12,8 +12,12 @@
 pub mod client;
 pub mod faults;
 pub mod net;
+pub mod process;
 pub mod protocol;
 pub mod services;
+pub mod shapes;
+pub mod stats;
+pub mod topology;
 pub mod unique_ids;
 
 use std::path::PathBuf;
@@ -36,7 +40,13 @@ pub struct Maelstrom {
     ready_timeout: Duration,
     op_timeout: Duration,
     broadcast: bool,
+    /// The broadcast topology's name (`grid` unless `--maelstrom-topology` says).
+    topology: String,
+    /// The Maelstrom workload whose message shapes clients speak (`None`: the
+    /// faultline workloads' shapes of [`client`]).
+    workload: Option<String>,
     net: Option<Network>,
+    recorder: Option<crate::recorder::Recorder>,
 }
 
 impl Maelstrom {
@@ -58,6 +68,8 @@ impl Maelstrom {
         }
         let mut net_config = NetConfig::default();
         let mut broadcast = false;
+        let mut maelstrom_workload = None;
+        let mut topology_name = "grid".to_string();
         for (k, v) in &config.store_options {
             let bad = |what: &str| SubjectError::Config(format!("--{k} {v}: expected {what}"));
             match k.as_str() {
@@ -66,13 +78,16 @@ impl Maelstrom {
                         Duration::from_millis(v.parse().map_err(|_| bad("milliseconds"))?)
                 }
                 "maelstrom-workload" => {
-                    match v.as_str() {
-                        "broadcast" => broadcast = true,
-                        "g-set" | "lin-kv" | "g-counter" | "pn-counter" | "txn-list-append" => {}
-                        _ => return Err(bad(
-                            "broadcast, g-set, lin-kv, g-counter, pn-counter or txn-list-append",
-                        )),
+                    if v == "broadcast" {
+                        broadcast = true;
                     }
+                    maelstrom_workload = Some(v.clone());
+                }
+                "maelstrom-topology" => {
+                    if !topology::NAMES.contains(&v.as_str()) {
+                        return Err(bad(&topology::NAMES.join(", ")));
+                    }
+                    topology_name = v.clone();
                 }
                 "maelstrom-loss" => {
                     let p: f64 = v.parse().map_err(|_| bad("a probability"))?;
@@ -96,7 +111,10 @@ impl Maelstrom {
             ready_timeout: config.ready_timeout,
             op_timeout: config.op_timeout,
             broadcast,
+            workload: maelstrom_workload,
+            topology: topology_name,
             net: None,
+            recorder: None,
         })
     }
 
@@ -120,39 +138,22 @@ impl Subject for Maelstrom {
             self.net_config.clone(),
         )
         .map_err(|e| SubjectError::Unreachable(e.to_string()))?;
+        if let Some(r) = &self.recorder {
+            net.record_to(r.clone());
+        }
         self.net = Some(net.clone());
+        if self.broadcast {
+            // Every node's neighbours in the topology asked for. Sent right after
+            // `init`, before any other message, to every node (and again to a
+            // restarted one).
+            let topology = topology::neighbours(&self.topology, net.names()).ok_or_else(|| {
+                SubjectError::Config(format!("unknown topology {}", self.topology))
+            })?;
+            net.remember_after_init(serde_json::json!({"type": "topology", "topology": topology}));
+        }
         net.init(self.ready_timeout)
             .await
             .map_err(SubjectError::Unreachable)?;
-        if self.broadcast {
-            // Every node's neighbours: all the others.
-            let names = net.names().to_vec();
-            let topology: serde_json::Map<String, serde_json::Value> = names
-                .iter()
-                .map(|n| {
-                    (
-                        n.clone(),
-                        names
-                            .iter()
-                            .filter(|m| *m != n)
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .into(),
-                    )
-                })
-                .collect();
-            let body = serde_json::json!({"type": "topology", "topology": topology});
-            net.remember_after_init(body.clone());
-            for n in &names {
-                let body = body.clone();
-                let r = net.request("c0", n, body, self.ready_timeout).await;
-                if !matches!(&r, Ok(m) if m.kind() == Some("topology_ok")) {
-                    return Err(SubjectError::Unreachable(format!(
-                        "{n} did not answer topology with topology_ok: {r:?}"
-                    )));
-                }
-            }
-        }
         Ok(())
     }
 
@@ -171,6 +172,7 @@ impl Subject for Maelstrom {
                 id: format!("c{}", process + 1),
                 timeout: self.op_timeout,
                 broadcast: self.broadcast,
+                workload: self.workload.clone(),
             }),
             _ => Box::new(super::NotStarted),
         }
@@ -206,20 +208,19 @@ impl Subject for Maelstrom {
     async fn stop(&mut self) {
         if let Some(net) = &self.net {
             net.stop().await;
+            let _ = std::fs::write(
+                self.nodes_dir.join("network.json"),
+                format!("{:#}\n", net.stats().json()),
+            );
         }
     }
 
+    fn record_faults_to(&mut self, recorder: crate::recorder::Recorder) {
+        self.recorder = Some(recorder);
+    }
+
     fn describe(&self) -> serde_json::Value {
-        let stats = self.net.as_ref().map(|n| {
-            use std::sync::atomic::Ordering::Relaxed;
-            let s = n.stats();
-            serde_json::json!({
-                "delivered": s.delivered.load(Relaxed),
-                "dropped": s.dropped.load(Relaxed),
-                "service_requests": s.service_requests.load(Relaxed),
-                "malformed_lines": s.malformed.load(Relaxed),
-            })
-        });
+        let stats = self.net.as_ref().map(|n| n.stats().json());
         serde_json::json!({
             "store": "maelstrom",
             "bin": self.bin.display().to_string(),
@@ -227,10 +228,33 @@ impl Subject for Maelstrom {
             "latency_ms": self.net_config.latency.as_millis() as u64,
             "loss": self.net_config.loss,
             "broadcast": self.broadcast,
+            "topology": self.broadcast.then_some(&self.topology),
+            "workload": self.workload,
             "network": stats,
         })
     }
 }
+
+/// The workloads a Maelstrom cluster serves: faultline's (in the shapes of
+/// [`client`]) and Maelstrom's own, by Maelstrom's names.
+pub const WORKLOADS: &[&str] = &[
+    "register",
+    "cas-register",
+    "kv",
+    "set",
+    "counter",
+    "list-append",
+    "echo",
+    "unique-ids",
+    "broadcast",
+    "g-set",
+    "g-counter",
+    "pn-counter",
+    "lin-kv",
+    "kafka",
+    "txn-list-append",
+    "txn-rw-register",
+];
 
 /// The kind of any Maelstrom node: `--store maelstrom --bin PATH`.
 pub struct Kind;
@@ -252,11 +276,24 @@ impl super::kind::StoreKind for Kind {
             "maelstrom-latency-ms",
             "maelstrom-workload",
             "maelstrom-loss",
+            "maelstrom-topology",
         ]
     }
 
     fn workloads(&self) -> &'static [&'static str] {
-        workloads::NAMES
+        WORKLOADS
+    }
+
+    /// A Maelstrom workload's name becomes `--maelstrom-workload`, so that the
+    /// clients speak its message shapes.
+    fn defaults(&self, s: &super::kind::StoreSettings) -> Vec<(String, String)> {
+        if workloads::maelstrom::NAMES.contains(&s.workload)
+            && s.option("maelstrom-workload").is_none()
+        {
+            vec![("maelstrom-workload".into(), s.workload.to_string())]
+        } else {
+            Vec::new()
+        }
     }
 
     fn faults(&self, _s: &super::kind::StoreSettings) -> &'static [nemesis::Fault] {
@@ -292,18 +329,23 @@ impl super::kind::StoreKind for Kind {
                     number::<u64>(k, v)?;
                 }
                 "maelstrom-workload" => {
-                    one_of(
-                        k,
-                        v,
-                        &[
-                            "broadcast",
-                            "g-set",
-                            "lin-kv",
-                            "g-counter",
-                            "pn-counter",
-                            "txn-list-append",
-                        ],
-                    )?;
+                    one_of(k, v, workloads::maelstrom::NAMES)?;
+                    let maelstrom = workloads::maelstrom::NAMES.contains(&s.workload);
+                    if maelstrom && v != s.workload {
+                        return Err(format!(
+                            "--{k} {v} with --workload {}: remove --{k} (the workload names the messages)",
+                            s.workload
+                        ));
+                    }
+                    let set_as_broadcast = v == "broadcast" && s.workload == "set";
+                    if !maelstrom && !set_as_broadcast {
+                        return Err(format!(
+                            "--{k} {v}: use --workload {v} (only --workload set may be spoken as broadcast)"
+                        ));
+                    }
+                }
+                "maelstrom-topology" => {
+                    one_of(k, v, topology::NAMES)?;
                 }
                 "maelstrom-loss" => {
                     let p: f64 = number(k, v)?;

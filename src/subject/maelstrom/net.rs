@@ -1,19 +1,26 @@
 //! faultline as the network between Maelstrom nodes: it runs each node as a child
-//! process (its own process group), reads one JSON message per line from its stdout
-//! and routes it: to another node's stdin (possibly delayed, or dropped when a
-//! partition separates the two or by random loss), to an in-process service
-//! (`lin-kv`, `seq-kv`, `lww-kv`), or back to the client waiting for that reply.
-//! Each node's stderr goes to `nodes/<node>/stderr.log`, lines that are not messages
-//! to `nodes/<node>/stdout.log`.
+//! process ([`process`](super::process)), reads one JSON message per line from its
+//! stdout and routes it by its `dest` alone: to another node's stdin (possibly
+//! delayed, or dropped when a partition separates the two or by random loss), to an
+//! in-process service (`lin-kv`, `seq-kv`, `lww-kv`), or back to the client waiting
+//! for that reply.
 //!
-//! The partition hook ([`Network::partition`], [`Network::heal`]) is how a nemesis
-//! cuts this network: no firewall is involved, faultline itself is the wire.
+//! As in Maelstrom, `src` is the node's to set: a node may send on behalf of a client
+//! (a follower forwarding a client's request to its leader with the client as `src`,
+//! so that the leader's reply goes straight to the client). The router only checks
+//! that `src` is a known node or a client id (`c1`, `c2`, ...), and drops the message
+//! otherwise. Partitions and loss apply to the process that actually sent it.
+//!
+//! A node is reachable only after it answered `init` (and whatever else every node
+//! gets before the run, a broadcast `topology`); a node whose process exited is not
+//! reachable until it is restarted and has answered them again. Every message is
+//! counted ([`NetStats`]). The partition hook ([`Network::partition`],
+//! [`Network::heal`]) is how a nemesis cuts this network: faultline itself is the
+//! wire.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,11 +28,13 @@ use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use rand::Rng;
 use serde_json::{json, Value as Json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
-use super::protocol::{Message, ProtocolError};
+use super::process::{self, Inbox};
+use super::protocol::Message;
 use super::services::{KvService, SERVICES};
+use super::stats::NetStats;
+use crate::recorder::Recorder;
 
 /// How the network treats messages between nodes.
 #[derive(Clone, Debug, Default)]
@@ -39,13 +48,14 @@ pub struct NetConfig {
 /// Why a request to a node got no answer.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
-    /// No node by that name.
+    /// No node by that name: the request went nowhere.
     #[error("no node {0}")]
     NoSuchNode(String),
-    /// The node's stdin is closed (it exited).
-    #[error("node {0} is not running")]
+    /// The node is not running (or not initialized yet): the request was never
+    /// delivered.
+    #[error("node {0} is not running; the request was not delivered")]
     NodeDown(String),
-    /// No reply within the timeout.
+    /// Delivered, but no reply within the timeout: it may or may not have happened.
     #[error("no reply from {node} within {timeout:?}")]
     Timeout {
         /// The node.
@@ -55,35 +65,43 @@ pub enum NetError {
     },
 }
 
-/// Counts of what the network did, for the run's description.
-#[derive(Debug, Default)]
-pub struct NetStats {
-    /// Messages delivered between nodes.
-    pub delivered: AtomicU64,
-    /// Node-to-node messages dropped (partition or loss).
-    pub dropped: AtomicU64,
-    /// Requests answered by a service.
-    pub service_requests: AtomicU64,
-    /// Lines on a node's stdout that were not messages.
-    pub malformed: AtomicU64,
+impl NetError {
+    /// Whether the request certainly never reached a node (so it did not happen).
+    pub fn undelivered(&self) -> bool {
+        matches!(self, NetError::NoSuchNode(_) | NetError::NodeDown(_))
+    }
 }
 
-struct Inner {
+/// Whether `id` is a client id: `c` followed by digits.
+pub fn is_client(id: &str) -> bool {
+    id.len() > 1 && id.starts_with('c') && id[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The routing state every node's reader shares.
+pub struct Inner {
     names: Vec<String>,
-    inboxes: Mutex<HashMap<String, mpsc::UnboundedSender<String>>>,
+    inboxes: Mutex<HashMap<String, Inbox>>,
+    /// Processes being sent `init`: they hear only replies to their own requests to
+    /// services.
+    handshaking: Mutex<HashMap<String, Inbox>>,
     pending: Mutex<HashMap<(String, u64), oneshot::Sender<Message>>>,
     blocked: Mutex<HashSet<(String, String)>>,
     services: Mutex<HashMap<String, KvService>>,
     config: NetConfig,
     next_id: AtomicU64,
-    stats: NetStats,
+    pub(super) stats: NetStats,
+    recorder: Mutex<Option<Recorder>>,
+    stopping: AtomicBool,
 }
 
-/// One node process (replaced in place when the node is restarted).
+/// One node (its process is replaced in place when the node is restarted).
 struct NodeProc {
     name: String,
     pid: AtomicI32,
+    generation: AtomicU64,
     child: tokio::sync::Mutex<tokio::process::Child>,
+    /// The inbox of a process started but not yet sent `init`.
+    fresh: Mutex<Option<Inbox>>,
     log_dir: PathBuf,
 }
 
@@ -93,8 +111,8 @@ pub struct Network {
     inner: Arc<Inner>,
     procs: Arc<Vec<NodeProc>>,
     bin: Arc<PathBuf>,
-    /// Messages every node got after `init` (a broadcast `topology`), sent again to a
-    /// restarted node.
+    /// Messages every node gets after `init` and before anything else (a broadcast
+    /// `topology`), again after every restart.
     after_init: Arc<Mutex<Vec<Json>>>,
 }
 
@@ -106,9 +124,14 @@ impl std::fmt::Debug for Network {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Network {
     /// Starts `count` nodes running `bin` (named `n0`, `n1`, ...), logs under
-    /// `nodes_dir/<node>/`, and routes their messages. Does not send `init`.
+    /// `nodes_dir/<node>/`, and routes their messages. Does not send `init`: until
+    /// [`Network::init`] no node is reachable.
     pub fn spawn(
         bin: &Path,
         count: usize,
@@ -119,23 +142,28 @@ impl Network {
         let inner = Arc::new(Inner {
             names: names.clone(),
             inboxes: Mutex::new(HashMap::new()),
+            handshaking: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             blocked: Mutex::new(HashSet::new()),
             services: Mutex::new(HashMap::new()),
             config,
             next_id: AtomicU64::new(1),
             stats: NetStats::default(),
+            recorder: Mutex::new(None),
+            stopping: AtomicBool::new(false),
         });
         let mut procs = Vec::new();
         for name in &names {
             let log_dir = nodes_dir.join(name);
             std::fs::create_dir_all(&log_dir)?;
             std::fs::write(log_dir.join("command"), format!("{}\n", bin.display()))?;
-            let child = spawn_node(&inner, bin, name, &log_dir)?;
+            let (child, inbox) = process::spawn(&inner, bin, name, 1, &log_dir)?;
             procs.push(NodeProc {
                 name: name.clone(),
                 pid: AtomicI32::new(child.id().map(|p| p as i32).unwrap_or(0)),
+                generation: AtomicU64::new(1),
                 child: tokio::sync::Mutex::new(child),
+                fresh: Mutex::new(Some(inbox)),
                 log_dir,
             });
         }
@@ -147,13 +175,20 @@ impl Network {
         })
     }
 
-    /// Remembers a message every node got after `init`, to send again to a node that
-    /// is restarted.
+    /// Adds a message every node gets right after `init`, before anything else (and
+    /// again after a restart). Call before [`Network::init`].
     pub fn remember_after_init(&self, body: Json) {
-        self.after_init
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(body);
+        lock(&self.after_init).push(body);
+    }
+
+    /// Where node exits and failed restarts are recorded, as `nemesis` events.
+    pub fn record_to(&self, recorder: Recorder) {
+        *lock(&self.inner.recorder) = Some(recorder);
+    }
+
+    /// Records a `nemesis` note `f` with `value` in the history (if recording).
+    pub fn note(&self, f: &str, value: Json) {
+        self.inner.note(f, value);
     }
 
     fn proc(&self, name: &str) -> Result<&NodeProc, NetError> {
@@ -180,10 +215,16 @@ impl Network {
         }
     }
 
+    /// Whether node `name` is reachable: running and initialized.
+    pub fn is_reachable(&self, name: &str) -> bool {
+        lock(&self.inner.inboxes).contains_key(name)
+    }
+
     /// Starts node `name` again after it exited: a fresh process (a Maelstrom node keeps
-    /// its state in memory, so it starts empty, as after a crash), wired to the network,
-    /// sent `init` and whatever else every node got after it. Must be called from a
-    /// thread that may block, with the runtime's other threads free to run the replies.
+    /// its state in memory, so it starts empty, as after a crash), sent `init` and
+    /// whatever else every node got after it, and reachable only once it answered
+    /// them. Must be called from a thread that may block, with the runtime's other
+    /// threads free to run the replies.
     pub fn restart_blocking(
         &self,
         name: &str,
@@ -191,10 +232,12 @@ impl Network {
         timeout: Duration,
     ) -> Result<(), String> {
         let p = self.proc(name).map_err(|e| e.to_string())?;
-        {
+        let inbox = {
             let _entered = handle.enter();
-            let child =
-                spawn_node(&self.inner, &self.bin, name, &p.log_dir).map_err(|e| e.to_string())?;
+            let generation = p.generation.fetch_add(1, Ordering::SeqCst) + 1;
+            let (child, inbox) =
+                process::spawn(&self.inner, &self.bin, name, generation, &p.log_dir)
+                    .map_err(|e| e.to_string())?;
             p.pid
                 .store(child.id().map(|p| p as i32).unwrap_or(0), Ordering::SeqCst);
             let mut slot = p
@@ -202,31 +245,22 @@ impl Network {
                 .try_lock()
                 .map_err(|_| format!("{name} is being stopped; not restarted"))?;
             *slot = child;
-        }
-        let ids = self.inner.names.clone();
-        let mut bodies = vec![json!({"type": "init", "node_id": name, "node_ids": ids})];
-        bodies.extend(
-            self.after_init
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .cloned(),
-        );
-        for body in bodies {
-            let (tx, rx) = std::sync::mpsc::channel();
-            let (net, node) = (self.clone(), name.to_string());
-            handle.spawn(async move {
-                let _ = tx.send(net.request("c0", &node, body, timeout).await);
-            });
-            match rx.recv_timeout(timeout + Duration::from_millis(500)) {
-                Ok(Ok(m)) if m.kind().is_some_and(|k| k.ends_with("_ok")) => {}
-                Ok(Ok(m)) => return Err(format!("restarted {name} answered {}", m.to_line())),
-                Ok(Err(e)) => return Err(format!("restarted {name}: {e}")),
-                Err(_) => return Err(format!("restarted {name} did not answer in {timeout:?}")),
+            inbox
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (net, node) = (self.clone(), name.to_string());
+        handle.spawn(async move {
+            let _ = tx.send(net.handshake(&node, inbox, timeout).await);
+        });
+        let bodies = 1 + lock(&self.after_init).len() as u32;
+        match rx.recv_timeout(timeout * bodies + Duration::from_millis(500)) {
+            Ok(Ok(())) => {
+                tracing::info!(node = %name, "maelstrom node restarted");
+                Ok(())
             }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(format!("restarted {name} did not answer in {timeout:?}")),
         }
-        tracing::info!(node = %name, "maelstrom node restarted");
-        Ok(())
     }
 
     /// The node names, in order.
@@ -240,9 +274,41 @@ impl Network {
     }
 
     /// Sends `body` from client `client` to node `node` and waits up to `timeout` for
-    /// the reply. The body's `msg_id` is set here.
+    /// the reply. The body's `msg_id` is set here. A request to a node that is not
+    /// reachable is not sent at all ([`NetError::undelivered`]).
     pub async fn request(
         &self,
+        client: &str,
+        node: &str,
+        body: Json,
+        timeout: Duration,
+    ) -> Result<Message, NetError> {
+        self.inner.stats.ops.fetch_add(1, Ordering::Relaxed);
+        let inbox = lock(&self.inner.inboxes).get(node).cloned();
+        let inbox = match inbox {
+            Some(i) => i,
+            None => {
+                self.inner.stats.client.sent.fetch_add(1, Ordering::Relaxed);
+                self.inner
+                    .stats
+                    .client
+                    .dropped
+                    .fetch_add(1, Ordering::Relaxed);
+                return Err(if self.index(node).is_some() {
+                    NetError::NodeDown(node.to_string())
+                } else {
+                    NetError::NoSuchNode(node.to_string())
+                });
+            }
+        };
+        self.request_via(&inbox, client, node, body, timeout).await
+    }
+
+    /// Sends `body` from `client` straight into `inbox` (node `node`'s) and waits for
+    /// the reply.
+    async fn request_via(
+        &self,
+        inbox: &Inbox,
         client: &str,
         node: &str,
         mut body: Json,
@@ -254,62 +320,99 @@ impl Network {
         }
         let (tx, rx) = oneshot::channel();
         let key = (client.to_string(), id);
-        self.inner
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.clone(), tx);
+        lock(&self.inner.pending).insert(key.clone(), tx);
         let m = Message {
             src: client.to_string(),
             dest: node.to_string(),
             body,
         };
-        let sent = self.inner.deliver(node, m.to_line());
-        let result = match sent {
-            Err(e) => Err(e),
-            Ok(()) => match tokio::time::timeout(timeout, rx).await {
+        let counts = &self.inner.stats.client;
+        counts.sent.fetch_add(1, Ordering::Relaxed);
+        let result = if inbox.tx.send(m.to_line()).is_err() {
+            counts.dropped.fetch_add(1, Ordering::Relaxed);
+            Err(NetError::NodeDown(node.to_string()))
+        } else {
+            counts.delivered.fetch_add(1, Ordering::Relaxed);
+            match tokio::time::timeout(timeout, rx).await {
                 Ok(Ok(reply)) => Ok(reply),
                 _ => Err(NetError::Timeout {
                     node: node.to_string(),
                     timeout,
                 }),
-            },
+            }
         };
-        self.inner
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&key);
+        lock(&self.inner.pending).remove(&key);
         result
     }
 
-    /// Sends every node its `init` and waits for all `init_ok`s.
-    pub async fn init(&self, timeout: Duration) -> Result<(), String> {
+    /// Sends node `name`'s process `inbox` its `init` and the messages every node
+    /// gets after it, each awaited, then makes it reachable.
+    async fn handshake(&self, name: &str, inbox: Inbox, timeout: Duration) -> Result<(), String> {
         let ids = self.inner.names.clone();
-        let mut tasks = Vec::new();
-        for name in &ids {
-            let body = json!({"type": "init", "node_id": name, "node_ids": ids});
-            let net = self.clone();
-            let name = name.clone();
-            tasks.push(tokio::spawn(async move {
-                let r = net.request("c0", &name, body, timeout).await;
-                (name, r)
-            }));
+        let mut bodies = vec![json!({"type": "init", "node_id": name, "node_ids": ids})];
+        bodies.extend(lock(&self.after_init).iter().cloned());
+        lock(&self.inner.handshaking).insert(name.to_string(), inbox.clone());
+        let answered = self.answer_all(name, &inbox, bodies, timeout).await;
+        {
+            let mut h = lock(&self.inner.handshaking);
+            if h.get(name)
+                .is_some_and(|i| i.generation == inbox.generation)
+            {
+                h.remove(name);
+            }
         }
-        for t in tasks {
-            let (name, r) = t.await.map_err(|e| e.to_string())?;
-            match r {
-                Ok(m) if m.kind() == Some("init_ok") => {}
-                Ok(m) => return Err(format!("{name} answered init with {}", m.to_line())),
+        answered?;
+        let p = self.proc(name).map_err(|e| e.to_string())?;
+        if p.generation.load(Ordering::SeqCst) == inbox.generation {
+            lock(&self.inner.inboxes).insert(name.to_string(), inbox);
+        }
+        Ok(())
+    }
+
+    /// Sends `bodies` one by one to `inbox`, each answered by its `_ok`.
+    async fn answer_all(
+        &self,
+        name: &str,
+        inbox: &Inbox,
+        bodies: Vec<Json>,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        for body in bodies {
+            let kind = body["type"].as_str().unwrap_or("").to_string();
+            match self.request_via(inbox, "c0", name, body, timeout).await {
+                Ok(m) if m.kind() == Some(&format!("{kind}_ok")) => {}
+                Ok(m) => return Err(format!("{name} answered {kind} with {}", m.to_line())),
                 Err(e) => {
-                    let tail = crate::cluster::process::stderr_tail(
-                        &self.procs[self.index(&name).unwrap_or(0)].log_dir,
-                        600,
-                    );
-                    return Err(format!("{name} did not answer init: {e}; stderr: {tail}"));
+                    let tail = self
+                        .proc(name)
+                        .map(|p| crate::cluster::process::stderr_tail(&p.log_dir, 600))
+                        .unwrap_or_default();
+                    return Err(format!("{name} did not answer {kind}: {e}; stderr: {tail}"));
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Sends every node its `init` (and the messages remembered for after it), waits
+    /// for all their answers, and makes the nodes reachable.
+    pub async fn init(&self, timeout: Duration) -> Result<(), String> {
+        let mut tasks = Vec::new();
+        for p in self.procs.iter() {
+            let Some(inbox) = lock(&p.fresh).take() else {
+                continue;
+            };
+            let net = self.clone();
+            let name = p.name.clone();
+            tasks.push(tokio::spawn(async move {
+                net.handshake(&name, inbox, timeout).await
+            }));
+        }
+        for t in tasks {
+            t.await.map_err(|e| e.to_string())??;
+        }
+        // Only workload clients' requests are operations.
+        self.inner.stats.ops.store(0, Ordering::Relaxed);
         Ok(())
     }
 
@@ -321,7 +424,7 @@ impl Network {
     /// dropped (nodes in no group are cut off from everyone). Replaces any earlier cut.
     pub fn partition(&self, groups: &[Vec<String>]) {
         let group_of = |n: &str| groups.iter().position(|g| g.iter().any(|m| m == n));
-        let mut blocked = self.inner.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        let mut blocked = lock(&self.inner.blocked);
         blocked.clear();
         for a in &self.inner.names {
             for b in &self.inner.names {
@@ -336,7 +439,7 @@ impl Network {
     /// Cuts exactly the links `grudge` names (for each node, the nodes it cannot hear),
     /// both ways: over a cut link neither side hears the other. Replaces any earlier cut.
     pub fn cut(&self, grudge: &nemesis::Grudge) {
-        let mut blocked = self.inner.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        let mut blocked = lock(&self.inner.blocked);
         blocked.clear();
         for (node, deaf_to) in grudge {
             for other in deaf_to {
@@ -349,11 +452,7 @@ impl Network {
 
     /// Removes every cut.
     pub fn heal(&self) {
-        self.inner
-            .blocked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        lock(&self.inner.blocked).clear();
     }
 
     /// Sends `signal` to node `name`'s process group (SIGSTOP pauses, SIGCONT
@@ -367,6 +466,7 @@ impl Network {
     /// Stops every node (SIGTERM, then SIGKILL after a second) and writes each exit
     /// status to `nodes/<node>/exit-status`. Idempotent.
     pub async fn stop(&self) {
+        self.inner.stopping.store(true, Ordering::SeqCst);
         for p in self.procs.iter() {
             let pid = Pid::from_raw(p.pid.load(Ordering::SeqCst));
             let _ = killpg(pid, Signal::SIGTERM);
@@ -389,164 +489,136 @@ impl Network {
             }
             tracing::debug!(node = %p.name, ?status, "maelstrom node stopped");
         }
-        self.inner
-            .inboxes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        lock(&self.inner.inboxes).clear();
     }
 }
 
 impl Inner {
-    fn deliver(&self, node: &str, line: String) -> Result<(), NetError> {
-        let inboxes = self.inboxes.lock().unwrap_or_else(|e| e.into_inner());
-        let tx = inboxes
-            .get(node)
-            .ok_or_else(|| NetError::NoSuchNode(node.to_string()))?;
-        tx.send(line)
-            .map_err(|_| NetError::NodeDown(node.to_string()))
+    fn note(&self, f: &str, value: Json) {
+        if let Some(r) = lock(&self.recorder).as_ref() {
+            r.nemesis(f, &checkers::Value::from_json(&value));
+        }
     }
 
-    /// Routes one message a node sent.
-    fn route(self: &Arc<Self>, from: &str, mut m: Message) {
-        // A node may only speak for itself.
-        m.src = from.to_string();
+    /// Node `name`'s `generation`-th process (pid `pid`) closed its stdout: it is
+    /// unreachable from now on, and (unless the run is stopping) the exit is recorded.
+    pub(super) fn exited(&self, name: &str, generation: u64, pid: u32) {
+        {
+            let mut inboxes = lock(&self.inboxes);
+            if inboxes
+                .get(name)
+                .is_some_and(|i| i.generation == generation)
+            {
+                inboxes.remove(name);
+            }
+        }
+        self.stats.node_exits.fetch_add(1, Ordering::Relaxed);
+        if !self.stopping.load(Ordering::SeqCst) {
+            tracing::info!(node = %name, pid, "maelstrom node exited");
+            self.note("node-exited", json!({"node": name, "pid": pid}));
+        }
+    }
+
+    /// Writes `m` to node `dest`'s stdin, counting it delivered or (not reachable)
+    /// dropped.
+    fn deliver_to_node(&self, dest: &str, m: &Message, client_side: bool) {
+        let counts = self.stats.of(client_side);
+        let sent = lock(&self.inboxes)
+            .get(dest)
+            .is_some_and(|i| i.tx.send(m.to_line()).is_ok());
+        // A service's reply reaches a node still being initialized.
+        let sent = sent
+            || (SERVICES.contains(&m.src.as_str())
+                && lock(&self.handshaking)
+                    .get(dest)
+                    .is_some_and(|i| i.tx.send(m.to_line()).is_ok()));
+        let c = if sent {
+            &counts.delivered
+        } else {
+            &counts.dropped
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Hands `m` to the client waiting for it, counting it delivered or (nobody waits
+    /// any more) dropped.
+    fn deliver_to_client(&self, m: Message) {
+        let waiter = m
+            .in_reply_to()
+            .and_then(|id| lock(&self.pending).remove(&(m.dest.clone(), id)));
+        let c = match waiter.map(|w| w.send(m)) {
+            Some(Ok(())) => &self.stats.client.delivered,
+            _ => &self.stats.client.dropped,
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Routes one message node `from`'s process sent.
+    pub(super) fn route(self: &Arc<Self>, from: &str, m: Message) {
+        let known_src = self.names.contains(&m.src) || is_client(&m.src);
+        if !known_src {
+            self.stats.bad_src.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%from, src = %m.src, "a message whose src is neither a node nor a client: dropped");
+            return;
+        }
+        let client_side = is_client(&m.src) || is_client(&m.dest);
+        let counts = self.stats.of(client_side);
+        counts.sent.fetch_add(1, Ordering::Relaxed);
         if self.names.contains(&m.dest) {
-            let cut = self
-                .blocked
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains(&(m.src.clone(), m.dest.clone()));
+            let cut = lock(&self.blocked).contains(&(from.to_string(), m.dest.clone()));
             let lost = self.config.loss > 0.0 && rand::thread_rng().gen_bool(self.config.loss);
             if cut || lost {
-                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                counts.dropped.fetch_add(1, Ordering::Relaxed);
                 return;
             }
-            self.stats.delivered.fetch_add(1, Ordering::Relaxed);
-            let line = m.to_line();
             if self.config.latency.is_zero() {
-                let _ = self.deliver(&m.dest, line);
+                self.deliver_to_node(&m.dest, &m, client_side);
             } else {
                 let me = self.clone();
-                let dest = m.dest.clone();
                 let latency = self.config.latency;
                 tokio::spawn(async move {
                     tokio::time::sleep(latency).await;
-                    let _ = me.deliver(&dest, line);
+                    me.deliver_to_node(&m.dest, &m, client_side);
                 });
             }
         } else if SERVICES.contains(&m.dest.as_str()) {
+            counts.delivered.fetch_add(1, Ordering::Relaxed);
             self.stats.service_requests.fetch_add(1, Ordering::Relaxed);
-            let body = self
-                .services
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+            let body = lock(&self.services)
                 .entry(m.dest.clone())
                 .or_default()
                 .handle(&m);
             let reply = m.reply(body);
-            let _ = self.deliver(from, reply.to_line());
-        } else if let Some(id) = m.in_reply_to() {
-            let waiter = self
-                .pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&(m.dest.clone(), id));
-            match waiter {
-                Some(w) => {
-                    let _ = w.send(m);
-                }
-                None => tracing::debug!(%from, dest = %m.dest, id, "a reply nobody waits for"),
+            let client_side = is_client(&reply.dest);
+            self.stats
+                .of(client_side)
+                .sent
+                .fetch_add(1, Ordering::Relaxed);
+            if client_side {
+                self.deliver_to_client(reply);
+            } else {
+                self.deliver_to_node(&reply.dest, &reply, false);
             }
+        } else if is_client(&m.dest) {
+            self.deliver_to_client(m);
         } else {
+            counts.dropped.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(%from, dest = %m.dest, "a message to an unknown destination");
         }
     }
 }
 
-/// Starts node `name`'s process in its own process group, logging under `log_dir`, and
-/// wires its stdin and stdout to the network (replacing any earlier inbox).
-fn spawn_node(
-    inner: &Arc<Inner>,
-    bin: &Path,
-    name: &str,
-    log_dir: &Path,
-) -> std::io::Result<tokio::process::Child> {
-    let stderr = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log_dir.join("stderr.log"))?;
-    let mut child = tokio::process::Command::new(bin)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot start {}: {e}", bin.display()))
-        })?;
-    let pid = child.id().unwrap_or(0);
-    // One line per process the node ran as (restarts append).
-    let mut pids = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log_dir.join("pid"))?;
-    writeln!(pids, "{pid}")?;
-    let stdin = child.stdin.take().expect("piped stdin");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::unbounded_channel();
-    inner
-        .inboxes
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(name.to_string(), tx);
-    tokio::spawn(write_lines(stdin, rx));
-    tokio::spawn(read_lines(
-        inner.clone(),
-        name.to_string(),
-        stdout,
-        log_dir.join("stdout.log"),
-    ));
-    Ok(child)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn write_lines(
-    mut stdin: tokio::process::ChildStdin,
-    mut rx: mpsc::UnboundedReceiver<String>,
-) {
-    while let Some(mut line) = rx.recv().await {
-        line.push('\n');
-        if stdin.write_all(line.as_bytes()).await.is_err() || stdin.flush().await.is_err() {
-            break;
+    #[test]
+    fn client_ids_are_c_and_digits() {
+        for id in ["c0", "c1", "c123"] {
+            assert!(is_client(id), "{id}");
         }
-    }
-}
-
-async fn read_lines(
-    inner: Arc<Inner>,
-    name: String,
-    stdout: tokio::process::ChildStdout,
-    garbage: PathBuf,
-) {
-    let mut lines = BufReader::new(stdout).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match Message::parse(&line) {
-            Ok(m) => inner.route(&name, m),
-            Err(ProtocolError::Malformed { reason, .. }) => {
-                inner.stats.malformed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(node = %name, %reason, "a line on stdout is not a Maelstrom message");
-                if let Ok(mut f) = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&garbage)
-                {
-                    let _ = writeln!(f, "{line}");
-                }
-            }
+        for id in ["c", "n1", "lin-kv", "cx", "c1a", ""] {
+            assert!(!is_client(id), "{id}");
         }
     }
 }

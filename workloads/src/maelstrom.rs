@@ -1,0 +1,365 @@
+//! Maelstrom's workloads, by Maelstrom's names and in its message shapes (spoken by
+//! `--store maelstrom`; the other stores serve the faultline names).
+//!
+//! | workload | ops (history `f`) | checkers |
+//! |---|---|---|
+//! | `echo` | `echo` of a unique string | none (an answer is all it asks) |
+//! | `unique-ids` | `generate` | unique-ids (ids distinct; availability) |
+//! | `broadcast` | `add` 80% (a unique integer message), `read` | eventual (set) |
+//! | `g-set` | `add` 80% (a unique integer element), `read` | eventual (set) |
+//! | `g-counter` | `add` 70% (a delta in 1..=5), `read` | eventual (counter) |
+//! | `pn-counter` | `add` 70% (a delta in -5..=5, not 0), `read` | eventual (counter) |
+//! | `lin-kv` | `read` 40%, `write` 40%, `cas` 20% over integer keys | linearizable (kv) |
+//! | `kafka` | `send` 50%, `poll` 25%, `commit_offsets` 15%, `list_committed_offsets` 10% | kafka |
+//! | `txn-list-append` | `txn` of 1-4 appends and reads over integer keys | strict-serializable (list-append) |
+//! | `txn-rw-register` | `txn` of 1-4 writes and reads over integer keys | strict-serializable (rw-register) |
+//!
+//! Broadcast, g-set and the counters have no keys in Maelstrom: their ops all name
+//! the one key `k0`. Kafka's logs are keys `k0`, `k1`, ...; a send's value is
+//! `[key, msg]` and its `ok` value `[key, msg, offset]` (the shapes of
+//! `checkers::kafka`). Polls ask every log from offset 0, and each slot commits
+//! offsets that only grow.
+
+use checkers::model::ModelKind;
+use checkers::{Value, F};
+
+use crate::generator::{key_name, Draw, Generator};
+use crate::keys::KeyChooser;
+use crate::{model, CheckSpec, Consistency, DataKind, OpSpec, Workload, WorkloadConfig};
+
+/// The Maelstrom names [`make`] accepts.
+pub const NAMES: &[&str] = &[
+    "echo",
+    "unique-ids",
+    "broadcast",
+    "g-set",
+    "g-counter",
+    "pn-counter",
+    "lin-kv",
+    "kafka",
+    "txn-list-append",
+    "txn-rw-register",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Echo,
+    UniqueIds,
+    Broadcast,
+    GSet,
+    GCounter,
+    PnCounter,
+    LinKv,
+    Kafka,
+    TxnListAppend,
+    TxnRwRegister,
+}
+
+/// Makes the Maelstrom workload called `name`, or `None`.
+pub(crate) fn make(name: &str, config: &WorkloadConfig) -> Option<Box<dyn Workload>> {
+    let kind = match name {
+        "echo" => Kind::Echo,
+        "unique-ids" => Kind::UniqueIds,
+        "broadcast" => Kind::Broadcast,
+        "g-set" => Kind::GSet,
+        "g-counter" => Kind::GCounter,
+        "pn-counter" => Kind::PnCounter,
+        "lin-kv" => Kind::LinKv,
+        "kafka" => Kind::Kafka,
+        "txn-list-append" => Kind::TxnListAppend,
+        "txn-rw-register" => Kind::TxnRwRegister,
+        _ => return None,
+    };
+    let keys = match kind {
+        Kind::Echo | Kind::UniqueIds => Vec::new(),
+        Kind::Broadcast | Kind::GSet | Kind::GCounter | Kind::PnCounter => vec![key_name(0)],
+        Kind::Kafka => (0..config.keys).map(key_name).collect(),
+        Kind::LinKv | Kind::TxnListAppend | Kind::TxnRwRegister => {
+            (0..config.keys as i64).map(Value::Int).collect()
+        }
+    };
+    Some(Box::new(Maelstrom {
+        kind,
+        name: NAMES
+            .iter()
+            .find(|n| **n == name)
+            .copied()
+            .unwrap_or("echo"),
+        keys,
+        config: config.clone(),
+    }))
+}
+
+struct Maelstrom {
+    kind: Kind,
+    name: &'static str,
+    keys: Vec<Value>,
+    config: WorkloadConfig,
+}
+
+impl Workload for Maelstrom {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn data(&self) -> DataKind {
+        match self.kind {
+            Kind::Broadcast | Kind::GSet => DataKind::Set,
+            Kind::GCounter | Kind::PnCounter => DataKind::Counter,
+            Kind::TxnListAppend | Kind::TxnRwRegister => DataKind::List,
+            Kind::Echo | Kind::UniqueIds | Kind::LinKv | Kind::Kafka => DataKind::Register,
+        }
+    }
+
+    fn keys(&self) -> &[Value] {
+        &self.keys
+    }
+
+    fn generator(&self, slot: usize, slots: usize, seed: u64) -> Box<dyn Generator> {
+        let chooser = KeyChooser::new(self.keys.len().max(1), self.config.distribution);
+        Box::new(Gen {
+            kind: self.kind,
+            draw: Draw::new(chooser, slot, slots, seed),
+            keys: self.keys.clone(),
+            last_written: vec![None; self.keys.len()],
+            committed: vec![0; self.keys.len()],
+        })
+    }
+
+    fn final_read(&self, key: &Value) -> OpSpec {
+        match self.kind {
+            Kind::Kafka => OpSpec {
+                f: F::parse("poll"),
+                key: Some(key.clone()),
+                value: Value::List(vec![Value::List(vec![key.clone(), Value::Int(0)])]),
+            },
+            Kind::TxnListAppend | Kind::TxnRwRegister => OpSpec {
+                f: F::Txn,
+                key: Some(key.clone()),
+                value: Value::List(vec![Value::List(vec![
+                    Value::str("r"),
+                    key.clone(),
+                    Value::Null,
+                ])]),
+            },
+            _ => OpSpec {
+                f: F::Read,
+                key: Some(key.clone()),
+                value: Value::Null,
+            },
+        }
+    }
+
+    fn checks(&self) -> Vec<CheckSpec> {
+        let spec = |consistency, kind| CheckSpec {
+            consistency,
+            model: model(kind),
+        };
+        use Consistency::*;
+        match self.kind {
+            Kind::Echo => Vec::new(),
+            Kind::UniqueIds => vec![spec(Linearizable, ModelKind::UniqueIds)],
+            Kind::Broadcast | Kind::GSet => vec![spec(Eventual, ModelKind::Set)],
+            Kind::GCounter | Kind::PnCounter => vec![spec(Eventual, ModelKind::Counter)],
+            Kind::LinKv => vec![spec(Linearizable, ModelKind::Kv)],
+            Kind::Kafka => vec![spec(Linearizable, ModelKind::Kafka)],
+            Kind::TxnListAppend => vec![spec(StrictSerializable, ModelKind::ListAppend)],
+            Kind::TxnRwRegister => vec![spec(StrictSerializable, ModelKind::RwRegister)],
+        }
+    }
+}
+
+struct Gen {
+    kind: Kind,
+    draw: Draw,
+    keys: Vec<Value>,
+    last_written: Vec<Option<i64>>,
+    committed: Vec<i64>,
+}
+
+impl Gen {
+    fn op(f: F, key: Option<Value>, value: Value) -> OpSpec {
+        OpSpec { f, key, value }
+    }
+
+    fn lin_kv(&mut self) -> OpSpec {
+        let k = self.draw.key();
+        let key = Some(self.keys[k].clone());
+        let roll = self.draw.between(0, 99);
+        if roll < 40 {
+            return Gen::op(F::Read, key, Value::Null);
+        }
+        let new = self.draw.unique();
+        let expected = self.last_written[k].replace(new);
+        // Maelstrom's cas always expects a value: before the slot wrote one, write.
+        if roll < 80 || expected.is_none() {
+            Gen::op(F::Write, key, Value::Int(new))
+        } else {
+            let expected = expected.map_or(Value::Null, Value::Int);
+            Gen::op(F::Cas, key, Value::List(vec![expected, Value::Int(new)]))
+        }
+    }
+
+    fn kafka(&mut self) -> OpSpec {
+        let k = self.draw.key();
+        let key = self.keys[k].clone();
+        let roll = self.draw.between(0, 99);
+        let pair = |a: Value, b: Value| Value::List(vec![a, b]);
+        if roll < 50 {
+            let msg = self.draw.unique();
+            Gen::op(
+                F::parse("send"),
+                Some(key.clone()),
+                pair(key, Value::Int(msg)),
+            )
+        } else if roll < 75 {
+            Gen::op(
+                F::parse("poll"),
+                Some(key.clone()),
+                Value::List(vec![pair(key, Value::Int(0))]),
+            )
+        } else if roll < 90 {
+            self.committed[k] += self.draw.between(1, 3);
+            let offset = Value::Int(self.committed[k]);
+            Gen::op(
+                F::parse("commit_offsets"),
+                Some(key.clone()),
+                Value::List(vec![pair(key, offset)]),
+            )
+        } else {
+            Gen::op(
+                F::parse("list_committed_offsets"),
+                Some(key.clone()),
+                Value::List(vec![key]),
+            )
+        }
+    }
+
+    fn txn(&mut self, appends: bool) -> OpSpec {
+        let n = self.draw.between(1, 4);
+        let mut micro = Vec::with_capacity(n as usize);
+        let mut first = None;
+        for _ in 0..n {
+            let k = self.draw.key();
+            first.get_or_insert(k);
+            let key = self.keys[k].clone();
+            if self.draw.chance(0.5) {
+                let v = Value::Int(self.draw.unique());
+                let f = if appends { "append" } else { "w" };
+                micro.push(Value::List(vec![Value::str(f), key, v]));
+            } else {
+                micro.push(Value::List(vec![Value::str("r"), key, Value::Null]));
+            }
+        }
+        Gen::op(
+            F::Txn,
+            first.map(|k| self.keys[k].clone()),
+            Value::List(micro),
+        )
+    }
+}
+
+impl Generator for Gen {
+    fn next(&mut self) -> OpSpec {
+        let k0 = || Some(key_name(0));
+        match self.kind {
+            Kind::Echo => {
+                let n = self.draw.unique();
+                Gen::op(F::parse("echo"), None, Value::str(&format!("echo {n}")))
+            }
+            Kind::UniqueIds => Gen::op(F::parse("generate"), None, Value::Null),
+            Kind::Broadcast | Kind::GSet => {
+                if self.draw.chance(0.8) {
+                    let v = self.draw.unique();
+                    Gen::op(F::Add, k0(), Value::Int(v))
+                } else {
+                    Gen::op(F::Read, k0(), Value::Null)
+                }
+            }
+            Kind::GCounter | Kind::PnCounter => {
+                if self.draw.chance(0.7) {
+                    let d = if self.kind == Kind::GCounter {
+                        self.draw.between(1, 5)
+                    } else {
+                        let d = self.draw.between(-5, 4);
+                        if d >= 0 {
+                            d + 1
+                        } else {
+                            d
+                        }
+                    };
+                    Gen::op(F::Add, k0(), Value::Int(d))
+                } else {
+                    Gen::op(F::Read, k0(), Value::Null)
+                }
+            }
+            Kind::LinKv => self.lin_kv(),
+            Kind::Kafka => self.kafka(),
+            Kind::TxnListAppend => self.txn(true),
+            Kind::TxnRwRegister => self.txn(false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::by_name;
+
+    fn ops(name: &str, n: usize) -> Vec<OpSpec> {
+        let w = by_name(name, &WorkloadConfig::default()).unwrap();
+        let mut g = w.generator(0, 2, 5);
+        (0..n).map(|_| g.next()).collect()
+    }
+
+    #[test]
+    fn every_maelstrom_workload_is_made_by_its_maelstrom_name() {
+        for name in NAMES {
+            let w = by_name(name, &WorkloadConfig::default()).unwrap();
+            assert_eq!(w.name(), *name);
+            assert!(!ops(name, 10).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_g_counter_only_adds_positive_deltas_and_a_pn_counter_both_signs() {
+        let deltas = |name| -> Vec<i64> {
+            ops(name, 500)
+                .into_iter()
+                .filter(|o| o.f == F::Add)
+                .map(|o| o.value.as_int().unwrap())
+                .collect()
+        };
+        assert!(deltas("g-counter").iter().all(|&d| (1..=5).contains(&d)));
+        let pn = deltas("pn-counter");
+        assert!(pn.iter().any(|&d| d < 0) && pn.iter().any(|&d| d > 0));
+        assert!(pn.iter().all(|&d| d != 0));
+    }
+
+    #[test]
+    fn lin_kv_keys_and_values_are_integers_and_sets_hold_integers() {
+        for o in ops("lin-kv", 200) {
+            assert!(o.key.as_ref().unwrap().as_int().is_some());
+            if o.f == F::Write {
+                assert!(o.value.as_int().is_some());
+            }
+        }
+        for o in ops("g-set", 100).into_iter().filter(|o| o.f == F::Add) {
+            assert!(o.value.as_int().is_some());
+        }
+    }
+
+    #[test]
+    fn kafka_mixes_its_four_functions_and_each_slot_commits_growing_offsets() {
+        let all = ops("kafka", 1000);
+        for f in ["send", "poll", "commit_offsets", "list_committed_offsets"] {
+            assert!(all.iter().any(|o| o.f.as_str() == f), "no {f}");
+        }
+        let mut last = std::collections::HashMap::new();
+        for o in all.iter().filter(|o| o.f.as_str() == "commit_offsets") {
+            let pair = o.value.as_list().unwrap()[0].as_list().unwrap().to_vec();
+            let prev = last.insert(pair[0].clone(), pair[1].as_int().unwrap());
+            assert!(prev.is_none_or(|p| p < pair[1].as_int().unwrap()));
+        }
+    }
+}
