@@ -5,10 +5,12 @@
 #   - etcd-server, etcd-client, redis-server, redis-sentinel, redis-tools: real subjects
 #   - nftables, iptables, iproute2: network partitions and packet faults
 #   - faketime / libfaketime: clock skew
+#   - openssh-server, openssh-client: SSH hosts (the tests run an sshd per fake host)
 #   - chromium, chromium-driver: the report's browser tests
 #   - python3: small Maelstrom nodes used by the tests (already on the machine kind)
 set -euo pipefail
 pkgs=(etcd-server etcd-client redis-server redis-sentinel redis-tools nftables iptables
+      openssh-server openssh-client
       iproute2 faketime libfaketime chromium chromium-driver golang-go)
 missing=()
 for p in "${pkgs[@]}"; do

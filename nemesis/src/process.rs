@@ -186,6 +186,17 @@ impl NodeProcess {
         &self.host
     }
 
+    /// Copies its logs back from its host into [`NodeProcess::log_dir`] (a no-op for
+    /// nodes on this machine).
+    pub fn fetch_logs(&self) -> Result<(), ProcessError> {
+        self.host
+            .fetch_logs(&self.spec)
+            .map_err(|source| ProcessError::Host {
+                node: self.spec.name.clone(),
+                source,
+            })
+    }
+
     /// Its log directory.
     pub fn log_dir(&self) -> &Path {
         &self.spec.log_dir

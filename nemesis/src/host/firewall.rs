@@ -33,6 +33,27 @@ impl Firewall {
     }
 }
 
+impl Firewall {
+    /// nft if `host` has it, else iptables; `None` when it has neither.
+    pub fn detect_on(host: &dyn Host) -> Result<Option<Firewall>, HostError> {
+        for (program, fw) in [("nft", Firewall::Nft), ("iptables", Firewall::Iptables)] {
+            let found = host.run(
+                "sh",
+                &[
+                    "-c",
+                    &format!("PATH=\"$PATH:/usr/sbin:/sbin\" command -v {program}"),
+                ],
+                None,
+                COMMAND_TIMEOUT,
+            )?;
+            if found.success() {
+                return Ok(Some(fw));
+            }
+        }
+        Ok(None)
+    }
+}
+
 fn nft(host: &dyn Host, script: &str) -> Result<(), HostError> {
     host.run_ok(
         "nft",

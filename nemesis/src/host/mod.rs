@@ -14,12 +14,14 @@
 //!   through [`Host::run`] too).
 //!
 //! Implementations, one file each: [`local::Local`] (this machine, the driver's
-//! namespace) and [`namespace::Namespace`] (a per-node network namespace of this
-//! machine, entered with `setns` between fork and exec).
+//! namespace), [`namespace::Namespace`] (a per-node network namespace of this
+//! machine, entered with `setns` between fork and exec) and [`ssh::Ssh`] (another
+//! machine, over one multiplexed OpenSSH master connection).
 
 pub mod firewall;
 pub mod local;
 pub mod namespace;
+pub mod ssh;
 
 use std::path::Path;
 use std::process::ExitStatus;
@@ -32,6 +34,7 @@ use crate::process::ProcessSpec;
 
 pub use local::Local;
 pub use namespace::Namespace;
+pub use ssh::{Ssh, SshTarget};
 
 /// What a command printed and how it ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +92,14 @@ impl ProcState {
 /// What went wrong on a host.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
+    /// The host could not be reached or refused the login.
+    #[error("cannot reach {host}: {message}")]
+    Connect {
+        /// The host.
+        host: String,
+        /// What OpenSSH said.
+        message: String,
+    },
     /// A command could not be started, or did not end in time.
     #[error("on {host}: `{command}`: {message}")]
     Command {
@@ -186,6 +197,12 @@ pub trait Host: Send + Sync + std::fmt::Debug {
 
     /// Copies `from` on the host to the local file `to`.
     fn get(&self, from: &Path, to: &Path) -> Result<(), HostError>;
+
+    /// Copies the node's logs back into its local log directory (for hosts that keep
+    /// them elsewhere; this machine writes them there directly).
+    fn fetch_logs(&self, _spec: &ProcessSpec) -> Result<(), HostError> {
+        Ok(())
+    }
 
     /// [`Host::run`] that fails unless the command exits 0; its stdout.
     fn run_ok(

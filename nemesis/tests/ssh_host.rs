@@ -1,0 +1,314 @@
+//! The SSH host end to end: a network namespace of this machine running its own
+//! `sshd` (on its own address on a veth, a host key and a client key made for the
+//! test, `AuthorizedKeysFile` pointing at a test file) plays another machine, reached
+//! only through `nemesis::host::Ssh`. Root only (namespaces); skipped without root or
+//! without `/usr/sbin/sshd` (Debian `openssh-server`, see scripts/setup.sh). A guard
+//! stops sshd and removes the namespace even when an assertion fails.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nemesis::host::firewall::{self, Firewall};
+use nemesis::host::{Host, HostError, Namespace, ProcState, Ssh, SshTarget};
+use nemesis::{NodeProcess, ProcessSpec};
+
+/// One fake remote machine: a namespace with an sshd.
+struct FakeHost {
+    dir: PathBuf,
+    netns: String,
+    addr: String,
+    sshd: Option<Child>,
+}
+
+impl Drop for FakeHost {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.sshd.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.netns])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn sh(cmd: &[&str]) {
+    let st = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "{cmd:?}");
+}
+
+fn keygen(path: &Path) {
+    sh(&[
+        "ssh-keygen",
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-f",
+        path.to_str().unwrap(),
+    ]);
+}
+
+/// `None` (the test is skipped) without root or sshd.
+fn fake_host(name: &str) -> Option<FakeHost> {
+    if !nix::unistd::geteuid().is_root() || !Path::new("/usr/sbin/sshd").exists() {
+        eprintln!("skipped: needs root and /usr/sbin/sshd");
+        return None;
+    }
+    let id = std::process::id();
+    // A /24 of its own per fake host (tests run in parallel).
+    let k = ((id % 80) * 3 + 10) as u8
+        + match name {
+            "a" => 0,
+            "b" => 1,
+            _ => 2,
+        };
+    let dir = std::env::temp_dir().join(format!("fl-ssh-{name}-{id}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut host = FakeHost {
+        dir: dir.clone(),
+        netns: format!("flssh{name}{id}"),
+        addr: format!("10.77.{k}.2"),
+        sshd: None,
+    };
+    let (outer, inner) = (
+        format!("vs{name}{}", id % 100_000),
+        format!("vi{name}{}", id % 100_000),
+    );
+    sh(&["ip", "netns", "add", &host.netns]);
+    sh(&[
+        "ip", "link", "add", &outer, "type", "veth", "peer", "name", &inner,
+    ]);
+    sh(&["ip", "link", "set", &inner, "netns", &host.netns]);
+    sh(&[
+        "ip",
+        "addr",
+        "add",
+        &format!("10.77.{k}.1/24"),
+        "dev",
+        &outer,
+    ]);
+    sh(&["ip", "link", "set", &outer, "up"]);
+    let inside = |args: &[&str]| {
+        let mut v = vec!["ip", "netns", "exec", &host.netns];
+        v.extend(args);
+        sh(&v);
+    };
+    inside(&[
+        "ip",
+        "addr",
+        "add",
+        &format!("{}/24", host.addr),
+        "dev",
+        &inner,
+    ]);
+    inside(&["ip", "link", "set", &inner, "up"]);
+    inside(&["ip", "link", "set", "lo", "up"]);
+    keygen(&dir.join("host_key"));
+    keygen(&dir.join("client_key"));
+    std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).unwrap();
+    let known = format!(
+        "{} {}",
+        host.addr,
+        std::fs::read_to_string(dir.join("host_key.pub")).unwrap()
+    );
+    std::fs::write(dir.join("known_hosts"), known).unwrap();
+    std::fs::write(
+        dir.join("sshd_config"),
+        format!(
+            "ListenAddress {}\nHostKey {}\nUsePAM no\nPermitRootLogin prohibit-password\n\
+             AuthorizedKeysFile {}\nStrictModes no\nPidFile {}\nLogLevel ERROR\n",
+            host.addr,
+            dir.join("host_key").display(),
+            dir.join("authorized_keys").display(),
+            dir.join("sshd.pid").display()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    host.sshd = Some(
+        Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &host.netns,
+                "/usr/sbin/sshd",
+                "-D",
+                "-e",
+                "-f",
+            ])
+            .arg(dir.join("sshd_config"))
+            .stderr(std::fs::File::create(dir.join("sshd.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let until = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect_timeout(
+        &format!("{}:22", host.addr).parse().unwrap(),
+        Duration::from_millis(200),
+    )
+    .is_err()
+    {
+        assert!(Instant::now() < until, "sshd did not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(host)
+}
+
+fn target(h: &FakeHost, key: &str) -> SshTarget {
+    SshTarget {
+        key: Some(h.dir.join(key)),
+        known_hosts: Some(h.dir.join("known_hosts")),
+        ..SshTarget::new(&format!("root@{}", h.addr))
+    }
+}
+
+/// The address `last` in the fake host's /24.
+fn sibling(h: &FakeHost, last: u8) -> String {
+    let (net, _) = h.addr.rsplit_once('.').unwrap();
+    format!("{net}.{last}")
+}
+
+fn local_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim_start().chars().next()
+}
+
+#[test]
+fn a_node_on_an_ssh_host_runs_there_in_its_own_group_and_is_paused_killed_and_restarted() {
+    let Some(h) = fake_host("a") else { return };
+    let ssh = Ssh::connect(&target(&h, "client_key")).unwrap();
+    // Commands land in the host's namespace.
+    let out = ssh
+        .run_ok(
+            "sh",
+            &["-c", "ip netns identify $$"],
+            None,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+    assert_eq!(out.trim(), h.netns);
+    let out = ssh
+        .run(
+            "sh",
+            &["-c", "cat; exit 4"],
+            Some(b"in"),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+    assert_eq!(
+        (out.stdout.as_slice(), out.status.code()),
+        (b"in".as_slice(), Some(4))
+    );
+
+    let logs = h.dir.join("nodes/n1");
+    let node = NodeProcess::spawn_on(
+        Arc::new(ssh.clone()),
+        ProcessSpec {
+            name: "n1".into(),
+            program: "sh".into(),
+            args: vec!["-c".into(), "echo started; exec sleep 60".into()],
+            log_dir: logs.clone(),
+            ..ProcessSpec::default()
+        },
+    )
+    .unwrap();
+    let pid = node.pid();
+    // Observed on the host's kernel (this machine's /proc), not through the host.
+    let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    assert!(env.split(|b| *b == 0).any(|v| v == b"FAULTLINE_NODE=n1"));
+    assert_eq!(
+        nix::unistd::getpgid(Some(nix::unistd::Pid::from_raw(pid)))
+            .unwrap()
+            .as_raw(),
+        pid
+    );
+    node.pause().unwrap();
+    assert_eq!(local_state(pid), Some('T'));
+    assert_eq!(ssh.state(pid), ProcState::Stopped);
+    node.resume().unwrap();
+    assert_ne!(local_state(pid), Some('T'));
+    node.kill(Duration::from_secs(5)).unwrap();
+    assert!(!node.is_running());
+    assert!(matches!(local_state(pid), None | Some('Z')));
+    node.restart().unwrap();
+    assert!(node.is_running() && node.pid() != pid);
+    node.fetch_logs().unwrap();
+    assert!(std::fs::read_to_string(logs.join("stdout.log"))
+        .unwrap()
+        .contains("started"));
+    let copied = h.dir.join("back/copy");
+    ssh.put(&logs.join("stdout.log"), &h.dir.join("remote/copy"))
+        .unwrap();
+    ssh.get(&h.dir.join("remote/copy"), &copied).unwrap();
+    assert!(std::fs::read_to_string(copied).unwrap().contains("started"));
+    drop(node);
+}
+
+#[test]
+fn partition_rules_applied_over_ssh_cut_exactly_the_named_peer_and_heal() {
+    let Some(a) = fake_host("b") else { return };
+    let ssh = Ssh::connect(&target(&a, "client_key")).unwrap();
+    let fw = Firewall::detect_on(&ssh)
+        .unwrap()
+        .expect("nft or iptables on the host");
+    firewall::install(&ssh, fw).unwrap();
+    // Cut the host off from a peer address; the control connection (from .1) stays.
+    let peer: std::net::Ipv4Addr = sibling(&a, 9).parse().unwrap();
+    firewall::drop_peers(&ssh, fw, &[peer]).unwrap();
+    let listing = Namespace::new(&a.netns)
+        .run_ok(
+            "sh",
+            &[
+                "-c",
+                "nft list table inet faultline 2>/dev/null || iptables -S",
+            ],
+            None,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+    assert!(listing.contains(&peer.to_string()), "{listing}");
+    assert!(ssh
+        .run_ok("true", &[], None, Duration::from_secs(5))
+        .is_ok());
+    firewall::heal_partition(&ssh, fw).unwrap();
+    let listing = Namespace::new(&a.netns)
+        .run_ok(
+            "sh",
+            &[
+                "-c",
+                "nft list table inet faultline 2>/dev/null || iptables -S",
+            ],
+            None,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+    assert!(!listing.contains(&peer.to_string()), "{listing}");
+    firewall::uninstall(&ssh, fw);
+}
+
+#[test]
+fn a_refused_key_and_an_unreachable_address_are_errors_naming_the_host() {
+    let Some(h) = fake_host("c") else { return };
+    keygen(&h.dir.join("stranger_key"));
+    let e = Ssh::connect(&target(&h, "stranger_key")).unwrap_err();
+    assert!(matches!(e, HostError::Connect { .. }), "{e}");
+    assert!(e.to_string().contains(&h.addr), "{e}");
+    let mut t = target(&h, "client_key");
+    t.destination = format!("root@{}", sibling(&h, 3));
+    t.connect_timeout = Duration::from_secs(2);
+    let started = Instant::now();
+    let e = Ssh::connect(&t).unwrap_err();
+    assert!(e.to_string().contains(&sibling(&h, 3)), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{e}");
+}
