@@ -18,6 +18,7 @@ use nemesis::{NodeProcess, ProcessSpec};
 /// One fake remote machine: a namespace with an sshd.
 struct FakeHost {
     dir: PathBuf,
+    outer: String,
     netns: String,
     addr: String,
     sshd: Option<Child>,
@@ -75,16 +76,17 @@ fn fake_host(name: &str) -> Option<FakeHost> {
     let dir = std::env::temp_dir().join(format!("fl-ssh-{name}-{id}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut host = FakeHost {
-        dir: dir.clone(),
-        netns: format!("flssh{name}{id}"),
-        addr: format!("10.77.{k}.2"),
-        sshd: None,
-    };
     let (outer, inner) = (
         format!("vs{name}{}", id % 100_000),
         format!("vi{name}{}", id % 100_000),
     );
+    let mut host = FakeHost {
+        dir: dir.clone(),
+        outer: outer.clone(),
+        netns: format!("flssh{name}{id}"),
+        addr: format!("10.77.{k}.2"),
+        sshd: None,
+    };
     sh(&["ip", "netns", "add", &host.netns]);
     sh(&[
         "ip", "link", "add", &outer, "type", "veth", "peer", "name", &inner,
@@ -171,6 +173,18 @@ fn target(h: &FakeHost, key: &str) -> SshTarget {
         known_hosts: Some(h.dir.join("known_hosts")),
         ..SshTarget::new(&format!("root@{}", h.addr))
     }
+}
+
+/// Whether a TCP connect from inside the fake host's namespace to `addr` succeeds
+/// (a thread of this process enters the namespace; the host is not asked).
+fn connects_from(h: &FakeHost, addr: std::net::SocketAddr) -> bool {
+    let ns = std::fs::File::open(format!("/run/netns/{}", h.netns)).unwrap();
+    std::thread::spawn(move || {
+        nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok()
+    })
+    .join()
+    .unwrap()
 }
 
 /// The address `last` in the fake host's /24.
@@ -263,9 +277,20 @@ fn partition_rules_applied_over_ssh_cut_exactly_the_named_peer_and_heal() {
         .unwrap()
         .expect("nft or iptables on the host");
     firewall::install(&ssh, fw).unwrap();
-    // Cut the host off from a peer address; the control connection (from .1) stays.
+    // Two "peers" on the control side of the link: the control node (.1, which the
+    // SSH connection comes from) and another address (.9), each with a listener.
     let peer: std::net::Ipv4Addr = sibling(&a, 9).parse().unwrap();
+    sh(&["ip", "addr", "add", &format!("{peer}/24"), "dev", &a.outer]);
+    let listen = |ip: &str| std::net::TcpListener::bind(format!("{ip}:0")).unwrap();
+    let (l1, l9) = (listen(&sibling(&a, 1)), listen(&peer.to_string()));
+    let (to1, to9) = (l1.local_addr().unwrap(), l9.local_addr().unwrap());
+    assert!(connects_from(&a, to1) && connects_from(&a, to9));
     firewall::drop_peers(&ssh, fw, &[peer]).unwrap();
+    assert!(!connects_from(&a, to9), "the cut peer is unreachable");
+    assert!(connects_from(&a, to1), "the other peer still connects");
+    assert!(ssh
+        .run_ok("true", &[], None, Duration::from_secs(5))
+        .is_ok());
     let listing = Namespace::new(&a.netns)
         .run_ok(
             "sh",
@@ -278,22 +303,8 @@ fn partition_rules_applied_over_ssh_cut_exactly_the_named_peer_and_heal() {
         )
         .unwrap();
     assert!(listing.contains(&peer.to_string()), "{listing}");
-    assert!(ssh
-        .run_ok("true", &[], None, Duration::from_secs(5))
-        .is_ok());
     firewall::heal_partition(&ssh, fw).unwrap();
-    let listing = Namespace::new(&a.netns)
-        .run_ok(
-            "sh",
-            &[
-                "-c",
-                "nft list table inet faultline 2>/dev/null || iptables -S",
-            ],
-            None,
-            Duration::from_secs(5),
-        )
-        .unwrap();
-    assert!(!listing.contains(&peer.to_string()), "{listing}");
+    assert!(connects_from(&a, to9) && connects_from(&a, to1), "healed");
     firewall::uninstall(&ssh, fw);
 }
 

@@ -220,9 +220,14 @@ impl Host for Ssh {
             line.push_str(&format!(" {}={}", quote(k), quote(v)));
         }
         // In the background of a non-interactive sh the node is no group leader, so
-        // setsid makes it one without forking: $! is the node itself.
+        // setsid makes it one without forking: $! is the node itself. The script
+        // returns once the node leads its group (its pgrp in /proc is its PID), so a
+        // signal to the group right after the start reaches it.
         let script = format!(
-            "setsid {} </dev/null >>{dir}/stdout.log 2>>{dir}/stderr.log & echo $!",
+            "setsid {} </dev/null >>{dir}/stdout.log 2>>{dir}/stderr.log & p=$!; i=0; \
+             while [ $i -lt 5000 ] && [ -r /proc/$p/stat ]; do \
+             read -r l < /proc/$p/stat; set -- ${{l##*) }}; [ \"$3\" = \"$p\" ] && break; \
+             i=$((i+1)); done; echo $p",
             {
                 let mut cmd = quote(&spec.program.display().to_string());
                 for a in &spec.args {
