@@ -66,13 +66,18 @@ fn fake_host(name: &str) -> Option<FakeHost> {
         return None;
     }
     let id = std::process::id();
-    // A /24 of its own per fake host (tests run in parallel).
-    let k = ((id % 80) * 3 + 10) as u8
-        + match name {
-            "a" => 0,
-            "b" => 1,
-            _ => 2,
-        };
+    // A /24 of its own per fake host (tests run in parallel): a, b, c, then h3..h7.
+    let idx = match name {
+        "a" => 0,
+        "b" => 1,
+        "c" => 2,
+        other => other
+            .trim_start_matches('h')
+            .parse::<u32>()
+            .unwrap_or(7)
+            .min(7),
+    };
+    let k = ((id % 30) * 8 + 10 + idx) as u8;
     let dir = std::env::temp_dir().join(format!("fl-ssh-{name}-{id}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -322,4 +327,100 @@ fn a_refused_key_and_an_unreachable_address_are_errors_naming_the_host() {
     let e = Ssh::connect(&t).unwrap_err();
     assert!(e.to_string().contains(&sibling(&h, 3)), "{e}");
     assert!(started.elapsed() < Duration::from_secs(10), "{e}");
+}
+
+fn timed(rounds: u32, mut f: impl FnMut()) -> Duration {
+    let started = Instant::now();
+    for _ in 0..rounds {
+        f();
+    }
+    started.elapsed() / rounds
+}
+
+/// The BENCHMARKS.md figures (not a timed test: it prints, asserts nothing about
+/// speed). Long-ish (5 sshds): `cargo test --release -p nemesis --test ssh_host --
+/// --ignored --nocapture host_timings`.
+#[test]
+#[ignore]
+fn host_timings() {
+    let hosts: Vec<FakeHost> = (3..8).filter_map(|i| fake_host(&format!("h{i}"))).collect();
+    if hosts.len() < 5 {
+        return;
+    }
+    let ssh: Vec<Ssh> = hosts
+        .iter()
+        .map(|h| Ssh::connect(&target(h, "client_key")).unwrap())
+        .collect();
+    let local: Vec<Namespace> = hosts.iter().map(|h| Namespace::new(&h.netns)).collect();
+    let fw = Firewall::detect_on(&ssh[0]).unwrap().unwrap();
+    for h in &ssh {
+        firewall::install(h, fw).unwrap();
+    }
+    let addrs: Vec<std::net::Ipv4Addr> = hosts
+        .iter()
+        .map(|h| sibling(h, 9).parse().unwrap())
+        .collect();
+    let partition = |on: &[&dyn Host]| {
+        std::thread::scope(|s| {
+            for (i, h) in on.iter().enumerate() {
+                let peers: Vec<_> = addrs
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, a)| *a)
+                    .collect();
+                s.spawn(move || {
+                    firewall::drop_peers(*h, fw, &peers).unwrap();
+                });
+            }
+        });
+        std::thread::scope(|s| {
+            for h in on {
+                s.spawn(move || firewall::heal_partition(*h, fw).unwrap());
+            }
+        });
+    };
+    let on_ssh: Vec<&dyn Host> = ssh.iter().map(|h| h as &dyn Host).collect();
+    let on_local: Vec<&dyn Host> = local.iter().map(|h| h as &dyn Host).collect();
+    let p_local = timed(20, || partition(&on_local));
+    let p_ssh = timed(20, || partition(&on_ssh));
+    let spec = |h: &FakeHost| ProcessSpec {
+        name: "n1".into(),
+        program: "sleep".into(),
+        args: vec!["60".into()],
+        log_dir: h.dir.join("bench"),
+        ..ProcessSpec::default()
+    };
+    let round_trip = |host: Arc<dyn Host>| {
+        let mut start = Duration::ZERO;
+        let mut cycle = Duration::ZERO;
+        for _ in 0..10 {
+            let t = Instant::now();
+            let node = NodeProcess::spawn_on(host.clone(), spec(&hosts[0])).unwrap();
+            start += t.elapsed();
+            let t = Instant::now();
+            node.kill(Duration::from_secs(5)).unwrap();
+            node.restart().unwrap();
+            cycle += t.elapsed();
+        }
+        (start / 10, cycle / 10)
+    };
+    let (start_local, cycle_local) = round_trip(Arc::new(local[0].clone()));
+    let (start_ssh, cycle_ssh) = round_trip(Arc::new(ssh[0].clone()));
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    println!(
+        "partition apply+heal, 5 hosts: namespace {p_local:?}, ssh {p_ssh:?} ({:.1}x)",
+        ratio(p_ssh, p_local)
+    );
+    println!(
+        "node start: namespace {start_local:?}, ssh {start_ssh:?} ({:.1}x)",
+        ratio(start_ssh, start_local)
+    );
+    println!(
+        "kill+restart: namespace {cycle_local:?}, ssh {cycle_ssh:?} ({:.1}x)",
+        ratio(cycle_ssh, cycle_local)
+    );
+    for h in &ssh {
+        firewall::uninstall(h, fw);
+    }
 }
