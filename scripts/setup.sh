@@ -5,12 +5,14 @@
 #   - etcd-server, etcd-client, redis-server, redis-sentinel, redis-tools: real subjects
 #   - nftables, iptables, iproute2: network partitions and packet faults
 #   - faketime / libfaketime: clock skew
+#   - openssh-server, openssh-client: SSH hosts (the tests run an sshd per fake host)
 #   - chromium, chromium-driver: the report's browser tests
 #   - postgresql: --store postgres (faultline runs its own server as the postgres user
 #     the package creates)
 #   - python3: small Maelstrom nodes used by the tests (already on the machine kind)
 set -euo pipefail
 pkgs=(etcd-server etcd-client redis-server redis-sentinel redis-tools nftables iptables
+      openssh-server openssh-client
       iproute2 faketime libfaketime chromium chromium-driver golang-go postgresql)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -83,10 +83,11 @@ fn assert_txns_did_work(history: &checkers::History, faults: &[&str]) {
             let m = m.as_list().unwrap_or(&[]);
             match m.first().and_then(checkers::Value::as_str) {
                 Some("append" | "w") => writing += 1,
-                Some("r") if !matches!(m.get(2), None | Some(checkers::Value::Null)) => {
-                    if m[2].as_list().is_none_or(|l| !l.is_empty()) {
-                        seeing += 1;
-                    }
+                Some("r")
+                    if !matches!(m.get(2), None | Some(checkers::Value::Null))
+                        && m[2].as_list().is_none_or(|l| !l.is_empty()) =>
+                {
+                    seeing += 1
                 }
                 _ => {}
             }

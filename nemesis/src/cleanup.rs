@@ -3,11 +3,13 @@
 //! faultline's. Only what belongs to a faultline process that is gone is touched;
 //! a live run's namespaces, nodes and faults are left alone. Idempotent.
 //!
-//! - state files (the state dir, and `nemesis-state.json` under given results dirs):
+//! - state files (the state dir, and `nemesis-state.json` under given results dirs),
+//!   grouped by run (a run's two copies are one run, healed and reported once):
 //!   paused processes resumed, clock files reset, patched vDSOs restored (the original
 //!   bytes put back, in processes that still run), namespaces and interfaces removed;
 //! - orphan nodes: processes whose environment names a dead owner
-//!   ([`crate::owner::ENV_OWNER`]) are killed with their process group;
+//!   ([`crate::owner::ENV_OWNER`]; every node a faultline run starts carries it) are
+//!   continued and killed with their process group, once per group;
 //! - namespaces `fl-*` and root-namespace interfaces `fl-*` of no live run: removed;
 //! - subnet locks of dead owners: removed.
 //!
@@ -68,6 +70,53 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// One run's state, as read from all its copies.
+struct Run {
+    state: State,
+    paths: Vec<PathBuf>,
+}
+
+/// The state files grouped by run (owner and id): a run's copies are one run. Of the
+/// copies, the one that is not marked healed wins (the state-dir copy is removed on a
+/// heal, so a healed run-dir copy beside a live state-dir copy means a heal that did
+/// not finish).
+fn runs(paths: Vec<PathBuf>, report: &mut Report) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    for path in paths {
+        let s = match state::read(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                report.errors.push(e);
+                continue;
+            }
+        };
+        match runs
+            .iter_mut()
+            .find(|r| r.state.id == s.id && r.state.owner == s.owner)
+        {
+            Some(r) => {
+                if r.state.healed && !s.healed {
+                    r.state = s;
+                }
+                r.paths.push(path);
+            }
+            None => runs.push(Run {
+                state: s,
+                paths: vec![path],
+            }),
+        }
+    }
+    runs
+}
+
+fn shown(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    match names.len() {
+        1 => format!("file {}", names[0]),
+        _ => format!("files {}", names.join(" and ")),
+    }
+}
+
 fn owner_alive(s: &State) -> bool {
     s.owner
         .is_some_and(|o| o.is_alive() && o != Owner::current())
@@ -79,53 +128,52 @@ pub fn cleanup(results: &[PathBuf]) -> Report {
     let mut report = Report::default();
     let mut live_ids: BTreeSet<String> = BTreeSet::new();
 
-    // 1. State files.
-    for path in state_files(results) {
-        let s = match state::read(&path) {
-            Ok(s) => s,
-            Err(e) => {
-                report.errors.push(e);
-                continue;
-            }
-        };
-        if owner_alive(&s) {
+    // 1. State files: each run once, though it has two copies (the state dir's and
+    //    the run directory's) — the same run, healed once, reported once.
+    for run in runs(state_files(results), &mut report) {
+        let s = &run.state;
+        if owner_alive(s) {
             live_ids.insert(s.id.clone());
             if !s.healed && !s.is_empty() {
                 report.live.push(format!(
                     "run {} (pid {}) is still going: {}",
                     s.id,
                     s.owner.map_or(0, |o| o.pid),
-                    path.display()
+                    shown(&run.paths)
                 ));
             }
             continue;
         }
-        if s.healed && s.is_empty() {
+        if s.healed && s.is_empty() && run.paths.iter().all(|p| !p.starts_with(state::state_dir()))
+        {
             continue;
         }
-        heal_state(&s, &mut report);
-        let in_state_dir = path.starts_with(state::state_dir());
+        heal_state(s, &mut report);
         let done = State {
+            owner: s.owner,
+            id: s.id.clone(),
+            run_dir: s.run_dir.clone(),
             healed: true,
-            ..State {
-                owner: s.owner,
-                id: s.id.clone(),
-                run_dir: s.run_dir.clone(),
-                ..State::default()
+            ..State::default()
+        };
+        let mut closed = Vec::new();
+        for path in &run.paths {
+            let r = if path.starts_with(state::state_dir()) {
+                std::fs::remove_file(path)
+            } else {
+                serde_json::to_vec_pretty(&done)
+                    .map_err(std::io::Error::other)
+                    .and_then(|b| std::fs::write(path, b))
+            };
+            match r {
+                Ok(()) => closed.push(path.clone()),
+                Err(e) => report.errors.push(format!("{}: {e}", path.display())),
             }
-        };
-        let r = if in_state_dir {
-            std::fs::remove_file(&path)
-        } else {
-            serde_json::to_vec_pretty(&done)
-                .map_err(std::io::Error::other)
-                .and_then(|b| std::fs::write(&path, b))
-        };
-        match r {
-            Ok(()) => report
+        }
+        if !closed.is_empty() {
+            report
                 .healed
-                .push(format!("state file {} healed", path.display())),
-            Err(e) => report.errors.push(format!("{}: {e}", path.display())),
+                .push(format!("run {}: state {} closed", s.id, shown(&closed)));
         }
     }
 
@@ -153,22 +201,43 @@ pub fn cleanup(results: &[PathBuf]) -> Report {
         }
     }
 
-    // 3. Orphan nodes.
+    // 3. Orphan nodes: every process group holding a process tagged with a dead
+    //    owner, killed once (a paused one is continued first, so nothing waits on it).
+    let mut groups: BTreeSet<i32> = BTreeSet::new();
+    let mut killed = Vec::new();
     for (pid, owner, node) in tagged_processes() {
         if owner.is_alive() {
             continue;
         }
-        let _ = killpg(Pid::from_raw(pid), Signal::SIGCONT);
-        let r = killpg(Pid::from_raw(pid), Signal::SIGKILL)
+        let group = nix::unistd::getpgid(Some(Pid::from_raw(pid)))
+            .map(Pid::as_raw)
+            .unwrap_or(pid);
+        if !groups.insert(group) {
+            continue;
+        }
+        let paused = matches!(crate::process::proc_state(pid), Some('T' | 't'));
+        let _ = killpg(Pid::from_raw(group), Signal::SIGCONT);
+        let r = killpg(Pid::from_raw(group), Signal::SIGKILL)
             .or_else(|_| kill(Pid::from_raw(pid), Signal::SIGKILL));
         match r {
-            Ok(()) => report.healed.push(format!(
-                "orphan node {node} (pid {pid}, owner {owner} is gone) killed"
-            )),
+            Ok(()) => {
+                killed.push(pid);
+                report.healed.push(format!(
+                    "orphan node {node} (pid {pid}{}, owner {owner} is gone) killed",
+                    if paused { ", paused" } else { "" }
+                ))
+            }
             Err(e) => report
                 .errors
                 .push(format!("cannot kill orphan node {node} (pid {pid}): {e}")),
         }
+    }
+    // Wait (briefly) until they are gone, so the cleanup is done when it returns.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < until
+        && killed.iter().any(|p| owner::start_time(*p).is_some())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 
     // 4. Namespaces and interfaces named as faultline's, of no live run.

@@ -4,6 +4,7 @@
 //! - [`fault`]: the kinds of fault and how each heals;
 //! - [`target`]: which nodes a fault hits (`one`, `minority`, `majority`, `all`, a list);
 //! - [`schedule`]: the alternating start/stop plan for a run;
+//! - [`host`]: where a node runs and its faults apply (this machine, a namespace);
 //! - [`process`]: a node process (own session, logs, kill/stop/pause/resume/restart);
 //! - [`owner`]: which faultline process owns a node or a fault (for cleanup).
 //!
@@ -14,6 +15,7 @@
 pub mod cleanup;
 pub mod clock;
 pub mod fault;
+pub mod host;
 pub mod layout;
 pub mod netns;
 pub mod network;
@@ -30,6 +32,7 @@ pub mod state;
 pub mod target;
 
 pub use fault::Fault;
+pub use host::Host;
 pub use layout::{Layout, Mechanism, NodeLayout};
 pub use node::{Events, Node};
 pub use packet::PacketFault;

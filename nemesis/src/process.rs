@@ -1,5 +1,6 @@
-//! A node process: spawned in its own session and process group (`setsid`), optionally
-//! inside a network namespace, with its stdout and stderr appended to
+//! A node process — the one node process type every subject starts its nodes with —
+//! spawned on a [`Host`] (this machine, or one of its network namespaces) in its own
+//! session and process group (`setsid`), with its stdout and stderr appended to
 //! `<log_dir>/stdout.log` and `<log_dir>/stderr.log`, every PID it had appended to
 //! `<log_dir>/pid`, and its exit status written to `<log_dir>/exit-status` once reaped.
 //!
@@ -13,18 +14,20 @@
 //! finds the nodes of a driver that was killed (and only those).
 //!
 //! Dropping a [`NodeProcess`] kills its process group: a panicking run leaves no node.
+//!
+//! Starting a node is one call: [`NodeProcess::spawn`] with a [`ProcessSpec`] (its
+//! `netns` picks the host), or [`NodeProcess::spawn_on`] with a host of your own.
 
 use std::io::Write;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::process::ExitStatus;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 
-use crate::owner::{Owner, ENV_NODE, ENV_OWNER};
+use crate::host::{self, Host, HostError, ProcState, Spawned};
 
 /// How long [`Drop`] and [`NodeProcess::kill_now`] wait for a killed node to be reaped.
 pub const KILL_DEADLINE: Duration = Duration::from_secs(5);
@@ -44,7 +47,8 @@ pub struct ProcessSpec {
     pub cwd: Option<PathBuf>,
     /// Where its logs, `pid` and `exit-status` files go (created).
     pub log_dir: PathBuf,
-    /// The network namespace to run it in (`ip netns` name), or the caller's.
+    /// The network namespace of this machine to run it in (`ip netns` name), or the
+    /// caller's: the host [`NodeProcess::spawn`] starts it on.
     pub netns: Option<String>,
 }
 
@@ -94,15 +98,13 @@ pub enum ProcessError {
         /// Why.
         source: std::io::Error,
     },
-    /// Its network namespace could not be opened.
-    #[error("node {node}: cannot enter network namespace {netns}: {source}")]
-    Netns {
+    /// Its host could not do what was asked (enter its namespace, signal it, ...).
+    #[error("node {node}: {source}")]
+    Host {
         /// The node.
         node: String,
-        /// The namespace.
-        netns: String,
         /// Why.
-        source: std::io::Error,
+        source: HostError,
     },
     /// It is still running (e.g. a restart before a kill).
     #[error("node {node} is still running (pid {pid})")]
@@ -122,23 +124,11 @@ pub enum ProcessError {
         /// How long we waited.
         deadline: Duration,
     },
-    /// A signal could not be sent.
-    #[error("node {node}: cannot send {signal} to process group {pid}: {source}")]
-    Signal {
-        /// The node.
-        node: String,
-        /// The process group.
-        pid: i32,
-        /// The signal.
-        signal: Signal,
-        /// Why.
-        source: nix::Error,
-    },
 }
 
 #[derive(Debug)]
 struct Inner {
-    child: Option<Child>,
+    child: Option<Box<dyn Spawned>>,
     pid: i32,
     status: Option<ExitStatus>,
     paused: bool,
@@ -148,19 +138,26 @@ struct Inner {
 #[derive(Debug)]
 pub struct NodeProcess {
     spec: ProcessSpec,
+    host: Arc<dyn Host>,
     inner: Mutex<Inner>,
 }
 
 impl NodeProcess {
-    /// Starts the node `spec` describes.
+    /// Starts the node `spec` describes on this machine (in `spec.netns` if given).
     pub fn spawn(spec: ProcessSpec) -> Result<NodeProcess, ProcessError> {
+        NodeProcess::spawn_on(host::of_spec(&spec), spec)
+    }
+
+    /// Starts the node `spec` describes on `host`.
+    pub fn spawn_on(host: Arc<dyn Host>, spec: ProcessSpec) -> Result<NodeProcess, ProcessError> {
         std::fs::create_dir_all(&spec.log_dir).map_err(|e| logs_error(&spec, e))?;
         let _ = std::fs::remove_file(spec.log_dir.join("exit-status"));
-        let child = start(&spec)?;
-        let pid = child.id() as i32;
-        tracing::debug!(node = %spec.name, pid, "spawned {}", spec.display());
+        let child = start(host.as_ref(), &spec)?;
+        let pid = child.pid();
+        tracing::debug!(node = %spec.name, pid, host = %host.name(), "spawned {}", spec.display());
         Ok(NodeProcess {
             spec,
+            host,
             inner: Mutex::new(Inner {
                 child: Some(child),
                 pid,
@@ -184,6 +181,22 @@ impl NodeProcess {
         &self.spec
     }
 
+    /// The host it runs on.
+    pub fn host(&self) -> &Arc<dyn Host> {
+        &self.host
+    }
+
+    /// Copies its logs back from its host into [`NodeProcess::log_dir`] (a no-op for
+    /// nodes on this machine).
+    pub fn fetch_logs(&self) -> Result<(), ProcessError> {
+        self.host
+            .fetch_logs(&self.spec)
+            .map_err(|source| ProcessError::Host {
+                node: self.spec.name.clone(),
+                source,
+            })
+    }
+
     /// Its log directory.
     pub fn log_dir(&self) -> &Path {
         &self.spec.log_dir
@@ -205,7 +218,7 @@ impl NodeProcess {
         if inner.status.is_some() {
             return inner.status;
         }
-        let status = inner.child.as_mut()?.try_wait().ok()??;
+        let status = inner.child.as_mut()?.try_wait()?;
         self.ended(inner, status);
         Some(status)
     }
@@ -215,7 +228,7 @@ impl NodeProcess {
         inner.paused = false;
         inner.child = None;
         // Whatever it forked and left in its group goes too.
-        let _ = killpg(Pid::from_raw(inner.pid), Signal::SIGKILL);
+        let _ = self.host.signal(inner.pid, Signal::SIGKILL);
         let _ = std::fs::write(
             self.spec.log_dir.join("exit-status"),
             format!("{}\n", describe(status)),
@@ -244,17 +257,12 @@ impl NodeProcess {
     }
 
     fn signal_locked(&self, inner: &mut Inner, signal: Signal) -> Result<(), ProcessError> {
-        match killpg(Pid::from_raw(inner.pid), signal) {
-            Ok(()) | Err(nix::Error::ESRCH) => {}
-            Err(source) => {
-                return Err(ProcessError::Signal {
-                    node: self.spec.name.clone(),
-                    pid: inner.pid,
-                    signal,
-                    source,
-                })
-            }
-        }
+        self.host
+            .signal(inner.pid, signal)
+            .map_err(|source| ProcessError::Host {
+                node: self.spec.name.clone(),
+                source,
+            })?;
         match signal {
             Signal::SIGSTOP => inner.paused = true,
             Signal::SIGCONT => inner.paused = false,
@@ -283,9 +291,9 @@ impl NodeProcess {
         let pid = self.pid();
         let until = Instant::now() + Duration::from_secs(1);
         while Instant::now() < until && self.is_running() {
-            match proc_state(pid) {
-                Some(c) if matches!(c, 'T' | 't') == stopped => return,
-                None => return,
+            match self.host.state(pid) {
+                ProcState::Gone | ProcState::Zombie => return,
+                s if (s == ProcState::Stopped) == stopped => return,
                 _ => std::thread::sleep(Duration::from_micros(200)),
             }
         }
@@ -384,8 +392,8 @@ impl NodeProcess {
             });
         }
         let _ = std::fs::remove_file(self.spec.log_dir.join("exit-status"));
-        let child = start(&self.spec)?;
-        inner.pid = child.id() as i32;
+        let child = start(self.host.as_ref(), &self.spec)?;
+        inner.pid = child.pid();
         inner.child = Some(child);
         inner.status = None;
         inner.paused = false;
@@ -408,57 +416,31 @@ fn logs_error(spec: &ProcessSpec, source: std::io::Error) -> ProcessError {
     }
 }
 
-/// Spawns the process in a new session (and namespace), appending to its logs.
-fn start(spec: &ProcessSpec) -> Result<Child, ProcessError> {
-    let append = |name: &str| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(spec.log_dir.join(name))
-            .map_err(|e| logs_error(spec, e))
-    };
-    let netns = match &spec.netns {
-        Some(ns) => Some(
-            std::fs::File::open(Path::new("/run/netns").join(ns)).map_err(|source| {
-                ProcessError::Netns {
-                    node: spec.name.clone(),
-                    netns: ns.clone(),
-                    source,
-                }
-            })?,
-        ),
-        None => None,
-    };
-    let mut cmd = Command::new(&spec.program);
-    cmd.args(&spec.args)
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .env(ENV_OWNER, Owner::current().to_string())
-        .env(ENV_NODE, &spec.name)
-        .stdin(Stdio::null())
-        .stdout(append("stdout.log")?)
-        .stderr(append("stderr.log")?);
-    if let Some(dir) = &spec.cwd {
-        cmd.current_dir(dir);
-    }
-    // SAFETY: between fork and exec only async-signal-safe system calls run (setsid,
-    // setns); nothing allocates or takes a lock.
-    unsafe {
-        cmd.pre_exec(move || {
-            nix::unistd::setsid().map_err(std::io::Error::from)?;
-            if let Some(ns) = &netns {
-                nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET)
-                    .map_err(std::io::Error::from)?;
-            }
-            Ok(())
-        });
-    }
-    let child = cmd.spawn().map_err(|source| ProcessError::Spawn {
-        node: spec.name.clone(),
-        command: spec.display(),
-        source,
+/// Spawns the process on `host` (own session, logs appended), then records its PID in
+/// `<log_dir>/pid` and its command line in `<log_dir>/command`.
+fn start(host: &dyn Host, spec: &ProcessSpec) -> Result<Box<dyn Spawned>, ProcessError> {
+    let child = host.spawn(spec).map_err(|e| match e {
+        HostError::Spawn { source, .. } => ProcessError::Spawn {
+            node: spec.name.clone(),
+            command: spec.display(),
+            source,
+        },
+        HostError::File { path, source, .. }
+            if path.starts_with(&spec.log_dir.display().to_string()) =>
+        {
+            logs_error(spec, source)
+        }
+        source => ProcessError::Host {
+            node: spec.name.clone(),
+            source,
+        },
     })?;
-    let mut pids = append("pid")?;
-    writeln!(pids, "{}", child.id()).map_err(|e| logs_error(spec, e))?;
+    let mut pids = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(spec.log_dir.join("pid"))
+        .map_err(|e| logs_error(spec, e))?;
+    writeln!(pids, "{}", child.pid()).map_err(|e| logs_error(spec, e))?;
     std::fs::write(
         spec.log_dir.join("command"),
         format!("{}\n", spec.display()),

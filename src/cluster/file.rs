@@ -208,6 +208,7 @@ pub fn parse(text: &str, nodes_dir: &Path) -> Result<ClusterFile, String> {
                 program,
                 args: argv,
                 env: Vec::new(),
+                netns: None,
             },
             ready,
             stop_signal: parse_signal(sig)?,

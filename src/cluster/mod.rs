@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
-pub use process::{Launch, NodeProcess};
+pub use nemesis::NodeProcess;
+pub use process::Launch;
 
 /// How to tell that a node is ready to serve.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,7 +129,7 @@ impl Cluster {
         };
         for s in specs {
             let dir = nodes_dir.join(&s.name);
-            match NodeProcess::spawn(&s.name, &s.launch, &dir) {
+            match NodeProcess::spawn(s.launch.spec(&s.name, &dir)) {
                 Ok(p) => {
                     tracing::info!(node = %s.name, pid = p.pid(), "started {}", s.launch.display());
                     cluster.nodes.push(Arc::new(p));
@@ -138,7 +139,10 @@ impl Cluster {
                     cluster.stop().await;
                     return Err(ClusterError::Spawn {
                         node: s.name.clone(),
-                        message: e.to_string(),
+                        message: e
+                            .to_string()
+                            .trim_start_matches(&format!("node {}: ", s.name))
+                            .to_string(),
                     });
                 }
             }
@@ -211,7 +215,9 @@ impl Cluster {
             let _ = n.signal(Signal::SIGCONT);
         }
         for (s, n) in self.specs.iter().zip(&self.nodes) {
-            n.stop(s.stop_signal, Duration::from_secs(5)).await;
+            if let Err(e) = n.stop_async(s.stop_signal, Duration::from_secs(5)).await {
+                tracing::warn!(node = %s.name, "stopping: {e}");
+            }
         }
     }
 }

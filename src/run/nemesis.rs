@@ -5,8 +5,8 @@
 //! cluster's node processes and the recorder (each start and stop is a `nemesis`
 //! event). The heal leaves no fault behind; dropping the hook tears the network down.
 //!
-//! The faults themselves live in the `nemesis` crate; this file adapts the driver's
-//! node processes and recorder to it.
+//! The faults themselves live in the `nemesis` crate, and so does the node process
+//! type the subjects start ([`nemesis::NodeProcess`]); this file adapts the recorder.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use nemesis::clock::ClockMechanism;
 use nemesis::{Events, Fault, Layout, Mechanism, Nemesis, Node, Options, Plan, Topology};
-use nix::sys::signal::Signal;
 use tokio::sync::watch;
 
 use crate::cluster::NodeProcess;
@@ -193,7 +192,7 @@ impl NemesisHook for Faults {
         nemesis.attach(
             ctx.nodes
                 .iter()
-                .map(|n| Arc::new(DriverNode(n.clone())) as Arc<dyn Node>)
+                .map(|n| n.clone() as Arc<dyn Node>)
                 .chain(ctx.other_nodes.iter().cloned())
                 .collect(),
         )?;
@@ -231,77 +230,6 @@ impl Events for RecorderEvents {
         // Said once to the person (the log gets it at debug level, not a second time).
         tracing::debug!("{message}");
         eprintln!("faultline: {message}");
-    }
-}
-
-/// The driver's node process, as the nemesis acts on it.
-struct DriverNode(Arc<NodeProcess>);
-
-impl Node for DriverNode {
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-
-    fn program(&self) -> Option<std::path::PathBuf> {
-        Some(self.0.launch().effective_program().to_path_buf())
-    }
-
-    fn pid(&self) -> i32 {
-        self.0.pid()
-    }
-
-    fn is_running(&self) -> bool {
-        self.0.try_status().is_none()
-    }
-
-    fn kill(&self) -> Result<(), String> {
-        self.0.kill_now();
-        match self.0.try_status() {
-            Some(_) => Ok(()),
-            None => Err(format!("node {} survived SIGKILL", self.0.name())),
-        }
-    }
-
-    fn stop(&self) -> Result<(), String> {
-        let _ = self.0.signal(Signal::SIGTERM);
-        let _ = self.0.signal(Signal::SIGCONT);
-        let until = std::time::Instant::now() + Duration::from_secs(2);
-        while std::time::Instant::now() < until {
-            if self.0.try_status().is_some() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        self.kill()
-    }
-
-    fn pause(&self) -> Result<(), String> {
-        self.0
-            .signal(Signal::SIGSTOP)
-            .map_err(|e| format!("pausing {}: {e}", self.0.name()))?;
-        // The stop is asynchronous: wait (briefly) until the kernel shows it.
-        let until = std::time::Instant::now() + Duration::from_secs(1);
-        while std::time::Instant::now() < until
-            && !matches!(
-                nemesis::process::proc_state(self.0.pid()),
-                Some('T' | 't') | None
-            )
-        {
-            std::thread::sleep(Duration::from_micros(200));
-        }
-        Ok(())
-    }
-
-    fn resume(&self) -> Result<(), String> {
-        self.0
-            .signal(Signal::SIGCONT)
-            .map_err(|e| format!("resuming {}: {e}", self.0.name()))
-    }
-
-    fn restart(&self) -> Result<(), String> {
-        self.0
-            .restart()
-            .map_err(|e| format!("restarting {}: {e}", self.0.name()))
     }
 }
 

@@ -155,25 +155,13 @@ impl Etcd {
             .into_iter()
             .flat_map(|(k, v)| [k.to_string(), v])
             .collect();
-            // In a namespace, `nsenter` enters it and execs etcd in place (same PID).
-            let (program, args) = match &place.netns {
-                Some(ns) => {
-                    let mut wrapped = vec![
-                        format!("--net=/run/netns/{ns}"),
-                        "--".to_string(),
-                        self.program.display().to_string(),
-                    ];
-                    wrapped.extend(args);
-                    (PathBuf::from("nsenter"), wrapped)
-                }
-                None => (self.program.clone(), args),
-            };
             specs.push(NodeSpec {
                 name: place.name.clone(),
                 launch: Launch {
-                    program,
+                    program: self.program.clone(),
                     args,
                     env: place.env.clone(),
+                    netns: place.netns.clone(),
                 },
                 ready: ReadyCheck::Http(format!("{}/health", place.client)),
                 stop_signal: Signal::SIGTERM,

@@ -92,6 +92,7 @@ impl Leaderless {
                     program: self.program.clone(),
                     args,
                     env: Vec::new(),
+                    netns: None,
                 },
                 ready: ReadyCheck::Http(format!("http://127.0.0.1:{}/health", ports[i])),
                 stop_signal: Signal::SIGTERM,
@@ -104,8 +105,8 @@ impl Leaderless {
 
 impl Leaderless {
     /// The nodes as the nemesis laid them out: its listen and peer addresses (proxies or
-    /// namespace addresses), its namespace (entered with `nsenter`, which execs the
-    /// store in place) and its environment (fake clock, owner tags).
+    /// namespace addresses), its namespace (entered by the node process before it
+    /// execs the store) and its environment (fake clock, owner tags).
     fn specs_on(&self, layout: &nemesis::Layout) -> Vec<NodeSpec> {
         layout
             .nodes
@@ -128,25 +129,14 @@ impl Leaderless {
                     args.push(format!("--{k}"));
                     args.push(v.clone());
                 }
-                let (program, args) = match &node.netns {
-                    Some(ns) => {
-                        let mut wrapped = vec![
-                            format!("--net=/run/netns/{ns}"),
-                            "--".to_string(),
-                            self.program.display().to_string(),
-                        ];
-                        wrapped.extend(args);
-                        (PathBuf::from("nsenter"), wrapped)
-                    }
-                    None => (self.program.clone(), args),
-                };
                 let client = node.client_addr();
                 NodeSpec {
                     name: node.name.clone(),
                     launch: Launch {
-                        program,
+                        program: self.program.clone(),
                         args,
                         env: node.env.clone(),
+                        netns: node.netns.clone(),
                     },
                     ready: ReadyCheck::Http(format!("http://{client}/health")),
                     stop_signal: Signal::SIGTERM,

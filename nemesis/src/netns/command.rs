@@ -1,75 +1,42 @@
 //! Running `ip`, `nft`, `iptables` and `tc`, in the root namespace or inside a node's
-//! namespace (entered with `setns` between fork and exec), and finding faultline's
+//! namespace (through [`crate::host`]: `setns` between fork and exec), and finding faultline's
 //! namespaces and interfaces on the machine.
 
-use std::io::Write;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
 use super::NetnsError;
+use crate::host::{Host, Local, Namespace, COMMAND_TIMEOUT};
 
 /// Where a program is (the `PATH`, then `/usr/sbin` and `/sbin`).
 pub(crate) fn which(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
+    crate::host::local::which(program).filter(|p| p.is_file())
 }
 
-/// Runs `program args` (in namespace `ns` when given), feeding `input` on stdin.
+/// Runs `program args` (in namespace `ns` when given, else in the driver's), feeding
+/// `input` on stdin: a [`Host`] command that must exit 0.
 pub(crate) fn run(
     ns: Option<&str>,
     program: &str,
     args: &[&str],
     input: Option<&str>,
 ) -> Result<String, NetnsError> {
-    let command = format!(
-        "{}{program} {}",
-        ns.map(|n| format!("ip netns exec {n} "))
-            .unwrap_or_default(),
-        args.join(" ")
-    );
-    let fail = |message: String| NetnsError::Command {
-        command: command.clone(),
-        message,
+    let host: Box<dyn Host> = match ns {
+        Some(ns) => Box::new(Namespace::new(ns)),
+        None => Box::new(Local),
     };
-    let exe = which(program).unwrap_or_else(|| PathBuf::from(program));
-    let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
+    host.run_ok(program, args, input.map(str::as_bytes), COMMAND_TIMEOUT)
+        .map_err(|e| NetnsError::Command {
+            command: format!(
+                "{}{}",
+                ns.map(|n| format!("ip netns exec {n} "))
+                    .unwrap_or_default(),
+                crate::host::command_line(program, args)
+            ),
+            message: match e {
+                crate::host::HostError::Failed { stderr, .. } => stderr,
+                other => other.to_string(),
+            },
         })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(ns) = ns {
-        let file = std::fs::File::open(Path::new("/run/netns").join(ns))
-            .map_err(|e| fail(format!("no namespace {ns}: {e}")))?;
-        // SAFETY: only the setns system call runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
-                    .map_err(std::io::Error::from)
-            });
-        }
-    }
-    let mut child = cmd.spawn().map_err(|e| fail(e.to_string()))?;
-    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
-        stdin
-            .write_all(text.as_bytes())
-            .map_err(|e| fail(e.to_string()))?;
-    }
-    let out = child.wait_with_output().map_err(|e| fail(e.to_string()))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(fail(
-            String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        ))
-    }
 }
 
 pub(crate) fn ip(args: &[&str]) -> Result<String, NetnsError> {

@@ -20,6 +20,8 @@ mod command;
 pub use command::{faultline_interfaces, faultline_namespaces, has_netem, remove};
 use command::{ip, run, which};
 
+use crate::host::{firewall, Namespace};
+
 use crate::owner::Owner;
 use crate::packet::PacketFault;
 use crate::partition::Partition;
@@ -38,6 +40,9 @@ pub enum NetnsError {
         /// Its stderr or the spawn error.
         message: String,
     },
+    /// A command on a node's namespace failed.
+    #[error(transparent)]
+    Host(#[from] crate::host::HostError),
     /// No free subnet was left.
     #[error("no free 10.213.x.0/24 subnet is left for a faultline network")]
     NoSubnet,
@@ -60,28 +65,7 @@ pub fn available() -> Result<(), String> {
     Ok(())
 }
 
-/// The packet filter used inside the namespaces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Firewall {
-    /// nftables (`nft`).
-    Nft,
-    /// iptables.
-    Iptables,
-}
-
-impl Firewall {
-    /// nft if installed, else iptables.
-    pub fn detect() -> Option<Firewall> {
-        if which("nft").is_some() {
-            Some(Firewall::Nft)
-        } else if which("iptables").is_some() {
-            Some(Firewall::Iptables)
-        } else {
-            None
-        }
-    }
-}
+pub use crate::host::firewall::Firewall;
 
 /// One node's place in the namespace network.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -224,26 +208,7 @@ impl NetnsNet {
     }
 
     fn install_tables(&self, ns: &str) -> Result<(), NetnsError> {
-        match self.firewall {
-            Firewall::Nft => {
-                let script = "table inet faultline {\n\
-                    chain input { type filter hook input priority 0; policy accept; jump partition_in; jump packet_in; }\n\
-                    chain output { type filter hook output priority 0; policy accept; jump partition_out; }\n\
-                    chain partition_in { }\n chain partition_out { }\n chain packet_in { }\n}\n";
-                run(Some(ns), "nft", &["-f", "-"], Some(script))?;
-            }
-            Firewall::Iptables => {
-                for (chain, hook) in [
-                    ("FL-PART-IN", "INPUT"),
-                    ("FL-PART-OUT", "OUTPUT"),
-                    ("FL-PACKET-IN", "INPUT"),
-                ] {
-                    run(Some(ns), "iptables", &["-N", chain], None)?;
-                    run(Some(ns), "iptables", &["-A", hook, "-j", chain], None)?;
-                }
-            }
-        }
-        Ok(())
+        firewall::install(&Namespace::new(ns), self.firewall).map_err(NetnsError::from)
     }
 
     /// The run id in the names.
@@ -295,37 +260,8 @@ impl NetnsNet {
                 }
             }
         }
-        self.in_parallel(per_ns, |fw, ns, ips| match fw {
-            Firewall::Nft => {
-                let set = ips
-                    .iter()
-                    .map(|i| i.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let script = format!(
-                    "add rule inet faultline partition_in ip saddr {{ {set} }} drop\n\
-                     add rule inet faultline partition_out ip daddr {{ {set} }} drop\n"
-                );
-                run(Some(ns), "nft", &["-f", "-"], Some(&script)).map(|_| ())
-            }
-            Firewall::Iptables => {
-                for i in ips {
-                    let i = i.to_string();
-                    run(
-                        Some(ns),
-                        "iptables",
-                        &["-A", "FL-PART-IN", "-s", &i, "-j", "DROP"],
-                        None,
-                    )?;
-                    run(
-                        Some(ns),
-                        "iptables",
-                        &["-A", "FL-PART-OUT", "-d", &i, "-j", "DROP"],
-                        None,
-                    )?;
-                }
-                Ok(())
-            }
+        self.in_parallel(per_ns, |fw, ns, ips| {
+            firewall::drop_peers(&Namespace::new(ns), fw, ips).map_err(NetnsError::from)
         })
     }
 
@@ -336,18 +272,8 @@ impl NetnsNet {
             .iter()
             .map(|n| (n.netns.clone(), Vec::new()))
             .collect();
-        self.in_parallel(all, |fw, ns, _| match fw {
-            Firewall::Nft => run(
-                Some(ns),
-                "nft",
-                &["-f", "-"],
-                Some("flush chain inet faultline partition_in\nflush chain inet faultline partition_out\n"),
-            )
-            .map(|_| ()),
-            Firewall::Iptables => {
-                run(Some(ns), "iptables", &["-F", "FL-PART-IN"], None)?;
-                run(Some(ns), "iptables", &["-F", "FL-PART-OUT"], None).map(|_| ())
-            }
+        self.in_parallel(all, |fw, ns, _| {
+            firewall::heal_partition(&Namespace::new(ns), fw).map_err(NetnsError::from)
         })
     }
 
@@ -380,71 +306,9 @@ impl NetnsNet {
         };
         if fault.loss > 0.0 {
             let pct = ((fault.loss * 100.0).round() as u32).clamp(1, 100);
-            match self.firewall {
-                Firewall::Nft => {
-                    let rule = format!(
-                        "add rule inet faultline packet_in ip saddr {} numgen random mod 100 < {pct} drop\n",
-                        f.ip
-                    );
-                    run(Some(&t.netns), "nft", &["-f", "-"], Some(&rule))?;
-                }
-                Firewall::Iptables => {
-                    let p = format!("{:.2}", f64::from(pct) / 100.0);
-                    let src = f.ip.to_string();
-                    run(
-                        Some(&t.netns),
-                        "iptables",
-                        &[
-                            "-A",
-                            "FL-PACKET-IN",
-                            "-s",
-                            &src,
-                            "-m",
-                            "statistic",
-                            "--mode",
-                            "random",
-                            "--probability",
-                            &p,
-                            "-j",
-                            "DROP",
-                        ],
-                        None,
-                    )?;
-                }
-            }
+            firewall::drop_share(&Namespace::new(&t.netns), self.firewall, f.ip, pct)?;
         }
-        if fault.rate.is_some() || !fault.delay.is_zero() {
-            let mut args: Vec<String> = ["qdisc", "replace", "dev", "eth0", "root"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-            if !fault.delay.is_zero() {
-                args.extend([
-                    "netem".into(),
-                    "delay".into(),
-                    format!("{}ms", fault.delay.as_millis()),
-                ]);
-                if !fault.jitter.is_zero() {
-                    args.push(format!("{}ms", fault.jitter.as_millis()));
-                }
-                if let Some(r) = fault.rate {
-                    args.extend(["rate".into(), format!("{}bit", r * 8)]);
-                }
-            } else if let Some(r) = fault.rate {
-                let burst = (r / 10).max(4096);
-                args.extend([
-                    "tbf".into(),
-                    "rate".into(),
-                    format!("{}bit", r * 8),
-                    "burst".into(),
-                    format!("{burst}"),
-                    "latency".into(),
-                    "1s".into(),
-                ]);
-            }
-            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-            run(Some(&f.netns), "tc", &refs, None)?;
-        }
+        firewall::shape(&Namespace::new(&f.netns), &f.dev, fault)?;
         Ok(())
     }
 
@@ -456,22 +320,7 @@ impl NetnsNet {
             .map(|n| (n.netns.clone(), Vec::new()))
             .collect();
         self.in_parallel(all, |fw, ns, _| {
-            let _ = run(
-                Some(ns),
-                "tc",
-                &["qdisc", "del", "dev", "eth0", "root"],
-                None,
-            );
-            match fw {
-                Firewall::Nft => run(
-                    Some(ns),
-                    "nft",
-                    &["flush", "chain", "inet", "faultline", "packet_in"],
-                    None,
-                ),
-                Firewall::Iptables => run(Some(ns), "iptables", &["-F", "FL-PACKET-IN"], None),
-            }
-            .map(|_| ())
+            firewall::clear_packets(&Namespace::new(ns), fw, "eth0").map_err(NetnsError::from)
         })
     }
 

@@ -74,12 +74,14 @@ impl Server {
                     program: PathBuf::from("setpriv"),
                     args: wrapped,
                     env: vec![("HOME".into(), "/tmp".into())],
+                    netns: None,
                 }
             }
             None => Launch {
                 program,
                 args,
                 env: Vec::new(),
+                netns: None,
             },
         }
     }
@@ -119,7 +121,7 @@ impl Server {
             .map(|s| s.to_string())
             .collect(),
         );
-        let out = tokio::process::Command::new(launch.effective_program())
+        let out = tokio::process::Command::new(&launch.program)
             .args(&launch.args)
             .envs(launch.env.iter().cloned())
             .output()

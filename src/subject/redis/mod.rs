@@ -320,6 +320,7 @@ impl Subject for Redis {
                     program: self.program.clone(),
                     args,
                     env: Vec::new(),
+                    netns: None,
                 },
                 ready: ReadyCheck::Tcp(format!("127.0.0.1:{port}")),
                 stop_signal: Signal::SIGTERM,

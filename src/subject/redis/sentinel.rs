@@ -59,6 +59,7 @@ pub async fn start(
                 program: program.clone(),
                 args: vec![conf.display().to_string()],
                 env: Vec::new(),
+                netns: None,
             },
             ready: ReadyCheck::Tcp(format!("127.0.0.1:{port}")),
             stop_signal: Signal::SIGTERM,
