@@ -290,8 +290,9 @@ fn a_cluster_file_starts_the_reference_store_and_stops_it() {
         "none",
         "--cluster",
         file,
+        // The file starts the store as the default run does for kv (`--conflict lww`).
         "--workload",
-        "set",
+        "kv",
         "--time-limit",
         "2s",
         "--quiesce",
@@ -299,9 +300,13 @@ fn a_cluster_file_starts_the_reference_store_and_stops_it() {
         "--results",
         r.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A verdict, not an error: last-write-wins under concurrent writers is not always
+    // linearizable even without faults, so valid and invalid are both honest answers.
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
     let run = run_dir(&o);
-    assert!(run.starts_with(r.join("cluster-file-set")));
+    assert!(run.starts_with(r.join("cluster-file-kv")));
+    let res = results(&run);
+    assert!(res["ops"]["ok"].as_u64().unwrap_or(0) > 50, "{res}");
     for n in ["n1", "n2", "n3"] {
         let status =
             std::fs::read_to_string(run.join("nodes").join(n).join("exit-status")).unwrap();
