@@ -14,7 +14,7 @@ use super::chart::secs;
 use super::faults::{self, FaultWindow, Marker};
 use super::headline::{self, Headline};
 use super::view::{short, RunView};
-use super::{accounting, plots, timeline, window};
+use super::{accounting, anomalies, plots, timeline, window};
 
 /// The page's policy: nothing may be fetched or run; inline styles and data: images only.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
@@ -192,6 +192,7 @@ fn checker_sections(run: &Run, results: &[CheckResult]) -> Markup {
             }
             @if windows.len() > MAX_WINDOWS { p class="note" { (windows.len() - MAX_WINDOWS) " more failing windows in the JSON below." } }
             @if let (Evidence::Eventual(e), false) = (&evidence, r.verdict == Verdict::Valid) { (accounting::draw(e)) }
+            @if let Evidence::Txn(t) = &evidence { (anomalies::draw(t, run.history)) }
             (evidence_json(&r.evidence))
         }
     }
