@@ -571,3 +571,31 @@ fn the_verifier_refuses_false_claims_about_the_history() {
         );
     }
 }
+
+#[test]
+fn a_sibling_read_under_sequential_consistency_says_no_write_set_it() {
+    // The sequential checker's words for the issue's siblings run: a fact of the
+    // whole history, not "the register held null" in some search order, although
+    // writes 5 and 4 completed.
+    let siblings = Value::from_json(&serde_json::json!({"siblings": [5, 4]}));
+    let h = rows(&[
+        (1, "write", Value::Int(5), 1, 90, OK),
+        (2, "write", Value::Int(4), 2, 109, OK),
+        (3, "read", siblings, 120, 130, OK),
+    ]);
+    let spec = ModelSpec::new(ModelKind::Register);
+    let r = checkers::factory::check(
+        checkers::Consistency::Sequential,
+        &spec,
+        &h,
+        &Budget::unlimited(),
+    );
+    assert_eq!(r.verdict, Verdict::Invalid, "{}", r.summary);
+    let e = r.typed_evidence();
+    let w = e.windows()[0];
+    assert_eq!(
+        w.explanation,
+        r#"process 3 read k3 = {"siblings":[5,4]}; no write or cas ever set {"siblings":[5,4]}, and the initial value is null, so no order allows it"#
+    );
+    assert!(!r.summary.contains("held null"), "{}", r.summary);
+}
