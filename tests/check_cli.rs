@@ -342,6 +342,21 @@ const BAD_INPUTS: &[(&str, &str, &str, &str, &[&str])] = &[
         ":1: ",
         &["found a JSON array", "one JSON object per line"],
     ),
+    (
+        "completion_first.jsonl",
+        "{\"index\":0,\"time\":1,\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":1}\n{\"index\":1,\"time\":2,\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":1}\n",
+        "register",
+        ":1: ",
+        &["an `ok` completion for process 0 with no outstanding invoke", "expected an invoke first"],
+    ),
+    (
+        // The wrongtype_time.jsonl: one line named, line 2, not "line 1 column 24".
+        "wrongtype_time.jsonl",
+        "{\"index\":0,\"time\":1,\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":1}\n{\"index\":1,\"time\":\"x\",\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":1}\n",
+        "register",
+        ":2: ",
+        &["invalid type: string \"x\", expected u64 (at column 21)"],
+    ),
 ];
 
 #[test]
@@ -366,6 +381,10 @@ fn each_input_that_cannot_be_judged_exits_3_with_file_line_and_what_was_expected
         assert!(
             !String::from_utf8_lossy(&out.stdout).contains("VALID"),
             "{name}: no verdict is printed"
+        );
+        assert!(
+            !err.contains(" at line "),
+            "{name}: one line is named, by the FILE:LINE prefix only: {err}"
         );
     }
 }
