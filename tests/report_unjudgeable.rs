@@ -2,7 +2,7 @@
 //! on their own is `unknown`, exit 2, with the reason ("all 3 nodes had exited … —
 //! see nodes/*/") on the CLI verdict line, in `results.json`, in the `--json`
 //! summary, in the report's headline, and again when `faultline check` reads the
-//! run's history; a history with no `ok` operation and every node dead says both in
+//! run's history or `faultline report` checks the run again; a history with no `ok` operation and every node dead says both in
 //! one reason.
 
 mod run_common;
@@ -124,6 +124,22 @@ fn a_run_whose_nodes_all_exited_is_unknown_with_the_reason_everywhere() {
     let out: serde_json::Value = serde_json::from_slice(&c.stdout).unwrap();
     assert_eq!(out["verdict"], "unknown");
     assert_eq!(out["verdict_reason"], REASON);
+
+    // `faultline report DIR` on the run without its results checks it again: the
+    // same verdict and reason.
+    std::fs::remove_file(run.join("results.json")).unwrap();
+    let again = faultline(&["report", run.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains(&format!("verdict: unknown — {REASON}")),
+        "{}",
+        text(&again)
+    );
+    let r = json(&run.join("results.json"));
+    assert_eq!(
+        (&r["verdict"], &r["verdict_reason"]),
+        (&"unknown".into(), &REASON.into())
+    );
     run_common::assert_no_node_left(&run);
     std::fs::remove_dir_all(&dir).unwrap();
 }
