@@ -57,6 +57,8 @@ fn a_run_whose_nodes_all_exited_is_unknown_with_the_reason_everywhere() {
         results.to_str().unwrap(),
         "--json",
         summary.to_str().unwrap(),
+        "--junit",
+        dir.join("junit.xml").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -110,6 +112,17 @@ fn a_run_whose_nodes_all_exited_is_unknown_with_the_reason_everywhere() {
     assert!(
         html.contains(&format!(r#"<div class="big">Unknown: {REASON}</div>"#)),
         "the report's headline does not give the reason"
+    );
+
+    // JUnit: each checker an <error> (undecided) whose message gives the reason.
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains(r#"errors="2""#) || junit.contains("<error"),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(REASON),
+        "the JUnit message gives the reason: {junit}"
     );
 
     // `faultline check` of the run's history reads the same note.
