@@ -42,6 +42,11 @@ pub struct RunResults {
     /// until then was checked all the same).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<Interruption>,
+    /// Why the verdict is `unknown` when the history itself allows no decision ("no
+    /// operation succeeded: all 3 nodes had exited — see nodes/*/ (...)";
+    /// `checkers::factory::unjudgeable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict_reason: Option<String>,
 }
 
 /// Where and why a run stopped before it finished.

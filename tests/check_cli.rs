@@ -342,6 +342,21 @@ const BAD_INPUTS: &[(&str, &str, &str, &str, &[&str])] = &[
         ":1: ",
         &["found a JSON array", "one JSON object per line"],
     ),
+    (
+        "completion_first.jsonl",
+        "{\"index\":0,\"time\":1,\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":1}\n{\"index\":1,\"time\":2,\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":1}\n",
+        "register",
+        ":1: ",
+        &["an `ok` completion for process 0 with no outstanding invoke", "expected an invoke first"],
+    ),
+    (
+        // The issue's wrongtype_time.jsonl: one line named, line 2, not "line 1 column 24".
+        "wrongtype_time.jsonl",
+        "{\"index\":0,\"time\":1,\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":1}\n{\"index\":1,\"time\":\"x\",\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":1}\n",
+        "register",
+        ":2: ",
+        &["invalid type: string \"x\", expected u64 (at column 21)"],
+    ),
 ];
 
 #[test]
@@ -366,6 +381,10 @@ fn each_input_that_cannot_be_judged_exits_3_with_file_line_and_what_was_expected
         assert!(
             !String::from_utf8_lossy(&out.stdout).contains("VALID"),
             "{name}: no verdict is printed"
+        );
+        assert!(
+            !err.contains(" at line "),
+            "{name}: one line is named, by the FILE:LINE prefix only: {err}"
         );
     }
 }
@@ -444,4 +463,56 @@ fn check_help_says_what_each_nil_read_meaning_is() {
     assert!(help.contains("the read saw nil"), "{help}");
     assert!(help.contains("Knossos"), "{help}");
     assert!(help.contains("--independent"), "{help}");
+}
+
+#[test]
+fn json_output_carries_availability_overall_and_per_fault_window() {
+    // Four ops: two before a partition (both ok), two during it (one ok, one fail).
+    let h = temp(
+        "availability.jsonl",
+        r#"{"index":0,"time":0,"process":0,"type":"invoke","f":"write","value":1}
+{"index":1,"time":10,"process":0,"type":"ok","f":"write","value":1}
+{"index":2,"time":20,"process":1,"type":"invoke","f":"read","value":null}
+{"index":3,"time":30,"process":1,"type":"ok","f":"read","value":1}
+{"index":4,"time":40,"process":"nemesis","type":"info","f":"start-partition","value":{"kind":"halves","groups":[["n1"],["n2","n3"]]}}
+{"index":5,"time":50,"process":0,"type":"invoke","f":"write","value":2}
+{"index":6,"time":60,"process":0,"type":"fail","f":"write","value":2}
+{"index":7,"time":70,"process":1,"type":"invoke","f":"read","value":null}
+{"index":8,"time":80,"process":1,"type":"ok","f":"read","value":1}
+{"index":9,"time":90,"process":"nemesis","type":"info","f":"stop-partition","value":null}
+"#,
+    );
+    let out = faultline()
+        .args(["check", "--model", "register", "--json"])
+        .arg(&h)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let a = &v["availability"];
+    assert_eq!(
+        (a["ops"].as_u64(), a["ok"].as_u64()),
+        (Some(4), Some(3)),
+        "{a}"
+    );
+    assert_eq!(a["ok_fraction"].as_f64(), Some(0.75));
+    let windows = a["per_fault"].as_array().unwrap();
+    assert_eq!(windows.len(), 1, "{a}");
+    let w = &windows[0];
+    assert_eq!(
+        (w["ops"].as_u64(), w["ok"].as_u64()),
+        (Some(2), Some(1)),
+        "{w}"
+    );
+    assert_eq!(w["ok_fraction"].as_f64(), Some(0.5));
+    assert!(w["fault"].as_str().unwrap().contains("partition"), "{w}");
+    assert!(
+        v.get("verdict_reason").is_none(),
+        "a valid verdict needs no reason: {v}"
+    );
 }

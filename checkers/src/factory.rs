@@ -136,9 +136,50 @@ pub fn not_checked(consistency: Consistency, spec: &ModelSpec) -> CheckResult {
     }
 }
 
+/// The nemesis note (`{"process":"nemesis","type":"info","f":"nodes-exited",...}`) a
+/// run records when every node process of the subject had exited on its own and
+/// stayed down at the end of the run, before faultline stopped the cluster. Its value
+/// is `{"nodes": {"n1": "exited with status 1", ...}}`: how each node ended.
+pub const NODES_EXITED: &str = "nodes-exited";
+
+/// How many nodes the history's [`NODES_EXITED`] note says had all exited, if it has one.
+pub fn nodes_exited(history: &History) -> Option<usize> {
+    let note = history
+        .nemesis
+        .iter()
+        .rfind(|e| e.f.as_str() == NODES_EXITED)?;
+    match note.value.get("nodes") {
+        Some(crate::Value::Map(nodes)) if !nodes.is_empty() => Some(nodes.len()),
+        Some(crate::Value::List(nodes)) if !nodes.is_empty() => Some(nodes.len()),
+        _ => None,
+    }
+}
+
+/// Why `history` allows no decision whatever a checker says of it, if it does not: no
+/// client operation completed `ok` ([`no_ok_operation`]), or every node had exited by
+/// the end of the run ([`NODES_EXITED`]).
+pub fn unjudgeable(history: &History) -> Option<String> {
+    let exited = nodes_exited(history).map(|n| match n {
+        1 => "the only node had exited".to_string(),
+        2 => "both nodes had exited".to_string(),
+        n => format!("all {n} nodes had exited"),
+    });
+    match (no_ok_operation(history), exited) {
+        (Some(_), Some(exited)) => Some(format!(
+            "no operation succeeded: {exited} — see nodes/*/ ({})",
+            op_counts(history)
+        )),
+        (Some(none), None) => Some(none),
+        (None, Some(exited)) => Some(format!("{exited} by the end of the run — see nodes/*/")),
+        (None, None) => None,
+    }
+}
+
 /// Checks `history` for `consistency` within `budget` (or says it cannot). A
-/// history in which no operation succeeded is never `valid`: nothing was observed,
-/// so the answer is `unknown`, and the summary says that first ([`no_ok_operation`]).
+/// history that allows no decision ([`unjudgeable`]: no operation succeeded, or every
+/// node had exited) is never `valid`: the answer is `unknown`, and the summary says why
+/// first, then what the checker said of the ops recorded. An `invalid` answer stays:
+/// an anomaly among the ops recorded is one whatever happened after.
 pub fn check(
     consistency: Consistency,
     spec: &ModelSpec,
@@ -150,12 +191,29 @@ pub fn check(
         None => return not_checked(consistency, spec),
     };
     if result.verdict != Verdict::Invalid {
-        if let Some(why) = no_ok_operation(history) {
+        if let Some(why) = unjudgeable(history) {
+            result.summary = if no_ok_operation(history).is_some() {
+                format!("unknown: {why}")
+            } else {
+                format!("unknown: {why}; of the ops recorded: {}", result.summary)
+            };
             result.verdict = Verdict::Unknown;
-            result.summary = format!("unknown: {why}");
         }
     }
     result
+}
+
+/// "0 ok of 465 ops: 269 failed, 196 indeterminate".
+fn op_counts(history: &History) -> String {
+    use crate::history::Outcome;
+    let count = |o: Outcome| history.ops.iter().filter(|op| op.outcome == o).count();
+    format!(
+        "{} ok of {} ops: {} failed, {} indeterminate",
+        count(Outcome::Ok),
+        history.ops.len(),
+        count(Outcome::Fail),
+        count(Outcome::Info)
+    )
 }
 
 /// If no client operation completed `ok`, why that leaves nothing to judge.
@@ -164,15 +222,9 @@ pub fn no_ok_operation(history: &History) -> Option<String> {
     if history.ops.iter().any(|o| o.outcome == Outcome::Ok) {
         return None;
     }
-    let fail = history
-        .ops
-        .iter()
-        .filter(|o| o.outcome == Outcome::Fail)
-        .count();
-    let info = history.ops.len() - fail;
     Some(format!(
-        "no operation succeeded (0 ok of {} ops: {fail} failed, {info} indeterminate), so there is nothing to judge",
-        history.ops.len()
+        "no operation succeeded ({}), so there is nothing to judge",
+        op_counts(history)
     ))
 }
 
@@ -239,6 +291,125 @@ mod tests {
                 r.summary
             );
         }
+    }
+
+    /// Events of a register history: (process or None for the nemesis, kind, f, value).
+    fn events(rows: &[(Option<u64>, crate::history::EventKind, &str, crate::Value)]) -> History {
+        use crate::history::{Event, Process, F};
+        History::from_events(
+            rows.iter()
+                .enumerate()
+                .map(|(i, (p, kind, f, value))| Event {
+                    index: i as u64,
+                    time: i as u64 * 1000,
+                    process: p.map_or(Process::Nemesis, Process::Client),
+                    kind: *kind,
+                    f: F::parse(f),
+                    key: None,
+                    value: value.clone(),
+                    node: None,
+                    error: None,
+                    latency: None,
+                }),
+        )
+        .unwrap()
+    }
+
+    fn exited_note(nodes: &[&str]) -> crate::Value {
+        crate::Value::Map(vec![(
+            "nodes".into(),
+            crate::Value::Map(
+                nodes
+                    .iter()
+                    .map(|n| ((*n).into(), crate::Value::str("exited with status 1")))
+                    .collect(),
+            ),
+        )])
+    }
+
+    #[test]
+    fn every_node_exited_makes_a_valid_answer_unknown_and_keeps_what_the_checker_said() {
+        use crate::history::EventKind::{Info, Invoke, Ok};
+        use crate::Value;
+        let spec = ModelSpec::new(ModelKind::Register);
+        let rows = vec![
+            (Some(0), Invoke, "write", Value::Int(1)),
+            (Some(0), Ok, "write", Value::Int(1)),
+            (Some(1), Invoke, "read", Value::Null),
+            (Some(1), Ok, "read", Value::Int(1)),
+        ];
+        let mut with_note = rows.clone();
+        with_note.push((None, Info, NODES_EXITED, exited_note(&["n1", "n2", "n3"])));
+        let alive = check(
+            Consistency::Linearizable,
+            &spec,
+            &events(&rows),
+            &Budget::unlimited(),
+        );
+        assert_eq!(alive.verdict, Verdict::Valid, "{}", alive.summary);
+        let h = events(&with_note);
+        assert_eq!(nodes_exited(&h), Some(3));
+        let r = check(Consistency::Linearizable, &spec, &h, &Budget::unlimited());
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert_eq!(
+            r.summary,
+            format!(
+                "unknown: all 3 nodes had exited by the end of the run — see nodes/*/; of the ops recorded: {}",
+                alive.summary
+            )
+        );
+    }
+
+    #[test]
+    fn every_node_exited_leaves_an_anomaly_invalid() {
+        use crate::history::EventKind::{Info, Invoke, Ok};
+        use crate::Value;
+        let spec = ModelSpec::new(ModelKind::Register);
+        let h = events(&[
+            (Some(0), Invoke, "write", Value::Int(1)),
+            (Some(0), Ok, "write", Value::Int(1)),
+            (Some(1), Invoke, "read", Value::Null),
+            (Some(1), Ok, "read", Value::Int(7)),
+            (None, Info, NODES_EXITED, exited_note(&["n1", "n2"])),
+        ]);
+        let r = check(Consistency::Linearizable, &spec, &h, &Budget::unlimited());
+        assert_eq!(r.verdict, Verdict::Invalid, "{}", r.summary);
+        assert!(!r.summary.contains("exited"), "{}", r.summary);
+    }
+
+    #[test]
+    fn no_ok_operation_with_every_node_exited_says_both_in_one_reason() {
+        use crate::history::EventKind::{Fail, Info, Invoke};
+        use crate::Value;
+        let spec = ModelSpec::new(ModelKind::Register);
+        let h = events(&[
+            (Some(0), Invoke, "write", Value::Int(1)),
+            (Some(0), Fail, "write", Value::Int(1)),
+            (Some(1), Invoke, "read", Value::Null),
+            (Some(1), Info, "read", Value::Null),
+            (None, Info, NODES_EXITED, exited_note(&["n1", "n2", "n3"])),
+        ]);
+        let why = "no operation succeeded: all 3 nodes had exited — see nodes/*/ \
+                   (0 ok of 2 ops: 1 failed, 1 indeterminate)";
+        assert_eq!(unjudgeable(&h).as_deref(), Some(why));
+        for c in applicable(&spec) {
+            let r = check(c, &spec, &h, &Budget::unlimited());
+            assert_eq!(r.verdict, Verdict::Unknown, "{c:?}: {}", r.summary);
+            assert_eq!(r.summary, format!("unknown: {why}"));
+        }
+    }
+
+    #[test]
+    fn a_note_naming_no_node_changes_nothing() {
+        use crate::history::EventKind::{Info, Invoke, Ok};
+        use crate::Value;
+        let h = events(&[
+            (Some(0), Invoke, "write", Value::Int(1)),
+            (Some(0), Ok, "write", Value::Int(1)),
+            (None, Info, NODES_EXITED, Value::Null),
+        ]);
+        assert_eq!(nodes_exited(&h), None);
+        assert_eq!(unjudgeable(&h), None);
     }
 
     #[test]

@@ -79,12 +79,11 @@ fn brief(r: &CheckResult) -> String {
     if let Some(n) = cycle {
         return format!("cycle of {n} ops");
     }
-    let s = r
-        .summary
-        .split([';', ':'])
-        .nth(1)
-        .unwrap_or(&r.summary)
-        .trim();
+    // The clause after the summary's first ": " or "; " (a value's own `:`, as in
+    // `{"siblings":[5,4]}`, has no space after it and is no separator).
+    let sep = |s: &str| [": ", "; "].iter().filter_map(|p| s.find(p)).min();
+    let rest = sep(&r.summary).map_or(r.summary.as_str(), |i| &r.summary[i + 2..]);
+    let s = sep(rest).map_or(rest, |j| &rest[..j]).trim();
     let mut words: Vec<&str> = s.split_whitespace().take(6).collect();
     if words.is_empty() {
         words.push(r.verdict.as_str());
@@ -199,6 +198,18 @@ mod tests {
         assert!(!implies(Causal, MonotonicReads));
         assert!(!implies(Pram, WritesFollowReads));
         assert!(!implies(Linearizable, Eventual));
+    }
+
+    #[test]
+    fn a_brief_from_the_summary_keeps_a_value_with_colons_whole() {
+        let r = CheckResult {
+            checker: "sequential".into(),
+            model: "register".into(),
+            verdict: Verdict::Invalid,
+            summary: r#"not sequentially consistent: process 2 read k1 = {"siblings":[5,4]}; no write set it"#.into(),
+            evidence: serde_json::Value::Null,
+        };
+        assert_eq!(brief(&r), r#"process 2 read k1 = {"siblings":[5,4]}"#);
     }
 
     #[test]

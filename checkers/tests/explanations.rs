@@ -260,13 +260,37 @@ fn rows(rows: &[(u64, &str, Value, u64, u64, EventKind)]) -> History {
     .unwrap()
 }
 
+/// The words of the first invalid key's explanation, after checking every claim of
+/// its typed form against `h` ([`verify`]).
 fn explanation(h: &History, kind: ModelKind) -> String {
-    let r = linearizable::check(h, &ModelSpec::new(kind), &Budget::unlimited());
+    explained(h, kind).0
+}
+
+/// The words and the typed claim of the first invalid key's explanation; the claim
+/// is verified against `h` first, so a shape test fails on a false claim even when
+/// its words look right.
+fn explained(h: &History, kind: ModelKind) -> (String, Explanation) {
+    let spec = ModelSpec::new(kind);
+    let r = linearizable::check(h, &spec, &Budget::unlimited());
     assert_eq!(r.verdict, Verdict::Invalid, "{}", r.summary);
-    r.evidence["keys"][0]["window"]["explanation"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    let window = &r.evidence["keys"][0]["window"];
+    let claim: Explanation =
+        serde_json::from_value(window["claim"].clone()).expect("the window carries a claim");
+    if let Err(wrong) = verify(h, &spec.initial, &claim) {
+        panic!("a false claim: {wrong}\nclaim: {claim:?}");
+    }
+    let words = window["explanation"].as_str().unwrap().to_string();
+    (words, claim)
+}
+
+/// The invoke index of the op of `h` that `process` invoked `nth` (0-based).
+fn nth_of(h: &History, process: u64, nth: usize) -> u64 {
+    h.ops
+        .iter()
+        .filter(|o| o.process == process)
+        .nth(nth)
+        .map(|o| o.invoke_index)
+        .expect("the op exists")
 }
 
 const OK: EventKind = EventKind::Ok;
@@ -281,12 +305,36 @@ fn a_stale_read_names_the_write_read_the_write_that_overwrote_it_and_both_times(
         (3, "write", Value::Int(150), 1795, 1811, OK),
         (4, "read", Value::Int(178), 1820, 1830, OK),
     ]);
-    let e = explanation(&h, ModelKind::Register);
+    let (e, claim) = explained(&h, ModelKind::Register);
     assert_eq!(
         e,
         "read of k3 (process 4) returned 178, invoked at 1.820 s, but 178 had been overwritten before it began: \
          write 178 (process 1) completed at 1.756 s, then write 150 (process 3) was invoked at 1.795 s and completed at 1.811 s"
     );
+    // The write read is 178's; the overwriter is the latest write to complete before
+    // the read began (150, not 187), both as the history has them.
+    let Explanation::Overwritten {
+        op,
+        written_by: Some(w),
+        overwritten_by,
+        others: 0,
+        ..
+    } = claim
+    else {
+        panic!("not a stale-read claim: {claim:?}")
+    };
+    assert_eq!(op.index, nth_of(&h, 4, 0));
+    assert_eq!(
+        (w.index, w.value.clone()),
+        (nth_of(&h, 1, 0), Value::Int(178))
+    );
+    assert_eq!(w.completed_ns, Some(1_756_000_000));
+    assert_eq!(
+        (overwritten_by.index, overwritten_by.value.clone()),
+        (nth_of(&h, 3, 0), Value::Int(150))
+    );
+    assert_eq!(overwritten_by.completed_ns, Some(1_811_000_000));
+    assert!(overwritten_by.completed_ns < Some(op.invoked_ns));
 }
 
 #[test]
@@ -296,7 +344,7 @@ fn a_lost_write_is_explained_by_the_write_that_completed_before_the_read() {
         (2, "write", Value::Int(2), 20, 30, OK),
         (3, "read", Value::Int(1), 40, 50, OK),
     ]);
-    let e = explanation(&h, ModelKind::Register);
+    let (e, claim) = explained(&h, ModelKind::Register);
     assert!(
         e.contains("write 2 (process 2) was invoked at 0.020 s and completed at 0.030 s"),
         "{e}"
@@ -305,6 +353,19 @@ fn a_lost_write_is_explained_by_the_write_that_completed_before_the_read() {
         e.contains("write 1 (process 1) completed at 0.010 s"),
         "{e}"
     );
+    // The lost write is write 2: acknowledged, completed before the read began, and
+    // not what the read saw.
+    let Explanation::Overwritten {
+        written_by: Some(w),
+        overwritten_by: lost,
+        ..
+    } = claim
+    else {
+        panic!("not a lost-write claim: {claim:?}")
+    };
+    assert_eq!((w.index, lost.index), (nth_of(&h, 1, 0), nth_of(&h, 2, 0)));
+    assert_eq!(lost.f, F::Write);
+    assert_eq!(lost.value, Value::Int(2));
 }
 
 #[test]
@@ -315,13 +376,26 @@ fn an_impossible_cas_names_what_it_expected_and_who_overwrote_it() {
         (2, "write", Value::Int(2), 20, 30, OK),
         (3, "cas", pair(1, 5), 40, 50, OK),
     ]);
-    let e = explanation(&h, ModelKind::CasRegister);
+    let (e, claim) = explained(&h, ModelKind::CasRegister);
     assert!(
         e.starts_with(
             "cas of k3 [1,5] (process 3) expected 1, invoked at 0.040 s, but 1 had been overwritten"
         ),
         "{e}"
     );
+    let Explanation::Overwritten {
+        op,
+        observed,
+        written_by: Some(w),
+        overwritten_by,
+        ..
+    } = claim
+    else {
+        panic!("not an impossible-cas claim: {claim:?}")
+    };
+    assert_eq!((op.f, observed), (F::Cas, Value::Int(1)));
+    assert_eq!(w.index, nth_of(&h, 1, 0));
+    assert_eq!(overwritten_by.index, nth_of(&h, 2, 0));
 }
 
 #[test]
@@ -330,11 +404,43 @@ fn a_never_written_value_says_nothing_set_it() {
         (1, "write", Value::Int(1), 0, 10, OK),
         (2, "read", Value::Int(7), 20, 30, OK),
     ]);
-    let e = explanation(&h, ModelKind::Register);
+    let (e, claim) = explained(&h, ModelKind::Register);
     assert_eq!(
         e,
         "read of k3 (process 2) returned 7, invoked at 0.020 s: no write or cas ever set 7, and the initial value is null"
     );
+    assert_eq!(
+        claim,
+        Explanation::NeverWritten {
+            op: claim.op().clone(),
+            observed: Value::Int(7),
+            initial: Value::Null,
+        }
+    );
+    assert_eq!(claim.op().index, nth_of(&h, 2, 0));
+}
+
+#[test]
+fn a_sibling_read_is_a_value_no_write_set_not_a_register_that_held_null() {
+    // The issue's siblings run: writes 5 and 4 both completed, then a read returned
+    // both as siblings. No write set the pair, which is what the claim says; it must
+    // not say the register held null after two completed writes.
+    let siblings = Value::from_json(&serde_json::json!({"siblings": [5, 4]}));
+    let h = rows(&[
+        (1, "write", Value::Int(5), 1, 90, OK),
+        (2, "write", Value::Int(4), 2, 109, OK),
+        (3, "read", siblings.clone(), 120, 130, OK),
+    ]);
+    let (e, claim) = explained(&h, ModelKind::Register);
+    assert_eq!(
+        e,
+        r#"read of k3 (process 3) returned {"siblings":[5,4]}, invoked at 0.120 s: no write or cas ever set {"siblings":[5,4]}, and the initial value is null"#
+    );
+    assert!(!e.contains("held null"), "{e}");
+    let Explanation::NeverWritten { op, observed, .. } = claim else {
+        panic!("not a never-written claim: {claim:?}")
+    };
+    assert_eq!((op.index, observed), (nth_of(&h, 3, 0), siblings));
 }
 
 #[test]
@@ -395,4 +501,101 @@ fn a_history_without_times_names_events_not_seconds() {
         "{}",
         r.summary
     );
+}
+
+#[test]
+fn the_verifier_refuses_false_claims_about_the_history() {
+    // The check the shape tests and the property test rely on must itself fail on a
+    // false claim: a wrong time, a write that does not set the value read, an
+    // overwriter that completed after the read began, a missed source.
+    let h = rows(&[
+        (1, "write", Value::Int(178), 1000, 1756, OK),
+        (2, "write", Value::Int(187), 1760, 1790, OK),
+        (3, "write", Value::Int(150), 1795, 1811, OK),
+        (4, "read", Value::Int(178), 1820, 1830, OK),
+        (5, "write", Value::Int(9), 1825, 1900, OK),
+    ]);
+    let (_, claim) = explained(&h, ModelKind::Register);
+    let Explanation::Overwritten {
+        op,
+        observed,
+        written_by: Some(w),
+        overwritten_by,
+        others,
+    } = claim
+    else {
+        panic!("not a stale-read claim: {claim:?}")
+    };
+    let make = |w: OpRef, by: OpRef, others: usize| Explanation::Overwritten {
+        op: op.clone(),
+        observed: observed.clone(),
+        written_by: Some(w),
+        overwritten_by: by,
+        others,
+    };
+    let op_ref = |process: u64| {
+        let o = h.ops.iter().find(|o| o.process == process).unwrap();
+        OpRef {
+            index: o.invoke_index,
+            f: o.f.clone(),
+            value: o.value.clone(),
+            process: o.process,
+            invoked_ns: o.invoke_time,
+            completed_ns: o.complete_time,
+        }
+    };
+    let mut late = w.clone();
+    late.completed_ns = Some(1_700_000_000);
+    let wrong = [
+        (
+            "a wrong completion time",
+            make(late, overwritten_by.clone(), others),
+        ),
+        (
+            "a write of another value",
+            make(op_ref(2), overwritten_by.clone(), others),
+        ),
+        (
+            "an overwriter still running when the read began",
+            make(w.clone(), op_ref(5), others),
+        ),
+        (
+            "a miscounted set of sources",
+            make(w.clone(), overwritten_by.clone(), others + 1),
+        ),
+    ];
+    for (what, claim) in wrong {
+        assert!(
+            verify(&h, &Value::Null, &claim).is_err(),
+            "{what} was accepted: {claim:?}"
+        );
+    }
+}
+
+#[test]
+fn a_sibling_read_under_sequential_consistency_says_no_write_set_it() {
+    // The sequential checker's words for the issue's siblings run: a fact of the
+    // whole history, not "the register held null" in some search order, although
+    // writes 5 and 4 completed.
+    let siblings = Value::from_json(&serde_json::json!({"siblings": [5, 4]}));
+    let h = rows(&[
+        (1, "write", Value::Int(5), 1, 90, OK),
+        (2, "write", Value::Int(4), 2, 109, OK),
+        (3, "read", siblings, 120, 130, OK),
+    ]);
+    let spec = ModelSpec::new(ModelKind::Register);
+    let r = checkers::factory::check(
+        checkers::Consistency::Sequential,
+        &spec,
+        &h,
+        &Budget::unlimited(),
+    );
+    assert_eq!(r.verdict, Verdict::Invalid, "{}", r.summary);
+    let e = r.typed_evidence();
+    let w = e.windows()[0];
+    assert_eq!(
+        w.explanation,
+        r#"process 3 read k3 = {"siblings":[5,4]}; no write or cas ever set {"siblings":[5,4]}, and the initial value is null, so no order allows it"#
+    );
+    assert!(!r.summary.contains("held null"), "{}", r.summary);
 }

@@ -146,13 +146,19 @@ pub fn main(args: CheckArgs, quiet: bool) -> anyhow::Result<i32> {
     let verdict = checkers::factory::overall(&results);
     let models = (results.len() > 1).then(|| models_line(&results));
     if args.json {
-        let out = serde_json::json!({
+        let mut out = serde_json::json!({
             "history": args.history.display().to_string(),
             "verdict": verdict,
             "models": models,
             "notes": notes,
+            "availability": crate::report::availability::of_history(&history),
             "checkers": results,
         });
+        if verdict == checkers::Verdict::Unknown {
+            if let Some(why) = checkers::factory::unjudgeable(&history) {
+                out["verdict_reason"] = why.into();
+            }
+        }
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         for note in &notes {

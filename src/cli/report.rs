@@ -34,8 +34,16 @@ pub fn main(args: ReportArgs, quiet: bool) -> anyhow::Result<i32> {
         let r = crate::run::recheck::recheck(&dir)?;
         status.clear();
         println!(
-            "verdict: {}  ({} ops: {} ok, {} fail, {} info)",
-            r.verdict, r.ops.total, r.ops.ok, r.ops.fail, r.ops.info
+            "verdict: {}{}  ({} ops: {} ok, {} fail, {} info)",
+            r.verdict,
+            r.verdict_reason
+                .as_ref()
+                .map(|why| format!(" — {why}"))
+                .unwrap_or_default(),
+            r.ops.total,
+            r.ops.ok,
+            r.ops.fail,
+            r.ops.info
         );
     }
     status.say(&format!("reading {} ...", dir.display()));

@@ -471,8 +471,16 @@ pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
         }
     }
     println!(
-        "verdict: {}  ({} ops: {} ok, {} fail, {} info)",
-        r.verdict, r.ops.total, r.ops.ok, r.ops.fail, r.ops.info
+        "verdict: {}{}  ({} ops: {} ok, {} fail, {} info)",
+        r.verdict,
+        r.verdict_reason
+            .as_ref()
+            .map(|why| format!(" — {why}"))
+            .unwrap_or_default(),
+        r.ops.total,
+        r.ops.ok,
+        r.ops.fail,
+        r.ops.info
     );
     if !quiet {
         println!("run: {}", outcome.run_dir.display());

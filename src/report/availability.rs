@@ -41,6 +41,13 @@ fn fraction(ok: u64, ops: u64) -> Option<f64> {
     (ops > 0).then(|| ok as f64 / ops as f64)
 }
 
+/// The availability of `history` overall and in each of its own fault windows (the
+/// nemesis events it records: [`super::faults::windows`]), as `faultline check --json`
+/// gives it.
+pub fn of_history(history: &History) -> Availability {
+    of(history, &super::faults::windows(history))
+}
+
 /// The availability of `history` overall and in each of `faults`.
 pub fn of(history: &History, faults: &[FaultWindow]) -> Availability {
     let count = |keep: &dyn Fn(u64) -> bool| {

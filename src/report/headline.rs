@@ -171,13 +171,16 @@ pub fn all(results: &[CheckResult], history: &History, faults: &[FaultWindow]) -
     results.iter().map(|r| of(r, history, faults)).collect()
 }
 
-/// The run's verdict in a few words: "Invalid: a consistency violation was found".
-pub fn run_words(v: Option<Verdict>) -> &'static str {
-    match v {
-        Some(Verdict::Valid) => "Valid: no checker found an anomaly",
-        Some(Verdict::Invalid) => "Invalid: a consistency violation was found",
-        Some(Verdict::Unknown) => "Unknown: not every check could be decided",
-        None => "No verdict: the run recorded no checker results",
+/// The run's verdict in a few words: "Invalid: a consistency violation was found";
+/// for an `unknown` verdict the history's own reason when it allows no decision
+/// (`reason`: "Unknown: no operation succeeded: all 3 nodes had exited — see nodes/*/").
+pub fn run_words(v: Option<Verdict>, reason: Option<&str>) -> String {
+    match (v, reason) {
+        (Some(Verdict::Valid), _) => "Valid: no checker found an anomaly".into(),
+        (Some(Verdict::Invalid), _) => "Invalid: a consistency violation was found".into(),
+        (Some(Verdict::Unknown), Some(why)) => format!("Unknown: {why}"),
+        (Some(Verdict::Unknown), None) => "Unknown: not every check could be decided".into(),
+        (None, _) => "No verdict: the run recorded no checker results".into(),
     }
 }
 

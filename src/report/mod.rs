@@ -11,12 +11,14 @@
 //! [`page`] lays out a report; [`timeline`] draws the whole run (aggregated past a
 //! few thousand ops); [`window`] draws a checker's failing window and [`stepper`]
 //! steps through the legal order found before it; [`accounting`]
-//! draws eventual-consistency evidence; [`plots`] draws latency and throughput;
+//! draws eventual-consistency evidence; [`anomalies`] the transactional checker's
+//! anomalies and cycles as tables; [`plots`] draws latency and throughput;
 //! [`chart`] holds what the pictures share; [`index`] lists runs; [`junit`] and
 //! [`summary`] are for machines, with [`availability`] (the ok fraction overall and
 //! per fault window).
 
 pub mod accounting;
+pub mod anomalies;
 pub mod availability;
 pub mod chart;
 pub mod faults;

@@ -14,7 +14,7 @@ use super::chart::secs;
 use super::faults::{self, FaultWindow, Marker};
 use super::headline::{self, Headline};
 use super::view::{short, RunView};
-use super::{accounting, plots, timeline, window};
+use super::{accounting, anomalies, plots, timeline, window};
 
 /// The page's policy: nothing may be fetched or run; inline styles and data: images only.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
@@ -96,14 +96,19 @@ fn shell(title: &str, body: Markup) -> String {
 }
 
 /// The verdict box: the run's verdict in big words, each checker's in a sentence.
-fn verdict_box(v: Option<Verdict>, run: &Run, results: &[CheckResult]) -> Markup {
+fn verdict_box(
+    v: Option<Verdict>,
+    reason: Option<&str>,
+    run: &Run,
+    results: &[CheckResult],
+) -> Markup {
     let lead = run
         .headlines
         .iter()
         .find(|h| Some(h.verdict) == v && h.verdict != Verdict::Valid);
     html! {
         div class={ "verdict " (class(v)) } id="verdict" {
-            div class="big" { (headline::run_words(v)) }
+            div class="big" { (headline::run_words(v, reason)) }
             @if let Some(h) = lead { div { (h.text) } }
             ul {
                 @for (h, r) in run.headlines.iter().zip(results) {
@@ -187,6 +192,7 @@ fn checker_sections(run: &Run, results: &[CheckResult]) -> Markup {
             }
             @if windows.len() > MAX_WINDOWS { p class="note" { (windows.len() - MAX_WINDOWS) " more failing windows in the JSON below." } }
             @if let (Evidence::Eventual(e), false) = (&evidence, r.verdict == Verdict::Valid) { (accounting::draw(e)) }
+            @if let Evidence::Txn(t) = &evidence { (anomalies::draw(t, run.history)) }
             (evidence_json(&r.evidence))
         }
     }
@@ -307,14 +313,23 @@ fn config_table(v: &RunView, history: &History) -> Markup {
     }
 }
 
+/// Why an `unknown` verdict is unknown when the history allows no decision: as the
+/// results say, else as the history shows (`checkers::factory::unjudgeable`).
+fn unknown_reason(v: Option<Verdict>, said: Option<String>, history: &History) -> Option<String> {
+    (v == Some(Verdict::Unknown))
+        .then(|| said.or_else(|| checkers::factory::unjudgeable(history)))
+        .flatten()
+}
+
 /// The report of a run.
 pub fn run_report(v: &RunView, history: &History) -> String {
     let run = Run::new(history, &v.checkers);
+    let reason = unknown_reason(v.verdict, v.verdict_reason.clone(), history);
     let body = html! {
         h1 { "faultline report: " (v.name) }
         div class="note" { (v.store) " · " (v.workload) " · faults: " (v.faults()) @if !v.started.is_empty() { " · started " (v.started) } }
         (nav(!run.faults.is_empty()))
-        (verdict_box(v.verdict, &run, &v.checkers))
+        (verdict_box(v.verdict, reason.as_deref(), &run, &v.checkers))
         (availability(&run))
         h2 id="configuration" { "Configuration" }
         (config_table(v, history))
@@ -335,6 +350,7 @@ pub fn check_report(source: &str, history: &History, results: &[CheckResult]) ->
             .fold(Verdict::Valid, |v, r| v.worst(r.verdict))
     });
     let run = Run::new(history, results);
+    let reason = unknown_reason(verdict, None, history);
     let mut command = format!(
         "faultline check {}",
         shlex::try_quote(source).unwrap_or_default()
@@ -349,7 +365,7 @@ pub fn check_report(source: &str, history: &History, results: &[CheckResult]) ->
         h1 { "faultline check: " (source) }
         div class="note" { (history.ops.len()) " operations, " (history.event_count) " events, " (run.faults.len()) " fault windows" }
         (nav(!run.faults.is_empty()))
-        (verdict_box(verdict, &run, results))
+        (verdict_box(verdict, reason.as_deref(), &run, results))
         h2 id="configuration" { "Configuration" }
         table class="config" {
             tr { th { "history" } td { (source) } }

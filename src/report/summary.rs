@@ -31,6 +31,10 @@ pub struct Summary {
     pub exit_code: i32,
     /// The run's verdict in words.
     pub headline: String,
+    /// Why the verdict is `unknown` when the history allows no decision ("no
+    /// operation succeeded: all 3 nodes had exited — see nodes/*/ (...)").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict_reason: Option<String>,
     /// The test's name.
     pub name: String,
     /// When it started (RFC 3339).
@@ -120,7 +124,12 @@ pub fn of(
         faultline: env!("CARGO_PKG_VERSION"),
         verdict: v.verdict,
         exit_code: v.verdict.map(Verdict::exit_code).unwrap_or(2),
-        headline: lead.unwrap_or_else(|| super::headline::run_words(v.verdict).to_string()),
+        headline: match (&v.verdict_reason, lead) {
+            (Some(why), _) => super::headline::run_words(v.verdict, Some(why)),
+            (None, Some(lead)) => lead,
+            (None, None) => super::headline::run_words(v.verdict, None),
+        },
+        verdict_reason: v.verdict_reason.clone(),
         name: v.name.clone(),
         started: v.started.clone(),
         duration_ms: v.duration_ms,

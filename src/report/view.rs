@@ -36,6 +36,9 @@ pub struct RunView {
     pub command: String,
     /// The resolved configuration (`test.json`), or null.
     pub test: Json,
+    /// Why the verdict is `unknown` when the history allows no decision (all nodes
+    /// had exited, no operation succeeded), as `results.json` says.
+    pub verdict_reason: Option<String>,
 }
 
 impl RunView {
@@ -84,6 +87,7 @@ impl RunView {
             ops,
             command: s("command").unwrap_or_default(),
             test: test.clone(),
+            verdict_reason: str_field(results, "verdict_reason"),
         }
     }
 

@@ -285,6 +285,10 @@ pub async fn run(
     }
     drop(pool);
 
+    // Every node down on its own at the end: said in the history, so the checks say so.
+    if let Some(note) = check::nodes_exited_note(&node_procs, &fault_nodes) {
+        recorder.nemesis(checkers::factory::NODES_EXITED, &note);
+    }
     // Cluster down.
     phases.enter("stopping the cluster");
     subject.write().await.stop().await;
@@ -306,7 +310,10 @@ pub async fn run(
 
     // Checkers: also after an error or a Ctrl-C, over what was recorded.
     phases.enter("checking");
-    let checks = check::check_history(
+    let check::Checked {
+        results: checks,
+        unjudgeable,
+    } = check::check_history(
         &run_dir.join(files::HISTORY),
         plan.checks.clone(),
         config.check_timeout,
@@ -342,6 +349,7 @@ pub async fn run(
         ops: recorder.counts(),
         command: config.command(),
         interrupted: interruption,
+        verdict_reason: unjudgeable.filter(|_| verdict == Verdict::Unknown),
     };
     phases.enter("writing results");
     results::write_json(&run_dir.join(files::RESULTS), &results)

@@ -33,6 +33,7 @@ pub fn recheck(run_dir: &Path) -> anyhow::Result<RunResults> {
         config.check_timeout
     };
     let checkers = super::check::run_checks(&checks, &history, budget);
+    let unjudgeable = checkers::factory::unjudgeable(&history);
     let mut ops = OpCounts::default();
     for op in &history.ops {
         ops.total += 1;
@@ -46,16 +47,17 @@ pub fn recheck(run_dir: &Path) -> anyhow::Result<RunResults> {
         .and_then(|m| m.created().or_else(|_| m.modified()))
         .map(|t| results::stamps(t).0)
         .unwrap_or_default();
+    let verdict = if checkers.is_empty() {
+        checkers::Verdict::Unknown
+    } else {
+        checkers::factory::overall(&checkers)
+    };
     let r = RunResults {
         name: config.name.clone(),
         run_dir: run_dir.display().to_string(),
         started,
         duration_ms: 0,
-        verdict: if checkers.is_empty() {
-            checkers::Verdict::Unknown
-        } else {
-            checkers::factory::overall(&checkers)
-        },
+        verdict,
         store: config.store.clone(),
         workload: config.workload.clone(),
         nemesis: config.nemesis.clone(),
@@ -68,6 +70,7 @@ pub fn recheck(run_dir: &Path) -> anyhow::Result<RunResults> {
             reason: "the run left a history but no results.json; checked again by faultline report"
                 .to_string(),
         }),
+        verdict_reason: unjudgeable.filter(|_| verdict == checkers::Verdict::Unknown),
     };
     results::write_json(&run_dir.join(files::RESULTS), &r).context("cannot write results.json")?;
     Ok(r)

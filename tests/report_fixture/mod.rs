@@ -147,6 +147,7 @@ pub fn write_run(root: &Path, test: &str, stamp: &str, started: &str, rounds: u6
         },
         command: format!("faultline run --workload register --seed 7 --name '{test}'"),
         interrupted: None,
+        verdict_reason: None,
     };
     std::fs::write(
         dir.join("results.json"),

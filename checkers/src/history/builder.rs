@@ -157,7 +157,7 @@ impl HistoryBuilder {
             (_, None | Some(ProcessState::Idle)) => Err(self.error(
                 line,
                 format!(
-                    "a {} completion for process {p} with no outstanding invoke (expected an invoke first)",
+                    "an `{}` completion for process {p} with no outstanding invoke (expected an invoke first)",
                     event.kind.as_str()
                 ),
             )),

@@ -260,7 +260,14 @@ impl<M: Model> Shrink<'_, M> {
                 .unwrap_or(&w[0]);
             self.ops[first.0]
         });
-        let explanation = explain(culprit, w.len(), &prefix, self.ops, w, why);
+        let explanation = match self
+            .register_initial
+            .and_then(|initial| never_written(culprit, self.ops, initial))
+        {
+            // A fact of the whole component, not of one search order.
+            Some(fact) => format!("{}; {fact}, so no order allows it", describe(culprit)),
+            None => explain(culprit, w.len(), &prefix, self.ops, w, why),
+        };
         let mut ops: Vec<u64> = w.iter().map(|&(i, _)| self.ops[i].invoke_index).collect();
         ops.sort_unstable();
         let mut optional: Vec<u64> = w
@@ -328,6 +335,28 @@ pub fn describe(o: &Op) -> String {
         },
         _ => format!("process {} did {} {} on {key}", o.process, o.f, o.value),
     }
+}
+
+/// "no write or cas ever set 7, and the initial value is null", when `culprit` (an
+/// ok read, or a cas) observed a value that no op of its component (`ops`: every op on
+/// its keys that did not fail) sets and that is not the initial value. Null and ""
+/// are left to the search (a kv key reads as either when absent).
+fn never_written(culprit: &Op, ops: &[&Op], initial: &Value) -> Option<String> {
+    let v = match culprit.f {
+        F::Read => &culprit.value,
+        F::Cas => cas_pair(&culprit.value)?.0,
+        _ => return None,
+    };
+    if v.is_null() || v.as_str() == Some("") || v == initial {
+        return None;
+    }
+    let sets = |o: &Op| match o.f {
+        F::Write => o.value == *v,
+        F::Cas => cas_pair(&o.value).is_some_and(|(_, n)| n == v),
+        _ => false,
+    };
+    let set = ops.iter().any(|o| o.key == culprit.key && sets(o));
+    (!set).then(|| format!("no write or cas ever set {v}, and the initial value is {initial}"))
 }
 
 /// The plain-words explanation of a window.
