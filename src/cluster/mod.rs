@@ -112,6 +112,17 @@ impl Cluster {
         nodes_dir: &Path,
         ready_timeout: Duration,
     ) -> Result<Cluster, ClusterError> {
+        Cluster::start_on(specs, Vec::new(), nodes_dir, ready_timeout).await
+    }
+
+    /// [`Cluster::start`] with node `i` on `hosts[i]` (an SSH host, `--hosts`) where
+    /// given; the others on this machine (in their spec's namespace, if any).
+    pub async fn start_on(
+        specs: Vec<NodeSpec>,
+        hosts: Vec<Arc<dyn nemesis::Host>>,
+        nodes_dir: &Path,
+        ready_timeout: Duration,
+    ) -> Result<Cluster, ClusterError> {
         for s in &specs {
             if let Some(port) = s.port {
                 if !ports::is_free(port) {
@@ -127,9 +138,15 @@ impl Cluster {
             nodes: Vec::new(),
             nodes_dir: nodes_dir.to_path_buf(),
         };
-        for s in specs {
+        for (i, s) in specs.into_iter().enumerate() {
             let dir = nodes_dir.join(&s.name);
-            match NodeProcess::spawn(s.launch.spec(&s.name, &dir)) {
+            let spec = s.launch.spec(&s.name, &dir);
+            let host = hosts.get(i).cloned();
+            let spawned = blocking(|| match host {
+                Some(h) => NodeProcess::spawn_on(h, spec),
+                None => NodeProcess::spawn(spec),
+            });
+            match spawned {
                 Ok(p) => {
                     tracing::info!(node = %s.name, pid = p.pid(), "started {}", s.launch.display());
                     cluster.nodes.push(Arc::new(p));
@@ -166,7 +183,8 @@ impl Cluster {
             })?;
         for (spec, node) in self.specs.iter().zip(&self.nodes) {
             loop {
-                if let Some(status) = node.try_status() {
+                if let Some(status) = blocking(|| node.try_status()) {
+                    let _ = node.fetch_logs();
                     return Err(ClusterError::Exited {
                         node: spec.name.clone(),
                         status: process::describe(status),
@@ -206,6 +224,15 @@ impl Cluster {
         &self.nodes_dir
     }
 
+    /// Copies every node's logs back from its host into `nodes/<node>/` (nothing to do
+    /// for nodes on this machine); the nodes whose logs could not be copied, why.
+    pub fn fetch_logs(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .filter_map(|n| n.fetch_logs().err().map(|e| e.to_string()))
+            .collect()
+    }
+
     /// Stops every node (its stop signal, then SIGKILL after 5 s) and records exit
     /// statuses. Idempotent.
     pub async fn stop(&self) {
@@ -219,6 +246,17 @@ impl Cluster {
                 tracing::warn!(node = %s.name, "stopping: {e}");
             }
         }
+    }
+}
+
+/// Runs `f` (a short blocking call: a spawn or state read over SSH) without stalling
+/// a multi-threaded tokio runtime.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 
