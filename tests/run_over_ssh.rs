@@ -486,3 +486,45 @@ fn a_driver_killed_mid_run_on_ssh_hosts_is_healed_there_by_cleanup() {
         text(&o)
     );
 }
+
+#[test]
+fn cleanup_names_a_host_it_cannot_reach_and_keeps_it_for_the_next_cleanup() {
+    // No root needed: the host is a closed port of this machine.
+    let dir = scratch("ssh-unreached");
+    let (state_dir, run_dir) = (dir.join("state"), dir.join("results/t/1"));
+    std::fs::create_dir_all(&state_dir).unwrap();
+    std::fs::create_dir_all(&run_dir).unwrap();
+    let state = serde_json::json!({
+        "owner": {"pid": 0, "start": 1}, "id": "abc123", "run_dir": run_dir,
+        "namespaces": [], "interfaces": [], "locks": [], "paused": [], "clock_files": [],
+        "active": ["partition [\"n1\"]"], "healed": false,
+        "hosts": [{"destination": "root@127.0.0.1:1", "ssh": {"key": null, "options": []},
+                   "firewall": "nft", "nodes": ["n1"], "paused": []}],
+    });
+    let path = run_dir.join("nemesis-state.json");
+    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let cleanup = || {
+        Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["cleanup", "--results"])
+            .arg(dir.join("results"))
+            .env("FAULTLINE_STATE_DIR", &state_dir)
+            .output()
+            .unwrap()
+    };
+    for _ in 0..2 {
+        let o = cleanup();
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("host root@127.0.0.1:1 could not be reached"),
+            "{}",
+            text(&o)
+        );
+        let kept: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(kept["healed"], false);
+        assert_eq!(kept["hosts"][0]["destination"], "root@127.0.0.1:1");
+        assert_eq!(kept["active"], serde_json::json!([]));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

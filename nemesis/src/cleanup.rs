@@ -151,17 +151,20 @@ pub fn cleanup(results: &[PathBuf]) -> Report {
         {
             continue;
         }
-        heal_state(s, &mut report);
+        let unreached = heal_state(s, &mut report);
+        // A host that could not be reached stays in the state (alone), so that the
+        // next cleanup tries it again.
         let done = State {
             owner: s.owner,
             id: s.id.clone(),
             run_dir: s.run_dir.clone(),
-            healed: true,
+            healed: unreached.is_empty(),
+            hosts: unreached,
             ..State::default()
         };
         let mut closed = Vec::new();
         for path in &run.paths {
-            let r = if path.starts_with(state::state_dir()) {
+            let r = if path.starts_with(state::state_dir()) && done.healed {
                 std::fs::remove_file(path)
             } else {
                 serde_json::to_vec_pretty(&done)
@@ -173,7 +176,13 @@ pub fn cleanup(results: &[PathBuf]) -> Report {
                 Err(e) => report.errors.push(format!("{}: {e}", path.display())),
             }
         }
-        if !closed.is_empty() {
+        if !done.healed {
+            report.live.push(format!(
+                "run {}: kept in its state {} for the hosts not reached",
+                s.id,
+                shown(&closed)
+            ));
+        } else if !closed.is_empty() {
             report
                 .healed
                 .push(format!("run {}: state {} closed", s.id, shown(&closed)));
@@ -303,7 +312,9 @@ pub fn heal_recorded(s: &State) -> Report {
     report
 }
 
-fn heal_state(s: &State, report: &mut Report) {
+/// Heals what `s` records; the hosts that could not be reached.
+fn heal_state(s: &State, report: &mut Report) -> Vec<crate::host::remote::HostRecord> {
+    let mut unreached = Vec::new();
     for (node, pid, start) in &s.paused {
         if owner::start_time(*pid) == Some(*start) {
             match killpg(Pid::from_raw(*pid), Signal::SIGCONT) {
@@ -364,10 +375,13 @@ fn heal_state(s: &State, report: &mut Report) {
         for (r, result) in s.hosts.iter().zip(results) {
             match result {
                 Ok(Ok(done)) => report.healed.extend(done),
-                Ok(Err(e)) => report.errors.push(format!(
-                    "host {} could not be reached, nothing healed there: {e}",
-                    r.destination
-                )),
+                Ok(Err(e)) => {
+                    report.errors.push(format!(
+                        "host {} could not be reached, nothing healed there (kept for the next cleanup): {e}",
+                        r.destination
+                    ));
+                    unreached.push(r.clone());
+                }
                 Err(_) => report
                     .errors
                     .push(format!("host {}: the heal panicked", r.destination)),
@@ -377,6 +391,7 @@ fn heal_state(s: &State, report: &mut Report) {
     for a in &s.active {
         report.healed.push(format!("fault healed: {a}"));
     }
+    unreached
 }
 
 /// Ends the OpenSSH master processes whose control socket is in the directory of a

@@ -226,26 +226,39 @@ impl Cluster {
 
     /// Copies every node's logs back from its host into `nodes/<node>/` (nothing to do
     /// for nodes on this machine); the nodes whose logs could not be copied, why.
+    /// All nodes at once (over SSH each copy is a round trip).
     pub fn fetch_logs(&self) -> Vec<String> {
-        self.nodes
-            .iter()
-            .filter_map(|n| n.fetch_logs().err().map(|e| e.to_string()))
-            .collect()
+        blocking(|| {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = self
+                    .nodes
+                    .iter()
+                    .map(|n| s.spawn(move || n.fetch_logs().err().map(|e| e.to_string())))
+                    .collect();
+                handles
+                    .into_iter()
+                    .filter_map(|h| h.join().unwrap_or_else(|_| Some("panicked".into())))
+                    .collect()
+            })
+        })
     }
 
     /// Stops every node (its stop signal, then SIGKILL after 5 s) and records exit
     /// statuses. Idempotent.
     pub async fn stop(&self) {
-        // Signal every node first, so that their graces run concurrently.
-        for (s, n) in self.specs.iter().zip(&self.nodes) {
-            let _ = n.signal(s.stop_signal);
-            let _ = n.signal(Signal::SIGCONT);
-        }
-        for (s, n) in self.specs.iter().zip(&self.nodes) {
-            if let Err(e) = n.stop_async(s.stop_signal, Duration::from_secs(5)).await {
-                tracing::warn!(node = %s.name, "stopping: {e}");
-            }
-        }
+        // Every node at once, each on a thread of its own, so that their graces run
+        // concurrently (and, on SSH hosts, their round trips).
+        blocking(|| {
+            std::thread::scope(|scope| {
+                for (s, n) in self.specs.iter().zip(&self.nodes) {
+                    scope.spawn(move || {
+                        if let Err(e) = n.stop(s.stop_signal, Duration::from_secs(5)) {
+                            tracing::warn!(node = %s.name, "stopping: {e}");
+                        }
+                    });
+                }
+            })
+        });
     }
 }
 

@@ -313,15 +313,20 @@ impl Subject for Leaderless {
                     quoted(&root),
                     quoted(root.parent().unwrap_or(&root))
                 );
-                for h in &hosts.hosts {
-                    let _ = nemesis::Host::run(
-                        &h.ssh,
-                        "sh",
-                        &["-c", &script],
-                        None,
-                        nemesis::host::COMMAND_TIMEOUT,
-                    );
-                }
+                let script = &script;
+                std::thread::scope(|s| {
+                    for h in &hosts.hosts {
+                        s.spawn(move || {
+                            nemesis::Host::run(
+                                &h.ssh,
+                                "sh",
+                                &["-c", script],
+                                None,
+                                nemesis::host::COMMAND_TIMEOUT,
+                            )
+                        });
+                    }
+                });
             }
         }
     }
