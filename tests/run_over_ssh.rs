@@ -473,6 +473,10 @@ fn a_driver_killed_mid_run_on_ssh_hosts_is_healed_there_by_cleanup() {
     }
     let (left, stopped) = store_processes("ssh-killed");
     assert_eq!((left, stopped), (vec![], vec![]), "{out}");
+    assert!(
+        !Path::new("/tmp/faultline/runs/ssh-killed").exists(),
+        "{out}"
+    );
     // A second cleanup finds nothing.
     let o = Command::new(env!("CARGO_BIN_EXE_faultline"))
         .args(["cleanup", "--results", &results])

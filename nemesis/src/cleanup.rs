@@ -368,7 +368,10 @@ fn heal_state(s: &State, report: &mut Report) -> Vec<crate::host::remote::HostRe
             let handles: Vec<_> = s
                 .hosts
                 .iter()
-                .map(|r| scope.spawn(move || crate::host::remote::heal_left_behind(r, &owner)))
+                .map(|r| {
+                    let run_dir = s.run_dir.as_deref();
+                    scope.spawn(move || crate::host::remote::heal_left_behind(r, &owner, run_dir))
+                })
                 .collect();
             handles.into_iter().map(|h| h.join()).collect()
         });

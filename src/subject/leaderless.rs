@@ -58,16 +58,7 @@ impl Leaderless {
     /// Where node logs and data go on the hosts: `/tmp/faultline/runs/<test>/<time>`
     /// (the run directory's last two parts).
     fn remote_root(&self) -> PathBuf {
-        let run_dir = self.config.nodes_dir.parent().unwrap_or(Path::new("run"));
-        let part = |p: Option<&Path>| {
-            p.and_then(Path::file_name)
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "run".into())
-        };
-        Path::new(nemesis::host::remote::REMOTE_ROOT)
-            .join("runs")
-            .join(part(run_dir.parent()))
-            .join(part(Some(run_dir)))
+        nemesis::host::remote::run_root(self.config.nodes_dir.parent().unwrap_or(Path::new("run")))
     }
 
     /// The nodes on the SSH hosts: the nemesis's layout (its mechanism is `hosts`)
@@ -303,16 +294,7 @@ impl Subject for Leaderless {
                 }
                 // The run's directory, and its test's if no other run of it is left.
                 let root = self.remote_root();
-                let quoted = |p: &Path| {
-                    shlex::try_quote(&p.display().to_string())
-                        .map(|q| q.into_owned())
-                        .unwrap_or_default()
-                };
-                let script = format!(
-                    "rm -rf {}; rmdir {} 2>/dev/null; true",
-                    quoted(&root),
-                    quoted(root.parent().unwrap_or(&root))
-                );
+                let script = nemesis::host::remote::remove_run_root_script(&root);
                 let script = &script;
                 std::thread::scope(|s| {
                     for h in &hosts.hosts {

@@ -25,6 +25,34 @@ use crate::partition::Partition;
 /// Where faultline keeps its files on a host.
 pub const REMOTE_ROOT: &str = "/tmp/faultline";
 
+/// Where a run keeps its nodes' logs and data on each host:
+/// `<REMOTE_ROOT>/runs/<test>/<time>` for the run directory `results/<test>/<time>`.
+pub fn run_root(run_dir: &Path) -> PathBuf {
+    let part = |p: Option<&Path>| {
+        p.and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".into())
+    };
+    Path::new(REMOTE_ROOT)
+        .join("runs")
+        .join(part(run_dir.parent()))
+        .join(part(Some(run_dir)))
+}
+
+/// A shell command removing run directory `root` on a host, and its test's directory
+/// if no other run of it is left there.
+pub fn remove_run_root_script(root: &Path) -> String {
+    let quoted = |p: &Path| {
+        let s = p.display().to_string();
+        format!("'{}'", s.replace('\'', r"'\''"))
+    };
+    format!(
+        "rm -rf {}; rmdir {} 2>/dev/null; true",
+        quoted(root),
+        quoted(root.parent().unwrap_or(root))
+    )
+}
+
 /// A host as `--hosts` names it: `[user@]address[:port]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostAddr {
@@ -426,8 +454,13 @@ pub struct HostRecord {
 
 /// Heals on its host what a run of dead `owner` left there: faultline's firewall
 /// table removed, paused groups continued, every process tagged with `owner` killed
-/// with its process group. What was done, or why the host could not be reached.
-pub fn heal_left_behind(record: &HostRecord, owner: &Owner) -> Result<Vec<String>, String> {
+/// with its process group, the run's directory there ([`run_root`] of `run_dir`)
+/// removed. What was done, or why the host could not be reached.
+pub fn heal_left_behind(
+    record: &HostRecord,
+    owner: &Owner,
+    run_dir: Option<&Path>,
+) -> Result<Vec<String>, String> {
     let host = &record.destination;
     let target = record.ssh.target(host)?;
     let ssh = Ssh::connect(&SshTarget {
@@ -453,6 +486,27 @@ pub fn heal_left_behind(record: &HostRecord, owner: &Owner) -> Result<Vec<String
         done.push(format!(
             "host {host}: orphan node {node} (pid {pid}, owner {owner} is gone) killed"
         ));
+    }
+    if let Some(dir) = run_dir {
+        let root = run_root(dir);
+        let exists = ssh
+            .run(
+                "test",
+                &["-d", &root.display().to_string()],
+                None,
+                COMMAND_TIMEOUT,
+            )
+            .is_ok_and(|o| o.success());
+        if exists {
+            ssh.run_ok(
+                "sh",
+                &["-c", &remove_run_root_script(&root)],
+                None,
+                COMMAND_TIMEOUT,
+            )
+            .map_err(|e| e.to_string())?;
+            done.push(format!("host {host}: {} removed", root.display()));
+        }
     }
     Ok(done)
 }
@@ -517,6 +571,18 @@ mod tests {
             let e = HostAddr::parse(bad).expect_err(bad);
             assert!(e.starts_with("--hosts"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_runs_directory_on_a_host_is_named_after_its_test_and_time() {
+        assert_eq!(
+            run_root(Path::new("results/kv test/20261202T061544")),
+            Path::new("/tmp/faultline/runs/kv test/20261202T061544")
+        );
+        assert_eq!(
+            remove_run_root_script(Path::new("/tmp/faultline/runs/it's/1")),
+            r"rm -rf '/tmp/faultline/runs/it'\''s/1'; rmdir '/tmp/faultline/runs/it'\''s' 2>/dev/null; true"
+        );
     }
 
     #[test]
