@@ -138,23 +138,52 @@ impl Cluster {
             nodes: Vec::new(),
             nodes_dir: nodes_dir.to_path_buf(),
         };
-        for (i, s) in specs.into_iter().enumerate() {
-            let dir = nodes_dir.join(&s.name);
-            let spec = s.launch.spec(&s.name, &dir);
-            let host = hosts.get(i).cloned();
-            let spawned = blocking(|| match host {
-                Some(h) => NodeProcess::spawn_on(h, spec),
-                None => NodeProcess::spawn(spec),
-            });
+        // On SSH hosts all nodes start at once (each start is a round trip); on this
+        // machine one after the other, in spec order (some subjects rely on it).
+        let started: Vec<(NodeSpec, Result<NodeProcess, nemesis::ProcessError>)> = blocking(|| {
+            let start = |i: usize, s: &NodeSpec| {
+                let spec = s.launch.spec(&s.name, &nodes_dir.join(&s.name));
+                match hosts.get(i).cloned() {
+                    Some(h) => NodeProcess::spawn_on(h, spec),
+                    None => NodeProcess::spawn(spec),
+                }
+            };
+            if hosts.is_empty() {
+                let mut v = Vec::new();
+                for (i, s) in specs.into_iter().enumerate() {
+                    let r = start(i, &s);
+                    let failed = r.is_err();
+                    v.push((s, r));
+                    if failed {
+                        break;
+                    }
+                }
+                v
+            } else {
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = specs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| scope.spawn(move || start(i, s)))
+                        .collect();
+                    let results: Vec<_> = handles
+                        .into_iter()
+                        .map(|h| h.join().expect("a node start panicked"))
+                        .collect();
+                    specs.iter().cloned().zip(results).collect()
+                })
+            }
+        });
+        let mut first_error = None;
+        for (s, spawned) in started {
             match spawned {
                 Ok(p) => {
                     tracing::info!(node = %s.name, pid = p.pid(), "started {}", s.launch.display());
                     cluster.nodes.push(Arc::new(p));
                     cluster.specs.push(s);
                 }
-                Err(e) => {
-                    cluster.stop().await;
-                    return Err(ClusterError::Spawn {
+                Err(e) if first_error.is_none() => {
+                    first_error = Some(ClusterError::Spawn {
                         node: s.name.clone(),
                         message: e
                             .to_string()
@@ -162,7 +191,12 @@ impl Cluster {
                             .to_string(),
                     });
                 }
+                Err(_) => {}
             }
+        }
+        if let Some(e) = first_error {
+            cluster.stop().await;
+            return Err(e);
         }
         if let Err(e) = cluster.wait_ready(ready_timeout).await {
             cluster.stop().await;

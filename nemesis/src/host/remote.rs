@@ -255,21 +255,31 @@ impl RemoteHosts {
         let remote = Path::new(REMOTE_ROOT).join("bin").join(name);
         let local_sum = sha256_local(local)?;
         let remote_s = remote.display().to_string();
-        // One host after the other: hosts that share a file system (the test's fake
-        // hosts do) then copy once.
-        let mut copied = Vec::new();
-        for h in &self.hosts {
+        let same = |h: &RemoteHost| -> Result<bool, HostError> {
             let out = h
                 .ssh
                 .run("sha256sum", &[&remote_s], None, COMMAND_TIMEOUT)?;
-            let same = out.success()
-                && out.stdout_text().split_whitespace().next() == Some(local_sum.as_str());
-            if !same {
+            Ok(out.success()
+                && out.stdout_text().split_whitespace().next() == Some(local_sum.as_str()))
+        };
+        // Every host's checksum at once; then the copies one after the other, each
+        // host checked again first: hosts that share a file system (the test's fake
+        // hosts do) then copy once.
+        let first = each(&self.hosts, |h| same(h));
+        let mut copied = Vec::new();
+        let mut any_copied = false;
+        for (h, was_same) in self.hosts.iter().zip(first) {
+            let mut is_same = was_same?;
+            if !is_same && any_copied {
+                is_same = same(h)?;
+            }
+            if !is_same {
                 h.ssh.put(local, &remote)?;
                 h.ssh
                     .run_ok("chmod", &["755", &remote_s], None, COMMAND_TIMEOUT)?;
+                any_copied = true;
             }
-            copied.push(!same);
+            copied.push(!is_same);
         }
         Ok((remote, copied))
     }
