@@ -375,6 +375,8 @@ fn heal_state(s: &State, report: &mut Report) -> Vec<crate::host::remote::HostRe
                 .collect();
             handles.into_iter().map(|h| h.join()).collect()
         });
+        // Every connection of this cleanup is closed now.
+        crate::host::ssh::remove_control_dir();
         for (r, result) in s.hosts.iter().zip(results) {
             match result {
                 Ok(Ok(done)) => report.healed.extend(done),

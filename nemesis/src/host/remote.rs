@@ -241,8 +241,13 @@ impl RemoteHosts {
                 ssh,
             })
         });
+        let hosts = results.into_iter().collect::<Result<_, _>>();
+        if hosts.is_err() {
+            // The connections that did open are closed by now (dropped above).
+            super::ssh::remove_control_dir();
+        }
         Ok(RemoteHosts {
-            hosts: results.into_iter().collect::<Result<_, _>>()?,
+            hosts: hosts?,
             settings: settings.clone(),
         })
     }

@@ -127,6 +127,8 @@ impl Drop for Inner {
                 drop(runtime);
             })
             .join();
+            // Empty once no other connection of this process is open.
+            let _ = std::fs::remove_dir(control_dir_path());
         }
     }
 }
@@ -258,11 +260,20 @@ pub const CONTROL_DIR_PREFIX: &str = "ssh-";
 
 /// Where this process keeps its master sockets: `<state dir>/ssh-<pid>-<start>`.
 fn control_dir() -> PathBuf {
-    let owner = Owner::current();
-    let dir = crate::state::state_dir()
-        .join(format!("{CONTROL_DIR_PREFIX}{}-{}", owner.pid, owner.start));
+    let dir = control_dir_path();
     let _ = std::fs::create_dir_all(&dir);
     dir
+}
+
+/// Removes this process's (empty) socket directory; call when no connection is open
+/// or being opened.
+pub fn remove_control_dir() {
+    let _ = std::fs::remove_dir(control_dir_path());
+}
+
+fn control_dir_path() -> PathBuf {
+    let owner = Owner::current();
+    crate::state::state_dir().join(format!("{CONTROL_DIR_PREFIX}{}-{}", owner.pid, owner.start))
 }
 
 /// OpenSSH's own words for why a connection failed (its log), else the error.
