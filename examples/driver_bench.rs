@@ -154,6 +154,7 @@ fn main() {
             nodes_dir: dir.join("nodes"),
             op_timeout: Duration::from_secs(5),
             network: None,
+            hosts: None,
         };
         for c in [8, 32] {
             let mut s = subject::open(&config).unwrap();
@@ -183,6 +184,7 @@ fn main() {
                 nodes_dir: dir.join("nodes"),
                 op_timeout: Duration::from_secs(5),
                 network: None,
+                hosts: None,
             };
             for &c in &store_concurrency {
                 let mut rates = Vec::new();

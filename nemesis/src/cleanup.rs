@@ -7,6 +7,9 @@
 //!   grouped by run (a run's two copies are one run, healed and reported once):
 //!   paused processes resumed, clock files reset, patched vDSOs restored (the original
 //!   bytes put back, in processes that still run), namespaces and interfaces removed;
+//!   on every SSH host a state names (`--hosts`), over SSH as the run logged in:
+//!   faultline's firewall table removed, paused nodes resumed, the run's nodes killed
+//!   (a host that cannot be reached is an error naming it);
 //! - orphan nodes: processes whose environment names a dead owner
 //!   ([`crate::owner::ENV_OWNER`]; every node a faultline run starts carries it) are
 //!   continued and killed with their process group, once per group;
@@ -148,17 +151,20 @@ pub fn cleanup(results: &[PathBuf]) -> Report {
         {
             continue;
         }
-        heal_state(s, &mut report);
+        let unreached = heal_state(s, &mut report);
+        // A host that could not be reached stays in the state (alone), so that the
+        // next cleanup tries it again.
         let done = State {
             owner: s.owner,
             id: s.id.clone(),
             run_dir: s.run_dir.clone(),
-            healed: true,
+            healed: unreached.is_empty(),
+            hosts: unreached,
             ..State::default()
         };
         let mut closed = Vec::new();
         for path in &run.paths {
-            let r = if path.starts_with(state::state_dir()) {
+            let r = if path.starts_with(state::state_dir()) && done.healed {
                 std::fs::remove_file(path)
             } else {
                 serde_json::to_vec_pretty(&done)
@@ -170,7 +176,13 @@ pub fn cleanup(results: &[PathBuf]) -> Report {
                 Err(e) => report.errors.push(format!("{}: {e}", path.display())),
             }
         }
-        if !closed.is_empty() {
+        if !done.healed {
+            report.live.push(format!(
+                "run {}: kept in its state {} for the hosts not reached",
+                s.id,
+                shown(&closed)
+            ));
+        } else if !closed.is_empty() {
             report
                 .healed
                 .push(format!("run {}: state {} closed", s.id, shown(&closed)));
@@ -240,6 +252,9 @@ pub fn cleanup(results: &[PathBuf]) -> Report {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 
+    // 3b. The SSH master connections of dead drivers (they outlive a killed driver).
+    close_stale_ssh_masters(&mut report);
+
     // 4. Namespaces and interfaces named as faultline's, of no live run.
     if nix::unistd::geteuid().is_root() {
         let is_live = |name: &str| {
@@ -297,7 +312,9 @@ pub fn heal_recorded(s: &State) -> Report {
     report
 }
 
-fn heal_state(s: &State, report: &mut Report) {
+/// Heals what `s` records; the hosts that could not be reached.
+fn heal_state(s: &State, report: &mut Report) -> Vec<crate::host::remote::HostRecord> {
+    let mut unreached = Vec::new();
     for (node, pid, start) in &s.paused {
         if owner::start_time(*pid) == Some(*start) {
             match killpg(Pid::from_raw(*pid), Signal::SIGCONT) {
@@ -344,9 +361,99 @@ fn heal_state(s: &State, report: &mut Report) {
     for l in &s.locks {
         let _ = std::fs::remove_file(l);
     }
+    if !s.hosts.is_empty() {
+        let owner = s.owner.unwrap_or(Owner { pid: 0, start: 0 });
+        // Every host at once: each is a login and a few commands.
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = s
+                .hosts
+                .iter()
+                .map(|r| {
+                    let run_dir = s.run_dir.as_deref();
+                    scope.spawn(move || crate::host::remote::heal_left_behind(r, &owner, run_dir))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join()).collect()
+        });
+        // Every connection of this cleanup is closed now.
+        crate::host::ssh::remove_control_dir();
+        for (r, result) in s.hosts.iter().zip(results) {
+            match result {
+                Ok(Ok(done)) => report.healed.extend(done),
+                Ok(Err(e)) => {
+                    report.errors.push(format!(
+                        "host {} could not be reached, nothing healed there (kept for the next cleanup): {e}",
+                        r.destination
+                    ));
+                    unreached.push(r.clone());
+                }
+                Err(_) => report
+                    .errors
+                    .push(format!("host {}: the heal panicked", r.destination)),
+            }
+        }
+    }
     for a in &s.active {
         report.healed.push(format!("fault healed: {a}"));
     }
+    unreached
+}
+
+/// Ends the OpenSSH master processes whose control socket is in the directory of a
+/// faultline process that is gone (`<state dir>/ssh-<pid>-<start>/`), and removes
+/// those directories.
+fn close_stale_ssh_masters(report: &mut Report) {
+    let dir = state::state_dir();
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let prefix = crate::host::ssh::CONTROL_DIR_PREFIX;
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(owner) = name
+            .strip_prefix(prefix)
+            .and_then(|rest| Owner::parse(&rest.replacen('-', ":", 1)))
+        else {
+            continue;
+        };
+        if owner.is_alive() {
+            continue;
+        }
+        let path = e.path();
+        let needle = path.display().to_string();
+        for pid in processes_with_arg_under(&needle) {
+            if kill(Pid::from_raw(pid), Signal::SIGTERM).is_ok() {
+                report.healed.push(format!(
+                    "SSH master connection (pid {pid}) of faultline process {} closed",
+                    owner.pid
+                ));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&path);
+    }
+}
+
+/// The processes with a command-line argument under directory `dir`.
+fn processes_with_arg_under(dir: &str) -> Vec<i32> {
+    let mut v = Vec::new();
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return v;
+    };
+    for e in rd.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        if cmdline
+            .split(|b| *b == 0)
+            .any(|a| a.starts_with(dir.as_bytes()) && a.get(dir.len()) == Some(&b'/'))
+        {
+            v.push(pid);
+        }
+    }
+    v
 }
 
 /// Every process carrying faultline's owner tags: (pid, owner, node).

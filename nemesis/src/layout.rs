@@ -24,6 +24,10 @@ pub enum Mechanism {
     /// A userspace TCP proxy for every directed peer link on loopback; a cut refuses and
     /// severs connections, packet faults are applied by the proxy. No root needed.
     Proxies,
+    /// Each node on a host of its own reached over SSH (`--hosts`); faults are
+    /// firewall rules on each host that drop the peers' addresses. Clients on the
+    /// control node reach every node.
+    Hosts,
 }
 
 impl Mechanism {
@@ -32,6 +36,7 @@ impl Mechanism {
         match self {
             Mechanism::Namespaces => "namespaces",
             Mechanism::Proxies => "proxies",
+            Mechanism::Hosts => "hosts",
         }
     }
 }
@@ -42,8 +47,9 @@ impl std::str::FromStr for Mechanism {
         match s {
             "namespaces" | "netns" => Ok(Mechanism::Namespaces),
             "proxies" | "proxy" => Ok(Mechanism::Proxies),
+            "hosts" => Ok(Mechanism::Hosts),
             other => Err(format!(
-                "unknown network mechanism \"{other}\"; expected namespaces or proxies"
+                "unknown network mechanism \"{other}\"; expected namespaces or proxies (hosts: with --hosts only)"
             )),
         }
     }

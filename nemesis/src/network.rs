@@ -24,6 +24,12 @@ pub enum NetworkError {
     /// A proxy or port could not be bound.
     #[error("proxy network: {0}")]
     Io(#[from] std::io::Error),
+    /// A host's firewall could not be changed.
+    #[error(transparent)]
+    Host(#[from] crate::host::HostError),
+    /// The fault is not built for this mechanism yet.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// The mechanism to use, and why (for `test.json` and the run's output).
@@ -31,6 +37,10 @@ pub fn choose(preferred: Option<Mechanism>, wants_delay: bool) -> (Mechanism, St
     match preferred {
         Some(Mechanism::Proxies) => (Mechanism::Proxies, "asked for".into()),
         Some(Mechanism::Namespaces) => (Mechanism::Namespaces, "asked for".into()),
+        Some(Mechanism::Hosts) => (
+            Mechanism::Hosts,
+            "--hosts: firewall rules on each host".into(),
+        ),
         None => match netns::available() {
             Err(why) => (Mechanism::Proxies, format!("namespaces unavailable: {why}")),
             Ok(()) if wants_delay && !netns::has_netem() => (
@@ -53,6 +63,8 @@ pub enum Network {
     Proxies(ProxyNet),
     /// Namespaces and a bridge.
     Namespaces(NetnsNet),
+    /// Firewall rules on SSH hosts.
+    Hosts(crate::host::remote::HostNet),
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
@@ -77,6 +89,9 @@ impl Network {
     ) -> Result<(Network, Layout), NetworkError> {
         let services = services.max(1);
         match mechanism {
+            Mechanism::Hosts => Err(NetworkError::Unsupported(
+                "the hosts mechanism is set up from connected hosts (--hosts), not here".into(),
+            )),
             Mechanism::Proxies => {
                 let mut listen: Vec<Vec<SocketAddr>> = Vec::new();
                 for i in 0..names.len() {
@@ -153,6 +168,7 @@ impl Network {
                 Ok(())
             }
             Network::Namespaces(net) => Ok(net.partition(p)?),
+            Network::Hosts(net) => Ok(net.partition(p)?),
         }
     }
 
@@ -164,6 +180,7 @@ impl Network {
                 Ok(())
             }
             Network::Namespaces(net) => Ok(net.heal_partition()?),
+            Network::Hosts(net) => Ok(net.heal_partition()?),
         }
     }
 
@@ -174,6 +191,11 @@ impl Network {
         all: &[String],
         fault: &PacketFault,
     ) -> Result<(), NetworkError> {
+        if let Network::Hosts(_) = self {
+            return Err(NetworkError::Unsupported(
+                "packet faults are not yet built over SSH (--hosts)".into(),
+            ));
+        }
         let mut links = Vec::new();
         for n in nodes {
             for p in all.iter().filter(|p| *p != n) {
@@ -186,6 +208,7 @@ impl Network {
         for (from, to) in links {
             match self {
                 Network::Proxies(net) => net.set_packet(&from, &to, *fault),
+                Network::Hosts(_) => {}
                 Network::Namespaces(net) => {
                     // Bandwidth and delay are egress qdiscs on the sender's interface:
                     // only the targeted nodes get them (for all they send).
@@ -210,6 +233,7 @@ impl Network {
                 Ok(())
             }
             Network::Namespaces(net) => Ok(net.clear_packets()?),
+            Network::Hosts(_) => Ok(()),
         }
     }
 
@@ -218,13 +242,16 @@ impl Network {
         match self {
             Network::Proxies(_) => Mechanism::Proxies,
             Network::Namespaces(_) => Mechanism::Namespaces,
+            Network::Hosts(_) => Mechanism::Hosts,
         }
     }
 
     /// Removes what it set up (namespaces, bridge; proxies stop when dropped).
     pub fn teardown(&mut self) {
-        if let Network::Namespaces(net) = self {
-            net.teardown();
+        match self {
+            Network::Namespaces(net) => net.teardown(),
+            Network::Hosts(net) => net.teardown(),
+            Network::Proxies(_) => {}
         }
     }
 }

@@ -40,6 +40,9 @@ pub struct State {
     pub vdso_patches: Vec<crate::clock::vdso::VdsoPatch>,
     /// Descriptions of the other active faults (partitions, packet faults, kills).
     pub active: Vec<String>,
+    /// The SSH hosts its nodes run on, each with its faults (`--hosts`).
+    #[serde(default)]
+    pub hosts: Vec<crate::host::remote::HostRecord>,
     /// Whether everything was healed and torn down.
     pub healed: bool,
 }
@@ -54,6 +57,7 @@ impl State {
             && self.clock_files.is_empty()
             && self.vdso_patches.is_empty()
             && self.active.is_empty()
+            && self.hosts.is_empty()
     }
 }
 

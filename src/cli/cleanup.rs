@@ -1,7 +1,11 @@
 //! `faultline cleanup`: heals every fault a faultline run may have left behind when it
 //! could not heal itself (its driver was killed with SIGKILL, the machine lost power):
 //! resumes paused nodes, resets fake clocks, removes namespaces, bridges and veths
-//! named as faultline's, kills orphan nodes. Runs still going are left alone.
+//! named as faultline's, kills orphan nodes; on every SSH host a state file names
+//! (`faultline run --hosts`) it logs in as that run did and removes faultline's
+//! firewall rules, resumes and kills the run's nodes there, and names a host it
+//! cannot reach (kept in the state for the next cleanup). Runs still going are left
+//! alone.
 //! Idempotent: exits 0 when nothing is left, 1 when something could not be healed.
 
 use std::path::PathBuf;

@@ -40,9 +40,21 @@ pub struct RunArgs {
     /// The workload: register, cas-register, kv, set, counter, list-append, rw-register.
     #[arg(long, default_value = "kv")]
     pub workload: String,
-    /// How many nodes to start.
-    #[arg(long, default_value_t = 3)]
-    pub nodes: usize,
+    /// How many nodes to start (default 3; with --hosts, one per host).
+    #[arg(long)]
+    pub nodes: Option<usize>,
+    /// Run the nodes on these machines over SSH, one node per host:
+    /// `[user@]address[:port]`, comma-separated (--store leaderless; see docs/remote.md).
+    /// Batch mode (no password prompts) and strict host-key checking.
+    #[arg(long, value_delimiter = ',', value_name = "HOST")]
+    pub hosts: Vec<String>,
+    /// The private key to log in to the --hosts with (only it is offered).
+    #[arg(long, value_name = "FILE")]
+    pub ssh_key: Option<PathBuf>,
+    /// An OpenSSH option for the --hosts, KEY=VALUE (repeatable), e.g.
+    /// StrictHostKeyChecking=accept-new for a first contact, UserKnownHostsFile=FILE.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_ssh_option)]
+    pub ssh_option: Vec<(String, String)>,
     /// How many logical client processes run at a time.
     #[arg(long, default_value_t = 5)]
     pub concurrency: usize,
@@ -294,11 +306,22 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("\"{s}\" is not a duration ({e}); expected e.g. 10s, 1m30s, 250ms"))
 }
 
+/// `KEY=VALUE` of `--ssh-option`.
+fn parse_ssh_option(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!(
+            "\"{s}\": expected KEY=VALUE, e.g. StrictHostKeyChecking=accept-new"
+        )),
+    }
+}
+
 /// Examples at the end of `faultline run --help`.
 pub fn after_help() -> &'static str {
     "Examples:
   faultline run --workload register --nemesis partition,kill --time-limit 20s
   faultline run --store etcd --workload cas-register --consistency all
+  faultline run --hosts root@10.0.0.1,root@10.0.0.2,root@10.0.0.3 --ssh-key ~/.ssh/id_ed25519 --nemesis partition,kill
   faultline run --from results/leaderless-kv/latest/test.json"
 }
 
@@ -332,7 +355,7 @@ impl RunArgs {
             addrs: self.addrs.clone(),
             bin: self.bin.clone(),
             workload: self.workload.clone(),
-            nodes: self.nodes,
+            nodes: self.node_count(),
             concurrency: self.concurrency,
             rate: self.rate,
             time_limit: self.time_limit,
@@ -355,6 +378,18 @@ impl RunArgs {
             check_timeout: self.check_timeout,
             consistency: self.consistency.clone(),
             clock_mechanism: self.clock_mechanism,
+            hosts: self.hosts.clone(),
+            ssh_key: self.ssh_key.clone(),
+            ssh_options: self.ssh_option.clone(),
+        })
+    }
+
+    /// `--nodes`, else one per `--hosts` host, else 3.
+    fn node_count(&self) -> usize {
+        self.nodes.unwrap_or(if self.hosts.is_empty() {
+            3
+        } else {
+            self.hosts.len()
         })
     }
 
@@ -368,7 +403,7 @@ impl RunArgs {
             };
             let options = self.store_options.pairs();
             let settings = StoreSettings {
-                nodes: self.nodes,
+                nodes: self.node_count(),
                 addrs: &self.addrs,
                 bin: self.bin.as_deref(),
                 options: &options,

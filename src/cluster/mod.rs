@@ -112,6 +112,17 @@ impl Cluster {
         nodes_dir: &Path,
         ready_timeout: Duration,
     ) -> Result<Cluster, ClusterError> {
+        Cluster::start_on(specs, Vec::new(), nodes_dir, ready_timeout).await
+    }
+
+    /// [`Cluster::start`] with node `i` on `hosts[i]` (an SSH host, `--hosts`) where
+    /// given; the others on this machine (in their spec's namespace, if any).
+    pub async fn start_on(
+        specs: Vec<NodeSpec>,
+        hosts: Vec<Arc<dyn nemesis::Host>>,
+        nodes_dir: &Path,
+        ready_timeout: Duration,
+    ) -> Result<Cluster, ClusterError> {
         for s in &specs {
             if let Some(port) = s.port {
                 if !ports::is_free(port) {
@@ -127,17 +138,52 @@ impl Cluster {
             nodes: Vec::new(),
             nodes_dir: nodes_dir.to_path_buf(),
         };
-        for s in specs {
-            let dir = nodes_dir.join(&s.name);
-            match NodeProcess::spawn(s.launch.spec(&s.name, &dir)) {
+        // On SSH hosts all nodes start at once (each start is a round trip); on this
+        // machine one after the other, in spec order (some subjects rely on it).
+        let started: Vec<(NodeSpec, Result<NodeProcess, nemesis::ProcessError>)> = blocking(|| {
+            let start = |i: usize, s: &NodeSpec| {
+                let spec = s.launch.spec(&s.name, &nodes_dir.join(&s.name));
+                match hosts.get(i).cloned() {
+                    Some(h) => NodeProcess::spawn_on(h, spec),
+                    None => NodeProcess::spawn(spec),
+                }
+            };
+            if hosts.is_empty() {
+                let mut v = Vec::new();
+                for (i, s) in specs.into_iter().enumerate() {
+                    let r = start(i, &s);
+                    let failed = r.is_err();
+                    v.push((s, r));
+                    if failed {
+                        break;
+                    }
+                }
+                v
+            } else {
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = specs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| scope.spawn(move || start(i, s)))
+                        .collect();
+                    let results: Vec<_> = handles
+                        .into_iter()
+                        .map(|h| h.join().expect("a node start panicked"))
+                        .collect();
+                    specs.iter().cloned().zip(results).collect()
+                })
+            }
+        });
+        let mut first_error = None;
+        for (s, spawned) in started {
+            match spawned {
                 Ok(p) => {
                     tracing::info!(node = %s.name, pid = p.pid(), "started {}", s.launch.display());
                     cluster.nodes.push(Arc::new(p));
                     cluster.specs.push(s);
                 }
-                Err(e) => {
-                    cluster.stop().await;
-                    return Err(ClusterError::Spawn {
+                Err(e) if first_error.is_none() => {
+                    first_error = Some(ClusterError::Spawn {
                         node: s.name.clone(),
                         message: e
                             .to_string()
@@ -145,7 +191,12 @@ impl Cluster {
                             .to_string(),
                     });
                 }
+                Err(_) => {}
             }
+        }
+        if let Some(e) = first_error {
+            cluster.stop().await;
+            return Err(e);
         }
         if let Err(e) = cluster.wait_ready(ready_timeout).await {
             cluster.stop().await;
@@ -166,7 +217,8 @@ impl Cluster {
             })?;
         for (spec, node) in self.specs.iter().zip(&self.nodes) {
             loop {
-                if let Some(status) = node.try_status() {
+                if let Some(status) = blocking(|| node.try_status()) {
+                    let _ = node.fetch_logs();
                     return Err(ClusterError::Exited {
                         node: spec.name.clone(),
                         status: process::describe(status),
@@ -206,19 +258,52 @@ impl Cluster {
         &self.nodes_dir
     }
 
+    /// Copies every node's logs back from its host into `nodes/<node>/` (nothing to do
+    /// for nodes on this machine); the nodes whose logs could not be copied, why.
+    /// All nodes at once (over SSH each copy is a round trip).
+    pub fn fetch_logs(&self) -> Vec<String> {
+        blocking(|| {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = self
+                    .nodes
+                    .iter()
+                    .map(|n| s.spawn(move || n.fetch_logs().err().map(|e| e.to_string())))
+                    .collect();
+                handles
+                    .into_iter()
+                    .filter_map(|h| h.join().unwrap_or_else(|_| Some("panicked".into())))
+                    .collect()
+            })
+        })
+    }
+
     /// Stops every node (its stop signal, then SIGKILL after 5 s) and records exit
     /// statuses. Idempotent.
     pub async fn stop(&self) {
-        // Signal every node first, so that their graces run concurrently.
-        for (s, n) in self.specs.iter().zip(&self.nodes) {
-            let _ = n.signal(s.stop_signal);
-            let _ = n.signal(Signal::SIGCONT);
+        // Every node at once, each on a thread of its own, so that their graces run
+        // concurrently (and, on SSH hosts, their round trips).
+        blocking(|| {
+            std::thread::scope(|scope| {
+                for (s, n) in self.specs.iter().zip(&self.nodes) {
+                    scope.spawn(move || {
+                        if let Err(e) = n.stop(s.stop_signal, Duration::from_secs(5)) {
+                            tracing::warn!(node = %s.name, "stopping: {e}");
+                        }
+                    });
+                }
+            })
+        });
+    }
+}
+
+/// Runs `f` (a short blocking call: a spawn or state read over SSH) without stalling
+/// a multi-threaded tokio runtime.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
         }
-        for (s, n) in self.specs.iter().zip(&self.nodes) {
-            if let Err(e) = n.stop_async(s.stop_signal, Duration::from_secs(5)).await {
-                tracing::warn!(node = %s.name, "stopping: {e}");
-            }
-        }
+        _ => f(),
     }
 }
 

@@ -76,6 +76,16 @@ pub struct RunConfig {
     /// `--clock-mechanism`: how clock faults reach a node (auto, faketime, vdso).
     #[serde(default)]
     pub clock_mechanism: nemesis::clock::ClockMechanism,
+    /// `--hosts`: the machines to run the nodes on over SSH (`[user@]address[:port]`),
+    /// one node each; empty: this machine.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// `--ssh-key`: the private key to log in to the hosts with.
+    #[serde(default)]
+    pub ssh_key: Option<PathBuf>,
+    /// `--ssh-option KEY=VALUE`: OpenSSH options for the hosts.
+    #[serde(default)]
+    pub ssh_options: Vec<(String, String)>,
 }
 
 impl RunConfig {
@@ -92,6 +102,15 @@ impl RunConfig {
         }
         if !self.addrs.is_empty() {
             flag("addrs", self.addrs.join(","));
+        }
+        if !self.hosts.is_empty() {
+            flag("hosts", self.hosts.join(","));
+        }
+        if let Some(k) = &self.ssh_key {
+            flag("ssh-key", k.display().to_string());
+        }
+        for (k, v) in &self.ssh_options {
+            flag("ssh-option", format!("{k}={v}"));
         }
         if let Some(b) = &self.bin {
             flag("bin", b.display().to_string());

@@ -85,6 +85,23 @@ pub async fn run(
         config.clock_mechanism,
     )?;
 
+    // The SSH hosts, connected before anything is created (a host that cannot be
+    // reached is an error naming it, exit 3).
+    let hosts = if plan.hosts.is_empty() {
+        None
+    } else {
+        let (h, s) = (plan.hosts.clone(), plan.ssh.clone());
+        let connected = tokio::task::spawn_blocking(move || {
+            ::nemesis::host::remote::RemoteHosts::connect(&h, &s)
+        })
+        .await
+        .context("connecting to the hosts")??;
+        Some(Arc::new(connected))
+    };
+    if let (Some(h), Some(hosts)) = (hook.as_mut(), &hosts) {
+        h.on_hosts(hosts.clone());
+    }
+
     let started = SystemTime::now();
     let (started_rfc, stamp) = results::stamps(started);
     let run_dir =
@@ -122,6 +139,7 @@ pub async fn run(
         nodes_dir: nodes_dir.clone(),
         op_timeout: config.op_timeout,
         network: network.clone(),
+        hosts: hosts.clone(),
     };
     let mut subject = match plan.kind.open(&subject_config) {
         Ok(s) if network.is_some() && !s.supports_layout() => {

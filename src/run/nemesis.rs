@@ -55,6 +55,9 @@ pub trait NemesisHook: Send {
         needs: NetworkNeeds,
         run_dir: &Path,
     ) -> anyhow::Result<Option<Layout>>;
+    /// The nodes will run on these SSH hosts (`--hosts`): call before
+    /// [`NemesisHook::prepare`].
+    fn on_hosts(&mut self, _hosts: Arc<nemesis::host::remote::RemoteHosts>) {}
     /// Injects faults until `ctx.stop` turns true.
     async fn run(&mut self, ctx: NemesisContext) -> anyhow::Result<()>;
     /// Heals every fault it started. Called after the main phase, also after errors
@@ -123,6 +126,7 @@ pub fn hook_for(
         mechanism,
         clock_mechanism,
         nemesis: None,
+        hosts: None,
     })))
 }
 
@@ -134,6 +138,8 @@ pub struct Faults {
     /// How clock faults reach each node (`--clock-mechanism`).
     clock_mechanism: ClockMechanism,
     nemesis: Option<Nemesis>,
+    /// The SSH hosts the nodes run on, if any.
+    hosts: Option<Arc<nemesis::host::remote::RemoteHosts>>,
 }
 
 impl Faults {
@@ -152,7 +158,7 @@ impl Faults {
                 ),
                 (needed, asked) => needed.or(asked),
             };
-            let n = Nemesis::prepare(
+            let n = Nemesis::prepare_on(
                 Options {
                     plan: self.plan.clone(),
                     seed: self.seed,
@@ -163,6 +169,7 @@ impl Faults {
                     routed: needs.routed,
                 },
                 names,
+                self.hosts.clone(),
             )
             .await?;
             let mut n = n;
@@ -175,6 +182,10 @@ impl Faults {
 
 #[async_trait::async_trait]
 impl NemesisHook for Faults {
+    fn on_hosts(&mut self, hosts: Arc<nemesis::host::remote::RemoteHosts>) {
+        self.hosts = Some(hosts);
+    }
+
     async fn prepare(
         &mut self,
         names: &[String],

@@ -22,6 +22,7 @@ use workloads::{CheckSpec, KeyDistribution, Workload, WorkloadConfig};
 use super::config::{fmt_duration, RunConfig};
 use super::nemesis::split_topologies;
 use crate::subject::kind::{self, StoreKind, StoreSettings};
+use nemesis::host::remote::{HostAddr, SshSettings};
 
 /// The shortest time between faults `--nemesis-interval` accepts. Each fault lasts one
 /// interval and its heal takes milliseconds (a restart, a rule change); below this
@@ -47,6 +48,10 @@ pub struct RunPlan {
     pub faults: Vec<Fault>,
     /// What the checkers decide: the workload's own checks, or `--consistency`'s.
     pub checks: Vec<CheckSpec>,
+    /// The SSH hosts to run the nodes on (`--hosts`), parsed; empty: this machine.
+    pub hosts: Vec<HostAddr>,
+    /// How to log in to them (`--ssh-key`, `--ssh-option`).
+    pub ssh: SshSettings,
 }
 
 impl std::fmt::Debug for RunPlan {
@@ -107,6 +112,12 @@ impl RunPlan {
                 ))
             })?,
         };
+        if !config.hosts.is_empty() && (config.cluster.is_some() || kind.name() != "leaderless") {
+            return refuse(format!(
+                "--hosts: --store {} does not run over SSH yet; only --store leaderless does (see docs/remote.md)",
+                kind.name()
+            ));
+        }
         for (flag, _) in &config.store_options {
             if !kind.options().contains(&flag.as_str()) {
                 return refuse(match kind::owner_of(flag) {
@@ -226,6 +237,9 @@ impl RunPlan {
             ));
         }
 
+        // The hosts.
+        let (hosts, ssh) = Self::hosts(&config, &faults)?;
+
         // The checks.
         let checks = Self::checks(&config.consistency, workload.as_ref())?;
         Ok(RunPlan {
@@ -234,7 +248,72 @@ impl RunPlan {
             workload,
             faults,
             checks,
+            hosts,
+            ssh,
         })
+    }
+
+    /// `--hosts`, `--ssh-key`, `--ssh-option`, checked (nothing is contacted yet):
+    /// well-formed and distinct hosts, one per node, a store that runs over SSH, faults
+    /// built over SSH, a key file that exists, OpenSSH options faultline can pass.
+    fn hosts(
+        config: &RunConfig,
+        faults: &[Fault],
+    ) -> Result<(Vec<HostAddr>, SshSettings), PlanError> {
+        let ssh = SshSettings {
+            key: config.ssh_key.clone(),
+            options: config.ssh_options.clone(),
+        };
+        if config.hosts.is_empty() {
+            if config.ssh_key.is_some() || !config.ssh_options.is_empty() {
+                return refuse(
+                    "--ssh-key and --ssh-option are for --hosts; add --hosts or remove them",
+                );
+            }
+            return Ok((Vec::new(), ssh));
+        }
+        let hosts = config
+            .hosts
+            .iter()
+            .map(|h| HostAddr::parse(h).map_err(PlanError))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (i, h) in hosts.iter().enumerate() {
+            if hosts[..i].iter().any(|o| o.address == h.address) {
+                return refuse(format!(
+                    "--hosts: {} is named twice; one node per host, each host once",
+                    h.address
+                ));
+            }
+        }
+        if config.nodes != hosts.len() {
+            return refuse(format!(
+                "--nodes {} with {} --hosts: one node per host; name {} hosts or leave --nodes out",
+                config.nodes,
+                hosts.len(),
+                config.nodes
+            ));
+        }
+        if config.base_port.is_some() {
+            return refuse(format!(
+                "--base-port: nodes on --hosts listen on port {} of their host; remove --base-port",
+                nemesis::host::remote::HOST_BASE_PORT
+            ));
+        }
+        if let Some(f) = faults
+            .iter()
+            .find(|f| matches!(f, Fault::Clock | Fault::Packet))
+        {
+            return refuse(format!(
+                "--nemesis {f}: not yet over SSH (--hosts); use partition, kill, stop or pause"
+            ));
+        }
+        if let Some(k) = &config.ssh_key {
+            if !k.is_file() {
+                return refuse(format!("--ssh-key {}: no such file", k.display()));
+            }
+        }
+        ssh.target(&hosts[0].destination()).map_err(PlanError)?;
+        Ok((hosts, ssh))
     }
 
     /// What a run of `config` checks, without checking the rest of it (to re-check a
@@ -354,6 +433,9 @@ impl RunConfigBuilder {
             check_timeout: Duration::from_secs(10),
             consistency: Vec::new(),
             clock_mechanism: nemesis::clock::ClockMechanism::Auto,
+            hosts: Vec::new(),
+            ssh_key: None,
+            ssh_options: Vec::new(),
         })
     }
 

@@ -2,8 +2,15 @@
 //! style), `--nodes` local processes (3 by default) replicating with N/W/R = 3/2/2
 //! unless `--n/--w/--r` say otherwise. Every other store flag (`--conflict`,
 //! `--replication-delay-ms`, ...) is passed through to each node.
+//!
+//! With `--hosts` the nodes run on those machines over SSH, one per host: the binary
+//! is copied to `/tmp/faultline/bin/` on each (only where its SHA-256 differs), each
+//! node listens on its host's address (port 7001) with its logs and data in
+//! `/tmp/faultline/runs/<test>/<time>/<node>/` there; at the stop its logs are
+//! copied back into `nodes/<node>/` and that directory is removed from the host.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use nix::sys::signal::Signal;
 
@@ -46,6 +53,36 @@ impl Leaderless {
             nodes: None,
             cluster: None,
         })
+    }
+
+    /// Where node logs and data go on the hosts: `/tmp/faultline/runs/<test>/<time>`
+    /// (the run directory's last two parts).
+    fn remote_root(&self) -> PathBuf {
+        nemesis::host::remote::run_root(self.config.nodes_dir.parent().unwrap_or(Path::new("run")))
+    }
+
+    /// The nodes on the SSH hosts: the nemesis's layout (its mechanism is `hosts`)
+    /// or, without faults that need one, the same layout made here.
+    fn specs_on_hosts(
+        &self,
+        hosts: &nemesis::host::remote::RemoteHosts,
+        program: &Path,
+    ) -> Vec<NodeSpec> {
+        let names: Vec<String> = (1..=self.config.nodes).map(|i| format!("n{i}")).collect();
+        let layout = match &self.config.network {
+            Some(l) if l.mechanism == nemesis::Mechanism::Hosts => l.clone(),
+            _ => nemesis::host::remote::layout(hosts, &names, 1),
+        };
+        let root = self.remote_root();
+        let mut specs = self.specs_on(&layout);
+        for s in &mut specs {
+            s.launch.program = program.to_path_buf();
+            if let Some(i) = s.launch.args.iter().position(|a| a == "--data-dir") {
+                s.launch.args[i + 1] = root.join(&s.name).join("data").display().to_string();
+            }
+            s.port = None;
+        }
+        specs
     }
 
     fn specs(&self) -> Result<Vec<NodeSpec>, SubjectError> {
@@ -147,6 +184,54 @@ impl Leaderless {
     }
 }
 
+impl Leaderless {
+    /// Copies the store to the hosts (where it differs) and starts node `i` on host `i`.
+    async fn start_on_hosts(
+        &mut self,
+        hosts: Arc<nemesis::host::remote::RemoteHosts>,
+    ) -> Result<(), SubjectError> {
+        if hosts.hosts.len() != self.config.nodes {
+            return Err(SubjectError::Config(format!(
+                "--nodes {} on {} hosts: one node per host",
+                self.config.nodes,
+                hosts.hosts.len()
+            )));
+        }
+        let (h, local) = (hosts.clone(), self.program.clone());
+        let (program, copied) = tokio::task::spawn_blocking(move || h.install(&local))
+            .await
+            .map_err(|e| SubjectError::Config(e.to_string()))?
+            .map_err(|e| SubjectError::Config(format!("cannot copy faultline-store: {e}")))?;
+        for (name, c) in hosts.names().iter().zip(&copied) {
+            tracing::info!(
+                host = %name,
+                "{} {}",
+                program.display(),
+                if *c { "copied" } else { "already there (same SHA-256)" }
+            );
+        }
+        let specs = self.specs_on_hosts(&hosts, &program);
+        let names = specs.iter().map(|s| s.name.clone()).collect();
+        let urls = specs
+            .iter()
+            .map(|s| match &s.ready {
+                ReadyCheck::Http(u) => u.trim_end_matches("/health").to_string(),
+                ReadyCheck::Tcp(a) => format!("http://{a}"),
+            })
+            .collect();
+        self.nodes = Some(HttpNodes::new(names, urls, self.config.op_timeout)?);
+        self.specs = specs.clone();
+        let root = self.remote_root();
+        let on: Vec<Arc<dyn nemesis::Host>> = (0..specs.len())
+            .filter_map(|i| hosts.node_host(i, &root))
+            .collect();
+        let cluster =
+            Cluster::start_on(specs, on, &self.config.nodes_dir, self.config.ready_timeout).await?;
+        self.cluster = Some(cluster);
+        Ok(())
+    }
+}
+
 #[async_trait::async_trait]
 impl Subject for Leaderless {
     fn supports_layout(&self) -> bool {
@@ -158,6 +243,9 @@ impl Subject for Leaderless {
     }
 
     async fn start(&mut self) -> Result<(), SubjectError> {
+        if let Some(hosts) = self.config.hosts.clone() {
+            return self.start_on_hosts(hosts).await;
+        }
         let specs = self.specs()?;
         let names = specs.iter().map(|s| s.name.clone()).collect();
         let urls = match &self.config.network {
@@ -200,6 +288,28 @@ impl Subject for Leaderless {
     async fn stop(&mut self) {
         if let Some(c) = &self.cluster {
             c.stop().await;
+            if let Some(hosts) = &self.config.hosts {
+                for e in c.fetch_logs() {
+                    tracing::warn!("node logs not copied back: {e}");
+                }
+                // The run's directory, and its test's if no other run of it is left.
+                let root = self.remote_root();
+                let script = nemesis::host::remote::remove_run_root_script(&root);
+                let script = &script;
+                std::thread::scope(|s| {
+                    for h in &hosts.hosts {
+                        s.spawn(move || {
+                            nemesis::Host::run(
+                                &h.ssh,
+                                "sh",
+                                &["-c", script],
+                                None,
+                                nemesis::host::COMMAND_TIMEOUT,
+                            )
+                        });
+                    }
+                });
+            }
         }
     }
 
@@ -208,11 +318,13 @@ impl Subject for Leaderless {
             "store": "leaderless",
             "program": self.program.display().to_string(),
             "options": self.options.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
-            "nodes": self.specs.iter().map(|s| serde_json::json!({
+            "nodes": self.specs.iter().enumerate().map(|(i, s)| serde_json::json!({
                 "name": s.name,
                 "port": s.port,
                 "command": s.launch.display(),
+                "host": self.config.hosts.as_ref().and_then(|h| h.hosts.get(i)).map(|h| h.addr.destination()),
             })).collect::<Vec<_>>(),
+            "remote_dir": self.config.hosts.as_ref().map(|_| self.remote_root()),
         })
     }
 }

@@ -61,6 +61,8 @@ pub struct SubjectConfig {
     /// Where the nemesis wants each node (addresses, namespace, environment), when its
     /// faults need it (partitions, packet faults, clocks); see [`Subject::supports_layout`].
     pub network: Option<nemesis::Layout>,
+    /// The SSH hosts to start the nodes on (`--hosts`: node `i` on host `i`), connected.
+    pub hosts: Option<Arc<nemesis::host::remote::RemoteHosts>>,
 }
 
 /// Why a subject could not start.

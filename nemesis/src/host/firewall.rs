@@ -11,7 +11,7 @@ use super::{Host, HostError, COMMAND_TIMEOUT};
 use crate::packet::PacketFault;
 
 /// The packet filter used on a host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Firewall {
     /// nftables (`nft`).

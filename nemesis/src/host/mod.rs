@@ -16,11 +16,14 @@
 //! Implementations, one file each: [`local::Local`] (this machine, the driver's
 //! namespace), [`namespace::Namespace`] (a per-node network namespace of this
 //! machine, entered with `setns` between fork and exec) and [`ssh::Ssh`] (another
-//! machine, over one multiplexed OpenSSH master connection).
+//! machine, over one multiplexed OpenSSH master connection). [`remote`] holds what a
+//! run on SSH hosts needs around them (`--hosts`: addresses, connections, copying the
+//! store, partitions as firewall rules, the heal `faultline cleanup` does there).
 
 pub mod firewall;
 pub mod local;
 pub mod namespace;
+pub mod remote;
 pub mod ssh;
 
 use std::path::Path;

@@ -42,6 +42,10 @@ pub struct SshTarget {
     pub accept_new: bool,
     /// How long the first connection may take.
     pub connect_timeout: Duration,
+    /// Other OpenSSH options (`KEY=VALUE`, as `ssh -o`), written to a config file of
+    /// the connection's own that includes the user's `~/.ssh/config` after them.
+    /// `StrictHostKeyChecking` and `UserKnownHostsFile` are taken as the fields above.
+    pub options: Vec<(String, String)>,
 }
 
 impl SshTarget {
@@ -54,15 +58,79 @@ impl SshTarget {
             known_hosts: None,
             accept_new: false,
             connect_timeout: Duration::from_secs(5),
+            options: Vec::new(),
         }
+    }
+
+    /// This target with OpenSSH options `KEY=VALUE` applied: `StrictHostKeyChecking`
+    /// (`yes`, `accept-new`; `no` is refused: faultline runs commands as root there),
+    /// `UserKnownHostsFile`, `IdentityFile`, `ConnectTimeout` (seconds) set the fields;
+    /// any other is passed to OpenSSH as is. An error names the option.
+    pub fn with_options(mut self, options: &[(String, String)]) -> Result<SshTarget, String> {
+        for (k, v) in options {
+            match k.to_ascii_lowercase().as_str() {
+                "stricthostkeychecking" => match v.to_ascii_lowercase().as_str() {
+                    "yes" => self.accept_new = false,
+                    "accept-new" => self.accept_new = true,
+                    other => {
+                        return Err(format!(
+                            "--ssh-option StrictHostKeyChecking={other}: expected yes (the default) or accept-new (first contact)"
+                        ))
+                    }
+                },
+                "userknownhostsfile" => self.known_hosts = Some(PathBuf::from(v)),
+                "identityfile" => self.key = Some(PathBuf::from(v)),
+                "connecttimeout" => {
+                    let secs: u64 = v.parse().map_err(|_| {
+                        format!("--ssh-option ConnectTimeout={v}: expected whole seconds")
+                    })?;
+                    self.connect_timeout = Duration::from_secs(secs.max(1));
+                }
+                "batchmode" | "controlmaster" | "controlpath" | "controlpersist" => {
+                    return Err(format!(
+                        "--ssh-option {k}: faultline sets it itself (batch mode, one multiplexed master connection per host)"
+                    ))
+                }
+                _ => {
+                    if k.is_empty()
+                        || !k.bytes().all(|b| b.is_ascii_alphanumeric())
+                        || v.contains('\n')
+                    {
+                        return Err(format!(
+                            "--ssh-option {k}={v}: expected KEY=VALUE with an OpenSSH option name (e.g. StrictHostKeyChecking=accept-new)"
+                        ));
+                    }
+                    self.options.push((k.clone(), v.clone()));
+                }
+            }
+        }
+        Ok(self)
     }
 }
 
 #[derive(Debug)]
 struct Inner {
     name: String,
-    session: Session,
-    runtime: tokio::runtime::Runtime,
+    /// `Some` until dropped.
+    session: Option<Session>,
+    /// `Some` until dropped.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Inner {
+    /// Closes the master connection (`ssh -O exit`) and drops the runtime on a thread
+    /// of its own: a runtime cannot be dropped inside another one's async context.
+    fn drop(&mut self) {
+        if let (Some(session), Some(runtime)) = (self.session.take(), self.runtime.take()) {
+            let _ = std::thread::spawn(move || {
+                let _ = runtime.block_on(session.close());
+                drop(runtime);
+            })
+            .join();
+            // Empty once no other connection of this process is open.
+            let _ = std::fs::remove_dir(control_dir_path());
+        }
+    }
 }
 
 impl Inner {
@@ -70,9 +138,14 @@ impl Inner {
     /// caller inside another tokio runtime does not block it).
     fn block_on<T: Send>(&self, f: impl std::future::Future<Output = T> + Send) -> T {
         std::thread::scope(|s| {
-            s.spawn(|| self.runtime.block_on(f))
-                .join()
-                .expect("an SSH call panicked")
+            s.spawn(|| {
+                self.runtime
+                    .as_ref()
+                    .expect("runtime until drop")
+                    .block_on(f)
+            })
+            .join()
+            .expect("an SSH call panicked")
         })
     }
 }
@@ -81,6 +154,7 @@ impl Inner {
 #[derive(Clone, Debug)]
 pub struct Ssh {
     inner: Arc<Inner>,
+    node_root: Option<PathBuf>,
 }
 
 impl Ssh {
@@ -103,32 +177,103 @@ impl Ssh {
             KnownHosts::Strict
         })
         .connect_timeout(target.connect_timeout)
-        .server_alive_interval(Duration::from_secs(5));
+        .server_alive_interval(Duration::from_secs(5))
+        // The master's socket under a directory that names this process, so that
+        // `faultline cleanup` can tell the masters of a killed driver (they outlive it).
+        .control_directory(control_dir());
         if let Some(k) = &target.key {
             b.keyfile(k);
         }
         if let Some(k) = &target.known_hosts {
             b.user_known_hosts_file(k);
         }
+        let config = if target.options.is_empty() {
+            None
+        } else {
+            let file = std::env::temp_dir().join(format!(
+                "faultline-ssh-{}-{:08x}.conf",
+                std::process::id(),
+                rand::random::<u32>()
+            ));
+            let mut text: String = target
+                .options
+                .iter()
+                .map(|(k, v)| format!("{k} {v}\n"))
+                .collect();
+            if let Some(home) = std::env::var_os("HOME") {
+                text.push_str(&format!(
+                    "Include {}\n",
+                    Path::new(&home).join(".ssh/config").display()
+                ));
+            }
+            std::fs::write(&file, text)
+                .map_err(|e| fail(format!("cannot write its OpenSSH config: {e}")))?;
+            b.config_file(&file);
+            Some(file)
+        };
         let destination = format!("ssh://{}", target.destination);
         let session = std::thread::scope(|s| {
             s.spawn(|| runtime.block_on(b.connect(&destination)))
                 .join()
                 .expect("connecting panicked")
-        })
-        .map_err(|e| fail(explain(&e)))?;
+        });
+        // The master has read the config file once it is up (or failed).
+        if let Some(f) = config {
+            let _ = std::fs::remove_file(f);
+        }
+        let session = session.map_err(|e| fail(explain(&e)))?;
         Ok(Ssh {
             inner: Arc::new(Inner {
                 name,
-                session,
-                runtime,
+                session: Some(session),
+                runtime: Some(runtime),
             }),
+            node_root: None,
         })
+    }
+
+    /// This host (same master connection) keeping each node's logs in
+    /// `<root>/<node>/` on the host instead of under the node's local log directory;
+    /// [`Host::fetch_logs`] copies them back from there.
+    pub fn with_node_root(&self, root: &Path) -> Ssh {
+        Ssh {
+            inner: self.inner.clone(),
+            node_root: Some(root.to_path_buf()),
+        }
+    }
+
+    /// Where node `spec`'s logs are on the host.
+    pub fn remote_log_dir(&self, spec: &ProcessSpec) -> PathBuf {
+        match &self.node_root {
+            Some(root) => root.join(&spec.name),
+            None => spec.log_dir.clone(),
+        }
     }
 
     fn shell(&self, script: &str, timeout: Duration) -> Result<Output, HostError> {
         self.run("sh", &["-c", script], None, timeout)
     }
+}
+
+/// The prefix of the directories holding the master sockets, under the state dir.
+pub const CONTROL_DIR_PREFIX: &str = "ssh-";
+
+/// Where this process keeps its master sockets: `<state dir>/ssh-<pid>-<start>`.
+fn control_dir() -> PathBuf {
+    let dir = control_dir_path();
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// Removes this process's (empty) socket directory; call when no connection is open
+/// or being opened.
+pub fn remove_control_dir() {
+    let _ = std::fs::remove_dir(control_dir_path());
+}
+
+fn control_dir_path() -> PathBuf {
+    let owner = Owner::current();
+    crate::state::state_dir().join(format!("{CONTROL_DIR_PREFIX}{}-{}", owner.pid, owner.start))
 }
 
 /// OpenSSH's own words for why a connection failed (its log), else the error.
@@ -171,7 +316,7 @@ impl Host for Ssh {
             command: command_line(program, args),
             message,
         };
-        let session = &self.inner.session;
+        let session = self.inner.session.as_ref().expect("session until drop");
         let result = self.inner.block_on(async {
             let work = async {
                 let mut cmd = session.command(program);
@@ -204,7 +349,7 @@ impl Host for Ssh {
     }
 
     fn spawn(&self, spec: &ProcessSpec) -> Result<Box<dyn Spawned>, HostError> {
-        let dir = quote(&spec.log_dir.display().to_string());
+        let dir = quote(&self.remote_log_dir(spec).display().to_string());
         let mut line = format!(
             "mkdir -p {dir} && {}exec env {}={} {}={}",
             spec.cwd
@@ -307,7 +452,7 @@ impl Host for Ssh {
         })?;
         let to_s = quote(&to.display().to_string());
         let dir = quote(&to.parent().unwrap_or(Path::new("/")).display().to_string());
-        let script = format!("mkdir -p {dir} && cat > {to_s}.part && mv {to_s}.part {to_s}");
+        let script = format!("mkdir -p {dir} && cat > {to_s}.part$$ && mv {to_s}.part$$ {to_s}");
         let out = self.run(
             "sh",
             &["-c", &script],
@@ -327,9 +472,9 @@ impl Host for Ssh {
     }
 
     fn fetch_logs(&self, spec: &ProcessSpec) -> Result<(), HostError> {
+        let remote = self.remote_log_dir(spec);
         for name in ["stdout.log", "stderr.log"] {
-            let path = spec.log_dir.join(name);
-            self.get(&path, &path)?;
+            self.get(&remote.join(name), &spec.log_dir.join(name))?;
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use crate::clock::{ClockChange, ClockError, ClockMechanism, NodeClocks};
+use crate::host::remote::RemoteHosts;
 use crate::layout::{Layout, Mechanism};
 use crate::network::{self, Network, NetworkError};
 use crate::node::{Events, Node};
@@ -23,6 +24,7 @@ use crate::state::{State, StateFile};
 use crate::Fault;
 
 mod clock;
+mod hosts;
 
 /// Why the nemesis failed.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +81,8 @@ pub struct Nemesis {
     nodes: Vec<Arc<dyn Node>>,
     active: Mutex<Vec<Step>>,
     torn_down: bool,
+    /// The SSH hosts the nodes run on (`names[i]` on `hosts[i]`), if any.
+    hosts: Option<Arc<RemoteHosts>>,
 }
 
 impl std::fmt::Debug for Nemesis {
@@ -106,6 +110,21 @@ impl Nemesis {
     /// partitions and packet faults) and clocks (for clock faults). Call before the
     /// nodes start, then start each node from [`Nemesis::layout`] when it is `Some`.
     pub async fn prepare(options: Options, names: &[String]) -> Result<Nemesis, NemesisError> {
+        Nemesis::prepare_on(options, names, None).await
+    }
+
+    /// [`Nemesis::prepare`] for nodes that run on SSH hosts (`names[i]` on
+    /// `hosts[i]`), when `hosts` is given: the layout puts each node on its host,
+    /// partitions are firewall rules there, and the state file records every host
+    /// and its faults (so `faultline cleanup` reaches them).
+    pub async fn prepare_on(
+        options: Options,
+        names: &[String],
+        hosts: Option<Arc<RemoteHosts>>,
+    ) -> Result<Nemesis, NemesisError> {
+        if let Some(hosts) = hosts {
+            return Nemesis::prepare_hosts(options, names, hosts).await;
+        }
         let id = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
         let state = StateFile::create(&id, options.run_dir.as_deref())?;
         let faults = &options.plan.faults;
@@ -122,6 +141,7 @@ impl Nemesis {
             nodes: Vec::new(),
             active: Mutex::new(Vec::new()),
             torn_down: false,
+            hosts: None,
         };
         if options.routed {
             if let Some(f) = faults
@@ -197,6 +217,7 @@ impl Nemesis {
                 _ => None,
             },
             "state_file": self.state.get().run_dir.map(|d| d.join(crate::state::RUN_STATE_FILE)),
+            "hosts": self.hosts.as_ref().map(|h| h.names()),
             "layout": self.layout,
         })
     }
@@ -329,6 +350,19 @@ impl Nemesis {
     }
 
     fn value(&self, action: &Action) -> Value {
+        let mut v = self.value_without_hosts(action);
+        if self.hosts.is_some() {
+            let hosts: serde_json::Map<String, Value> = action
+                .nodes()
+                .iter()
+                .filter_map(|n| Some((n.clone(), json!(self.host_of(n)?))))
+                .collect();
+            v["hosts"] = Value::Object(hosts);
+        }
+        v
+    }
+
+    fn value_without_hosts(&self, action: &Action) -> Value {
         let mechanism = self.mechanism();
         match action {
             Action::Kill(n) | Action::Stop(n) | Action::Pause(n) => json!({ "nodes": n }),
@@ -372,6 +406,24 @@ impl Nemesis {
             Action::Kill(nodes) => each(nodes, &|n| n.kill()),
             Action::Stop(nodes) => each(nodes, &|n| n.stop()),
             Action::Pause(nodes) => {
+                if self.hosts.is_some() {
+                    // Recorded before the signal: a driver killed right after it
+                    // leaves cleanup the groups to continue on their hosts.
+                    let paused: Vec<(String, i32)> = nodes
+                        .iter()
+                        .filter_map(|name| self.node(name))
+                        .map(|n| (n.name().to_string(), n.pid()))
+                        .collect();
+                    self.state.update(|s| {
+                        for (node, pid) in paused {
+                            if let Some(r) = s.hosts.iter_mut().find(|r| r.nodes.contains(&node)) {
+                                r.paused.push((node, pid));
+                            }
+                        }
+                    })?;
+                    each(nodes, &|n| n.pause())?;
+                    return Ok(());
+                }
                 each(nodes, &|n| n.pause())?;
                 let paused: Vec<(String, i32, u64)> = nodes
                     .iter()
@@ -473,14 +525,31 @@ impl Nemesis {
                     .map_err(Into::into),
             );
         }
-        for n in &self.nodes {
-            note(n.resume().map_err(NemesisError::Node));
+        // All at once: on SSH hosts each resume is a few round trips.
+        let resumed: Vec<Result<(), String>> = blocking(|| {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = self
+                    .nodes
+                    .iter()
+                    .map(|n| s.spawn(move || n.resume()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|_| Err("resume panicked".into())))
+                    .collect()
+            })
+        });
+        for r in resumed {
+            note(r.map_err(NemesisError::Node));
         }
         note(
             self.state
                 .update(|s: &mut State| {
                     s.active.clear();
                     s.paused.clear();
+                    for r in &mut s.hosts {
+                        r.paused.clear();
+                    }
                 })
                 .map_err(Into::into),
         );
@@ -534,6 +603,9 @@ impl Nemesis {
             s.interfaces.clear();
             s.locks.clear();
             s.clock_files.clear();
+            // The nodes on the hosts were stopped before the teardown; their firewall
+            // tables went with the network.
+            s.hosts.clear();
         })?;
         self.state.finish()?;
         healed
