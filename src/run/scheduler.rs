@@ -1,19 +1,27 @@
 //! The process pool: `C` worker slots, each running one logical process at a time
-//! against its node (slot `s` talks to node `s mod nodes`), one operation outstanding.
+//! against its node (slot `s` talks to node `s mod nodes`), one operation outstanding,
+//! all asking one shared [`Generator`] what to do next.
 //!
-//! Each slot draws operations from its own deterministic generator, waits for the
-//! global rate limit, records the invoke, performs the operation with a timeout and
-//! records the completion. After an `info` completion the process id is retired and
-//! the slot continues as process `id + C` (Jepsen's rule), with a fresh client.
-//! A timed-out read is recorded as `fail` (a read has no effect); anything else that
-//! times out is `info`.
+//! [`Pool::drive`] is the one scheduler loop every phase runs (the main phase's
+//! workload generator, the final reads): a slot asks the generator with a
+//! [`Context`] (time since the phase began, its slot and process, the free slots),
+//! waits for the global rate limit if there is one, records the invoke, performs the
+//! operation with a timeout, records the completion and tells the generator
+//! ([`Generator::update`]). `Pending` parks the slot until another slot's operation
+//! completes or the time the generator named; `Done` ends the slot. After an `info`
+//! completion the process id is retired and the slot continues as process `id + C`
+//! (Jepsen's rule), with a fresh client. A timed-out read is recorded as `fail` (a read
+//! has no effect); anything else that times out is `info`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use checkers::{EventKind, Process, Value, F};
-use tokio::sync::{watch, RwLock};
+use checkers::{EventKind, Outcome, Process, F};
+use tokio::sync::{watch, Notify, RwLock};
+use tokio::time::Instant;
+use workloads::final_reads::FinalReads;
+use workloads::generator::{self, Context, Generator, Next, SlotSet};
 use workloads::{DataKind, OpSpec, Workload};
 
 use crate::client::{Client, Completion, Ending, Invocation};
@@ -21,6 +29,13 @@ use crate::recorder::{Entry, Recorder};
 use crate::subject::Subject;
 
 use super::rate::RateLimit;
+
+/// How long a final read that did not succeed waits before it is tried again.
+pub const FINAL_READ_RETRY: Duration = Duration::from_millis(200);
+
+/// How long a `Pending` slot with no time to wake at sleeps at most before asking
+/// again (it is woken sooner by any completion).
+const PENDING_POLL: Duration = Duration::from_millis(100);
 
 /// What the workers share.
 #[derive(Clone)]
@@ -47,15 +62,64 @@ pub struct Pool {
     pub abort: Arc<Mutex<Option<String>>>,
 }
 
+/// Which process ids a slot performs as.
+#[derive(Clone, Debug)]
+pub enum ProcessIds {
+    /// Slot `s` of `C` starts as process `s` and continues as `id + C` after an
+    /// `info` completion.
+    PerSlot,
+    /// Every operation on a fresh process id (and client) taken from this counter.
+    FreshPerOp(Arc<AtomicU64>),
+}
+
+/// A phase for [`Pool::drive`]: its generator, over how many slots.
+pub struct Phase {
+    /// What to do.
+    pub generator: Box<dyn Generator>,
+    /// How many slots ask it (slot `s` talks to node `s mod nodes`).
+    pub slots: usize,
+    /// Which process ids the slots perform as.
+    pub ids: ProcessIds,
+    /// Whether the slots wait for the global rate limit.
+    pub rate_limited: bool,
+}
+
+/// The generator and what its contexts are built from, behind one lock.
+struct Driven {
+    generator: Box<dyn Generator>,
+    serving: SlotSet,
+    free: SlotSet,
+    /// How many slots are parked on `Pending`.
+    waiting: usize,
+}
+
+/// What the slots of one [`Pool::drive`] share.
+struct Driver {
+    state: Mutex<Driven>,
+    wake: Notify,
+    start: Instant,
+}
+
+impl Driver {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Driven> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
+
 impl Pool {
-    /// Performs `spec` as `process` with `client`, recording invoke and completion.
+    /// Performs `spec` as `process` with `client`, recording invoke and completion;
+    /// gives back the invocation with how it ended.
     pub async fn perform(
         &self,
         client: &mut dyn Client,
         process: u64,
         data: DataKind,
         spec: OpSpec,
-    ) -> Completion {
+    ) -> (Invocation, Completion) {
         self.max_process.fetch_max(process, Ordering::Relaxed);
         let op = Invocation {
             process,
@@ -108,32 +172,140 @@ impl Pool {
             error: c.error.as_deref(),
             invoked_at: Some(invoked),
         });
-        c
+        (op, c)
     }
 
     async fn client(&self, node: usize, process: u64) -> Box<dyn Client> {
         self.subject.read().await.client(node, process)
     }
 
-    /// Runs every slot until `stop` turns true; returns when all have finished their
-    /// outstanding operation.
+    /// Runs the workload's generator on every slot until `stop` turns true; returns
+    /// when all have finished their outstanding operation.
     pub async fn run_main(&self, stop: watch::Receiver<bool>) {
+        let phase = Phase {
+            generator: self.workload.generator(self.concurrency, self.seed),
+            slots: self.concurrency,
+            ids: ProcessIds::PerSlot,
+            rate_limited: self.rate.is_limited(),
+        };
+        self.drive(phase, stop).await;
+    }
+
+    /// The final reads: every key on every node (slot `n` reads from node `n`), each
+    /// on a fresh process id, each retried after [`FINAL_READ_RETRY`] until it is
+    /// `ok` or `deadline` has passed since they began (every key is read at least
+    /// once). Not rate limited.
+    pub async fn final_reads(&self, deadline: Duration) {
+        let nodes = self.nodes.max(1);
+        let next = Arc::new(AtomicU64::new(self.max_process.load(Ordering::Relaxed) + 1));
+        let plan = FinalReads {
+            nodes,
+            deadline,
+            retry: FINAL_READ_RETRY,
+        };
+        let phase = Phase {
+            generator: workloads::final_reads(&*self.workload, plan),
+            slots: nodes,
+            ids: ProcessIds::FreshPerOp(next),
+            rate_limited: false,
+        };
+        let (_keep, never) = watch::channel(false);
+        self.drive(phase, never).await;
+    }
+
+    /// The scheduler loop: runs `phase` on its slots until each is told `Done` or
+    /// `stop` turns true; returns when every slot has finished its outstanding
+    /// operation.
+    pub async fn drive(&self, phase: Phase, stop: watch::Receiver<bool>) {
+        let driver = Arc::new(Driver {
+            state: Mutex::new(Driven {
+                generator: phase.generator,
+                serving: SlotSet::all(phase.slots),
+                free: SlotSet::all(phase.slots),
+                waiting: 0,
+            }),
+            wake: Notify::new(),
+            start: Instant::now(),
+        });
         let mut tasks = tokio::task::JoinSet::new();
-        for slot in 0..self.concurrency {
+        for slot in 0..phase.slots {
             let pool = self.clone();
             let stop = stop.clone();
-            tasks.spawn(async move { pool.slot(slot, stop).await });
+            let driver = driver.clone();
+            let ids = phase.ids.clone();
+            let (slots, limited) = (phase.slots, phase.rate_limited);
+            tasks.spawn(async move { pool.slot(&driver, slot, slots, ids, limited, stop).await });
         }
         while tasks.join_next().await.is_some() {}
     }
 
-    async fn slot(&self, slot: usize, stop: watch::Receiver<bool>) {
+    /// What `slot` should do next, waiting while the generator is pending; `None`
+    /// when it is done or `stop` turned true.
+    async fn ask(
+        &self,
+        driver: &Driver,
+        slot: usize,
+        process: u64,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<OpSpec> {
+        loop {
+            let parked = driver.wake.notified();
+            tokio::pin!(parked);
+            let next = {
+                let mut guard = driver.lock();
+                let d = &mut *guard;
+                let ctx = Context::new(driver.elapsed(), slot, process, &d.serving, &d.free);
+                let next = d.generator.op(&ctx);
+                match next {
+                    Next::Op(_) => d.free.remove(slot),
+                    Next::Pending { .. } => {
+                        // Registered before the lock is released: no wake-up is lost.
+                        parked.as_mut().enable();
+                        d.waiting += 1;
+                    }
+                    Next::Done => {}
+                }
+                // Giving an op or being done may let a parked slot go on (phases).
+                if !matches!(next, Next::Pending { .. }) && d.waiting > 0 {
+                    driver.wake.notify_waiters();
+                }
+                next
+            };
+            let until = match next {
+                Next::Op(spec) => return Some(spec),
+                Next::Done => return None,
+                Next::Pending { until } => until,
+            };
+            let wake_at = until.map_or(Instant::now() + PENDING_POLL, |u| driver.start + u);
+            let stopped = tokio::select! {
+                _ = &mut parked => false,
+                _ = tokio::time::sleep_until(wake_at) => false,
+                _ = stop.wait_for(|v| *v) => true,
+            };
+            driver.lock().waiting -= 1;
+            if stopped {
+                return None;
+            }
+        }
+    }
+
+    async fn slot(
+        &self,
+        driver: &Driver,
+        slot: usize,
+        slots: usize,
+        ids: ProcessIds,
+        limited: bool,
+        mut stop: watch::Receiver<bool>,
+    ) {
         let data = self.workload.data();
-        let mut generator = self.workload.generator(slot, self.concurrency, self.seed);
         let node = slot % self.nodes.max(1);
-        let mut process = slot as u64;
+        let fresh = |ids: &ProcessIds| match ids {
+            ProcessIds::PerSlot => None,
+            ProcessIds::FreshPerOp(next) => Some(next.fetch_add(1, Ordering::Relaxed)),
+        };
+        let mut process = fresh(&ids).unwrap_or(slot as u64);
         let mut client = self.client(node, process).await;
-        let limited = self.rate.is_limited();
         loop {
             if *stop.borrow() {
                 break;
@@ -145,10 +317,48 @@ impl Pool {
                     _ = s.wait_for(|v| *v) => break,
                 }
             }
-            let spec = generator.next();
-            let c = self.perform(&mut *client, process, data, spec).await;
-            if c.ending == Ending::Info {
-                process += self.concurrency as u64;
+            let Some(spec) = self.ask(driver, slot, process, &mut stop).await else {
+                break;
+            };
+            let (op, c) = self.perform(&mut *client, process, data, spec).await;
+            let outcome = match c.ending {
+                Ending::Ok => Outcome::Ok,
+                Ending::Fail => Outcome::Fail,
+                Ending::Info => Outcome::Info,
+            };
+            {
+                let mut guard = driver.lock();
+                let d = &mut *guard;
+                d.free.insert(slot);
+                let time = driver.elapsed();
+                let value = if outcome == Outcome::Ok {
+                    c.value
+                } else {
+                    op.value.clone()
+                };
+                let completion = generator::Completion {
+                    slot,
+                    process,
+                    op: OpSpec {
+                        f: op.f,
+                        key: op.key,
+                        value: op.value,
+                    },
+                    outcome,
+                    value,
+                    time,
+                };
+                let ctx = Context::new(time, slot, process, &d.serving, &d.free);
+                d.generator.update(&ctx, &completion);
+                if d.waiting > 0 {
+                    driver.wake.notify_waiters();
+                }
+            }
+            if let Some(p) = fresh(&ids) {
+                process = p;
+                client = self.client(node, process).await;
+            } else if outcome == Outcome::Info {
+                process += slots as u64;
                 client = self.client(node, process).await;
             }
             if !limited {
@@ -157,35 +367,6 @@ impl Pool {
                 tokio::task::yield_now().await;
             }
         }
-    }
-
-    /// The final reads: every key on every node, each on a fresh process id. A read
-    /// that does not succeed is retried (on another fresh id) a few times.
-    pub async fn final_reads(&self, keys: &[Value], retries: usize) {
-        let next = Arc::new(AtomicU64::new(self.max_process.load(Ordering::Relaxed) + 1));
-        let mut tasks = tokio::task::JoinSet::new();
-        for node in 0..self.nodes {
-            let pool = self.clone();
-            let keys = keys.to_vec();
-            let next = next.clone();
-            tasks.spawn(async move {
-                for key in keys {
-                    for attempt in 0..=retries {
-                        let process = next.fetch_add(1, Ordering::Relaxed);
-                        let mut client = pool.client(node, process).await;
-                        let spec = pool.workload.final_read(&key);
-                        let c = pool
-                            .perform(&mut *client, process, pool.workload.data(), spec)
-                            .await;
-                        if c.ending == Ending::Ok || attempt == retries {
-                            break;
-                        }
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                }
-            });
-        }
-        while tasks.join_next().await.is_some() {}
     }
 }
 
@@ -204,7 +385,7 @@ mod tests {
     use super::*;
     use crate::cluster::Cluster;
     use crate::subject::SubjectError;
-    use checkers::{History, Outcome};
+    use checkers::{History, Value};
     use std::time::Instant;
     use workloads::WorkloadConfig;
 
@@ -212,12 +393,16 @@ mod tests {
     struct Flaky {
         node: usize,
         n: u64,
+        reads_fail: bool,
     }
 
     #[async_trait::async_trait]
     impl Client for Flaky {
         async fn invoke(&mut self, op: &Invocation) -> Completion {
             let node = format!("n{}", self.node + 1);
+            if self.reads_fail && op.f == F::Read {
+                return Completion::fail(Value::Null, "no quorum").on(node);
+            }
             if op.f == F::Write {
                 self.n += 1;
             }
@@ -234,7 +419,10 @@ mod tests {
         }
     }
 
-    struct FlakySubject;
+    /// Three nodes of [`Flaky`] clients; reads on `failing_node` always fail.
+    struct FlakySubject {
+        failing_node: Option<usize>,
+    }
 
     #[async_trait::async_trait]
     impl Subject for FlakySubject {
@@ -248,7 +436,11 @@ mod tests {
             vec!["n1".into(), "n2".into(), "n3".into()]
         }
         fn client(&self, node: usize, _process: u64) -> Box<dyn Client> {
-            Box::new(Flaky { node, n: 0 })
+            Box::new(Flaky {
+                node,
+                n: 0,
+                reads_fail: self.failing_node == Some(node),
+            })
         }
         fn cluster(&self) -> Option<&Cluster> {
             None
@@ -259,10 +451,9 @@ mod tests {
         }
     }
 
-    async fn run_pool(path: &std::path::Path, seed: u64) -> History {
-        let recorder = Recorder::create(path, Instant::now()).unwrap();
-        let pool = Pool {
-            subject: Arc::new(RwLock::new(Box::new(FlakySubject))),
+    fn pool(recorder: &Recorder, seed: u64, failing_node: Option<usize>) -> Pool {
+        Pool {
+            subject: Arc::new(RwLock::new(Box::new(FlakySubject { failing_node }))),
             workload: Arc::from(workloads::by_name("kv", &WorkloadConfig::default()).unwrap()),
             recorder: recorder.clone(),
             concurrency: 4,
@@ -272,7 +463,17 @@ mod tests {
             rate: Arc::new(RateLimit::new(0.0)),
             max_process: Arc::new(AtomicU64::new(0)),
             abort: Arc::new(Mutex::new(None)),
-        };
+        }
+    }
+
+    fn read_history(path: &std::path::Path) -> History {
+        let f = std::fs::File::open(path).unwrap();
+        checkers::read::jsonl::read(std::io::BufReader::new(f), "h").unwrap()
+    }
+
+    async fn run_pool(path: &std::path::Path, seed: u64) -> History {
+        let recorder = Recorder::create(path, Instant::now()).unwrap();
+        let pool = pool(&recorder, seed, None);
         let (tx, rx) = watch::channel(false);
         let stopper = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -281,10 +482,37 @@ mod tests {
         pool.run_main(rx).await;
         stopper.await.unwrap();
         recorder.nemesis("final-reads", &Value::Null);
-        pool.final_reads(pool.workload.keys(), 0).await;
+        pool.final_reads(Duration::ZERO).await;
         recorder.finish().unwrap();
-        let f = std::fs::File::open(path).unwrap();
-        checkers::read::jsonl::read(std::io::BufReader::new(f), "h").unwrap()
+        read_history(path)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn final_reads_that_fail_are_retried_on_fresh_processes_until_the_deadline_only() {
+        let dir = std::env::temp_dir().join(format!("faultline-finals-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f.jsonl");
+        let recorder = Recorder::create(&path, Instant::now()).unwrap();
+        let pool = pool(&recorder, 1, Some(1));
+        let began = Instant::now();
+        pool.final_reads(Duration::from_millis(500)).await;
+        let took = began.elapsed();
+        recorder.finish().unwrap();
+        let h = read_history(&path);
+        let on = |n: &str| {
+            h.ops
+                .iter()
+                .filter(|o| o.node.as_deref() == Some(n))
+                .count()
+        };
+        // Healthy nodes: each key once. n2: the first key every 200 ms until 500 ms
+        // (at 0, 200, 400), then every other key once, past the deadline.
+        assert_eq!((on("n1"), on("n3")), (5, 5));
+        assert_eq!(on("n2"), 3 + 4, "{:?}", h.ops);
+        assert!(took < Duration::from_millis(1500), "{took:?}");
+        let ids: std::collections::HashSet<u64> = h.ops.iter().map(|o| o.process).collect();
+        assert_eq!(ids.len(), h.ops.len(), "a process id used twice");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,7 +561,14 @@ mod tests {
             h.ops
                 .iter()
                 .filter(|o| o.process % 4 == 0 && o.invoke_index < marker)
-                .map(|o| (o.f.clone(), o.key.clone(), o.invoke_value.clone()))
+                .map(|o| {
+                    // What a cas expects feeds back from completions; the rest not.
+                    let v = match o.f {
+                        F::Cas => o.invoke_value.as_list().unwrap()[1].clone(),
+                        _ => o.invoke_value.clone(),
+                    };
+                    (o.f.clone(), o.key.clone(), v)
+                })
                 .collect()
         };
         let a = slot0(&run_pool(&dir.join("a.jsonl"), 9).await);
