@@ -249,38 +249,35 @@ impl Pool {
         stop: &mut watch::Receiver<bool>,
     ) -> Option<OpSpec> {
         loop {
-            let parked = driver.wake.notified();
-            tokio::pin!(parked);
-            let next = {
+            let (until, parked) = {
                 let mut guard = driver.lock();
                 let d = &mut *guard;
                 let ctx = Context::new(driver.elapsed(), slot, process, &d.serving, &d.free);
-                let next = d.generator.op(&ctx);
-                match next {
-                    Next::Op(_) => d.free.remove(slot),
-                    Next::Pending { .. } => {
-                        // Registered before the lock is released: no wake-up is lost.
-                        parked.as_mut().enable();
-                        d.waiting += 1;
+                let until = match d.generator.op(&ctx) {
+                    Next::Pending { until } => until,
+                    done_or_op => {
+                        // Giving an op or being done may let a parked slot go on (phases).
+                        if d.waiting > 0 {
+                            driver.wake.notify_waiters();
+                        }
+                        let Next::Op(spec) = done_or_op else {
+                            return None;
+                        };
+                        d.free.remove(slot);
+                        return Some(spec);
                     }
-                    Next::Done => {}
-                }
-                // Giving an op or being done may let a parked slot go on (phases).
-                if !matches!(next, Next::Pending { .. }) && d.waiting > 0 {
-                    driver.wake.notify_waiters();
-                }
-                next
-            };
-            let until = match next {
-                Next::Op(spec) => return Some(spec),
-                Next::Done => return None,
-                Next::Pending { until } => until,
+                };
+                // Registered before the lock is released: no wake-up is lost.
+                let mut parked = Box::pin(driver.wake.notified());
+                parked.as_mut().enable();
+                d.waiting += 1;
+                (until, parked)
             };
             let wake_at = until.map_or(Instant::now() + PENDING_POLL, |u| driver.start + u);
             let stopped = tokio::select! {
-                _ = &mut parked => false,
+                _ = parked => false,
                 _ = tokio::time::sleep_until(wake_at) => false,
-                _ = stop.wait_for(|v| *v) => true,
+                _ = super::until_interrupted(stop) => true,
             };
             driver.lock().waiting -= 1;
             if stopped {

@@ -18,8 +18,6 @@
 //! own random stream and is the same for the same seed; only a cas's expected value
 //! depends on what completed before it.
 
-use std::collections::HashMap;
-
 use checkers::model::ModelKind;
 use checkers::{Outcome, Value, F};
 
@@ -127,12 +125,6 @@ impl Workload for Standard {
                 .map(|slot| Draw::new(chooser.clone(), slot, slots, seed))
                 .collect(),
             keys: self.keys.clone(),
-            index: self
-                .keys
-                .iter()
-                .enumerate()
-                .map(|(i, k)| (k.clone(), i))
-                .collect(),
             seen: vec![Value::Null; self.keys.len()],
         })
     }
@@ -177,12 +169,17 @@ struct Gen {
     kind: Kind,
     draws: Vec<Draw>,
     keys: Vec<Value>,
-    index: HashMap<Value, usize>,
     /// Per key, the value of the latest `ok` completion on it (`null` before any).
     seen: Vec<Value>,
 }
 
 impl Gen {
+    /// The index of `key`: keys are [`key_name`]s, so `k12` is 12 (checked).
+    fn key_index(&self, key: &Value) -> Option<usize> {
+        let i: usize = key.as_str()?.strip_prefix('k')?.parse().ok()?;
+        (self.keys.get(i) == Some(key)).then_some(i)
+    }
+
     fn read(&self, k: usize) -> OpSpec {
         OpSpec {
             f: F::Read,
@@ -275,7 +272,7 @@ impl Generator for Gen {
         if !matches!(self.kind, Kind::CasRegister | Kind::Kv) || c.outcome != Outcome::Ok {
             return;
         }
-        let Some(&k) = c.op.key.as_ref().and_then(|key| self.index.get(key)) else {
+        let Some(k) = c.op.key.as_ref().and_then(|key| self.key_index(key)) else {
             return;
         };
         let value = match c.op.f {
@@ -296,6 +293,7 @@ mod tests {
     use super::*;
     use crate::generator::testing::SimOp;
     use crate::{by_name, KeyDistribution, NAMES};
+    use std::collections::HashMap;
     use std::collections::HashSet;
 
     fn ops(name: &str, slot: usize, seed: u64, n: usize) -> Vec<OpSpec> {
