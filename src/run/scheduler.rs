@@ -100,6 +100,18 @@ struct Driver {
     start: Instant,
 }
 
+impl Driven {
+    /// Tells the generator how `c` ended and frees its slot; wakes parked slots.
+    fn report(&mut self, wake: &Notify, c: &generator::Completion) {
+        self.free.insert(c.slot);
+        let ctx = Context::new(c.time, c.slot, c.process, &self.serving, &self.free);
+        self.generator.update(&ctx, c);
+        if self.waiting > 0 {
+            wake.notify_waiters();
+        }
+    }
+}
+
 impl Driver {
     fn lock(&self) -> std::sync::MutexGuard<'_, Driven> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -216,22 +228,37 @@ impl Pool {
     /// The scheduler loop: runs `phase` on its slots until each is told `Done` or
     /// `stop` turns true; returns when every slot has finished its outstanding
     /// operation.
-    pub async fn drive(&self, phase: Phase, stop: watch::Receiver<bool>) {
-        let driver = Arc::new(Driver {
-            state: Mutex::new(Driven {
-                generator: phase.generator,
-                serving: SlotSet::all(phase.slots),
-                free: SlotSet::all(phase.slots),
-                waiting: 0,
-            }),
-            wake: Notify::new(),
-            start: Instant::now(),
-        });
+    pub async fn drive(&self, mut phase: Phase, stop: watch::Receiver<bool>) {
+        let start = Instant::now();
+        let driver = |generator: Box<dyn Generator>, serving: SlotSet| {
+            Arc::new(Driver {
+                state: Mutex::new(Driven {
+                    generator,
+                    free: serving.clone(),
+                    serving,
+                    waiting: 0,
+                }),
+                wake: Notify::new(),
+                start,
+            })
+        };
+        // Independent per-slot generators run each on its own slot, lock-free of the
+        // others; anything else is shared by all slots behind one lock.
+        let drivers: Vec<Arc<Driver>> = match phase.generator.split(phase.slots) {
+            Some(parts) => parts
+                .into_iter()
+                .enumerate()
+                .map(|(slot, g)| driver(g, SlotSet::one(slot)))
+                .collect(),
+            None => {
+                let shared = driver(phase.generator, SlotSet::all(phase.slots));
+                vec![shared; phase.slots]
+            }
+        };
         let mut tasks = tokio::task::JoinSet::new();
-        for slot in 0..phase.slots {
+        for (slot, driver) in drivers.into_iter().enumerate() {
             let pool = self.clone();
             let stop = stop.clone();
-            let driver = driver.clone();
             let ids = phase.ids.clone();
             let (slots, limited) = (phase.slots, phase.rate_limited);
             tasks.spawn(async move { pool.slot(&driver, slot, slots, ids, limited, stop).await });
@@ -240,18 +267,24 @@ impl Pool {
     }
 
     /// What `slot` should do next, waiting while the generator is pending; `None`
-    /// when it is done or `stop` turned true.
+    /// when it is done or `stop` turned true. `finished`, the slot's previous
+    /// operation, is reported to the generator first, under the same lock (one lock
+    /// per operation).
     async fn ask(
         &self,
         driver: &Driver,
         slot: usize,
         process: u64,
         stop: &mut watch::Receiver<bool>,
+        mut finished: Option<generator::Completion>,
     ) -> Option<OpSpec> {
         loop {
             let (until, parked) = {
                 let mut guard = driver.lock();
                 let d = &mut *guard;
+                if let Some(c) = finished.take() {
+                    d.report(&driver.wake, &c);
+                }
                 let ctx = Context::new(driver.elapsed(), slot, process, &d.serving, &d.free);
                 let until = match d.generator.op(&ctx) {
                     Next::Pending { until } => until,
@@ -303,54 +336,53 @@ impl Pool {
         };
         let mut process = fresh(&ids).unwrap_or(slot as u64);
         let mut client = self.client(node, process).await;
+        // The slot's last operation, until it is reported to the generator.
+        let mut finished: Option<generator::Completion> = None;
         loop {
             if *stop.borrow() {
                 break;
             }
             if limited {
+                // Reported now, not after the wait: the generator hears it at once.
+                if let Some(c) = finished.take() {
+                    driver.lock().report(&driver.wake, &c);
+                }
                 let mut s = stop.clone();
                 tokio::select! {
                     _ = self.rate.wait() => {}
                     _ = s.wait_for(|v| *v) => break,
                 }
             }
-            let Some(spec) = self.ask(driver, slot, process, &mut stop).await else {
+            let Some(spec) = self
+                .ask(driver, slot, process, &mut stop, finished.take())
+                .await
+            else {
                 break;
             };
             let (op, c) = self.perform(&mut *client, process, data, spec).await;
+            let time = driver.elapsed();
             let outcome = match c.ending {
                 Ending::Ok => Outcome::Ok,
                 Ending::Fail => Outcome::Fail,
                 Ending::Info => Outcome::Info,
             };
-            {
-                let mut guard = driver.lock();
-                let d = &mut *guard;
-                d.free.insert(slot);
-                let time = driver.elapsed();
-                let value = if outcome == Outcome::Ok {
-                    c.value
-                } else {
-                    op.value.clone()
-                };
-                let completion = generator::Completion {
-                    slot,
-                    process,
-                    op: OpSpec {
-                        f: op.f,
-                        key: op.key,
-                        value: op.value,
-                    },
-                    outcome,
-                    value,
-                    time,
-                };
-                let ctx = Context::new(time, slot, process, &d.serving, &d.free);
-                d.generator.update(&ctx, &completion);
-                if d.waiting > 0 {
-                    driver.wake.notify_waiters();
-                }
-            }
+            let value = if outcome == Outcome::Ok {
+                c.value
+            } else {
+                op.value.clone()
+            };
+            finished = Some(generator::Completion {
+                slot,
+                process,
+                op: OpSpec {
+                    f: op.f,
+                    key: op.key,
+                    value: op.value,
+                },
+                outcome,
+                value,
+                time,
+            });
             if let Some(p) = fresh(&ids) {
                 process = p;
                 client = self.client(node, process).await;
@@ -363,6 +395,9 @@ impl Pool {
                 // client answers at once.
                 tokio::task::yield_now().await;
             }
+        }
+        if let Some(c) = finished {
+            driver.lock().report(&driver.wake, &c);
         }
     }
 }

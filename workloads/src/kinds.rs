@@ -21,7 +21,10 @@
 use checkers::model::ModelKind;
 use checkers::{Outcome, Value, F};
 
-use crate::generator::{key_name, Completion, Context, Draw, Generator, Next};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use crate::generator::{each_slot, key_name, Completion, Context, Draw, Generator, Next};
 use crate::keys::KeyChooser;
 use crate::{model, CheckSpec, Consistency, DataKind, OpSpec, Workload, WorkloadConfig};
 
@@ -119,14 +122,14 @@ impl Workload for Standard {
 
     fn generator(&self, slots: usize, seed: u64) -> Box<dyn Generator> {
         let chooser = KeyChooser::new(self.keys.len(), self.config.distribution);
-        Box::new(Gen {
-            kind: self.kind,
-            draws: (0..slots)
-                .map(|slot| Draw::new(chooser.clone(), slot, slots, seed))
-                .collect(),
-            keys: self.keys.clone(),
-            seen: vec![Value::Null; self.keys.len()],
-        })
+        let (kind, keys) = (self.kind, Arc::new(self.keys.clone()));
+        let seen = Arc::new(Seen::new(self.keys.len()));
+        Box::new(each_slot(move |slot| Gen {
+            kind,
+            draw: Draw::new(chooser.clone(), slot, slots, seed),
+            keys: keys.clone(),
+            seen: seen.clone(),
+        }))
     }
 
     fn final_read(&self, key: &Value) -> OpSpec {
@@ -163,14 +166,43 @@ impl Workload for Standard {
     }
 }
 
-/// The operations of every slot: each slot draws from its own [`Draw`]; a cas
-/// expects the value its key was last seen with (`seen`, from completions).
+/// Per key, the value of the latest `ok` completion on it by any slot (`null`
+/// before any), shared by the slots' generators. Register values are integers or
+/// `null` (any other value read is not kept).
+struct Seen(Vec<AtomicI64>);
+
+/// How `null` is held in [`Seen`] (never a written value: those are positive).
+const SEEN_NULL: i64 = i64::MIN;
+
+impl Seen {
+    fn new(keys: usize) -> Seen {
+        Seen((0..keys).map(|_| AtomicI64::new(SEEN_NULL)).collect())
+    }
+
+    fn get(&self, k: usize) -> Value {
+        match self.0[k].load(Ordering::Relaxed) {
+            SEEN_NULL => Value::Null,
+            v => Value::Int(v),
+        }
+    }
+
+    fn set(&self, k: usize, v: &Value) {
+        let held = match v {
+            Value::Null => SEEN_NULL,
+            Value::Int(i) if *i != SEEN_NULL => *i,
+            _ => return,
+        };
+        self.0[k].store(held, Ordering::Relaxed);
+    }
+}
+
+/// One slot's operations, drawn from its own [`Draw`]; a cas expects the value its
+/// key was last seen with ([`Seen`], from every slot's completions).
 struct Gen {
     kind: Kind,
-    draws: Vec<Draw>,
-    keys: Vec<Value>,
-    /// Per key, the value of the latest `ok` completion on it (`null` before any).
-    seen: Vec<Value>,
+    draw: Draw,
+    keys: Arc<Vec<Value>>,
+    seen: Arc<Seen>,
 }
 
 impl Gen {
@@ -200,7 +232,7 @@ impl Gen {
         OpSpec {
             f: F::Cas,
             key: Some(self.keys[k].clone()),
-            value: Value::List(vec![self.seen[k].clone(), Value::Int(new)]),
+            value: Value::List(vec![self.seen.get(k), Value::Int(new)]),
         }
     }
 
@@ -214,10 +246,8 @@ impl Gen {
 }
 
 impl Generator for Gen {
-    fn op(&mut self, ctx: &Context<'_>) -> Next {
-        let Some(draw) = self.draws.get_mut(ctx.slot) else {
-            return Next::Done;
-        };
+    fn op(&mut self, _ctx: &Context<'_>) -> Next {
+        let draw = &mut self.draw;
         let k = draw.key();
         let roll = draw.between(0, 99);
         let op = match self.kind {
@@ -276,15 +306,15 @@ impl Generator for Gen {
             return;
         };
         let value = match c.op.f {
-            F::Read => c.value.clone(),
-            F::Write => c.op.value.clone(),
+            F::Read => &c.value,
+            F::Write => &c.op.value,
             F::Cas => match c.op.value.as_list() {
-                Some([_, new]) => new.clone(),
+                Some([_, new]) => new,
                 _ => return,
             },
             _ => return,
         };
-        self.seen[k] = value;
+        self.seen.set(k, value);
     }
 }
 

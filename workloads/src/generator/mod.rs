@@ -55,6 +55,14 @@ pub trait Generator: Send {
     /// How an operation this generator gave ended (`ctx.slot` is the slot that
     /// performed it). The default ignores it.
     fn update(&mut self, _ctx: &Context<'_>, _completion: &Completion) {}
+
+    /// If this generator is one independent generator per slot ([`each_slot`]), those
+    /// generators for slots `0..slots`, taken out (this one is left empty); the
+    /// scheduler then runs each on its slot without a shared lock. `None` (the
+    /// default) when the slots share the generator.
+    fn split(&mut self, _slots: usize) -> Option<Vec<Box<dyn Generator>>> {
+        None
+    }
 }
 
 impl<G: Generator + ?Sized> Generator for Box<G> {
@@ -64,6 +72,10 @@ impl<G: Generator + ?Sized> Generator for Box<G> {
 
     fn update(&mut self, ctx: &Context<'_>, completion: &Completion) {
         (**self).update(ctx, completion)
+    }
+
+    fn split(&mut self, slots: usize) -> Option<Vec<Box<dyn Generator>>> {
+        (**self).split(slots)
     }
 }
 

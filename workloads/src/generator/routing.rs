@@ -23,7 +23,7 @@ pub struct EachSlot<G, F> {
     gens: Vec<Option<(G, SlotSet)>>,
 }
 
-impl<G: Generator, F: FnMut(usize) -> G + Send> Generator for EachSlot<G, F> {
+impl<G: Generator + 'static, F: FnMut(usize) -> G + Send> Generator for EachSlot<G, F> {
     fn op(&mut self, ctx: &Context<'_>) -> Next {
         let slot = ctx.slot;
         if self.gens.len() <= slot {
@@ -38,6 +38,22 @@ impl<G: Generator, F: FnMut(usize) -> G + Send> Generator for EachSlot<G, F> {
         if let Some(Some((g, only))) = self.gens.get_mut(completion.slot) {
             g.update(&ctx.serving_only(only), completion);
         }
+    }
+
+    fn split(&mut self, slots: usize) -> Option<Vec<Box<dyn Generator>>> {
+        let mut gens = std::mem::take(&mut self.gens);
+        gens.resize_with(slots, || None);
+        let make = &mut self.make;
+        Some(
+            gens.into_iter()
+                .take(slots)
+                .enumerate()
+                .map(|(slot, g)| {
+                    let g = g.map_or_else(|| make(slot), |(g, _)| g);
+                    Box::new(g) as Box<dyn Generator>
+                })
+                .collect(),
+        )
     }
 }
 
@@ -184,6 +200,35 @@ mod tests {
             "{kills} kills in 200 ms at ~50 ms"
         );
         assert!(ops.iter().filter(|o| o.slot < 3).count() > 100);
+    }
+
+    #[test]
+    fn each_slot_splits_into_the_generators_it_would_have_asked() {
+        use crate::generator::testing::ops_of;
+        let counting = |slot: usize| {
+            let mut n = 0;
+            stream(move || {
+                n += 1;
+                OpSpec {
+                    f: F::Read,
+                    key: None,
+                    value: Value::Int((slot * 100 + n) as i64),
+                }
+            })
+        };
+        let mut whole = each_slot(counting);
+        let mut parts = each_slot(counting).split(3).unwrap();
+        assert_eq!(parts.len(), 3);
+        for (slot, part) in parts.iter_mut().enumerate() {
+            assert_eq!(
+                ops_of(&mut **part, slot, 3, 5),
+                ops_of(&mut whole, slot, 3, 5)
+            );
+        }
+        assert!(
+            any(vec![]).split(3).is_none(),
+            "shared generators do not split"
+        );
     }
 
     #[test]
