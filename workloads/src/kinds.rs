@@ -18,11 +18,11 @@
 //! own random stream and is the same for the same seed; only a cas's expected value
 //! depends on what completed before it.
 
-use checkers::model::ModelKind;
-use checkers::{Outcome, Value, F};
-
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+
+use checkers::model::ModelKind;
+use checkers::{Outcome, Value, F};
 
 use crate::generator::{each_slot, key_name, Completion, Context, Draw, Generator, Next};
 use crate::keys::KeyChooser;

@@ -7,7 +7,9 @@
 //! [`Next::Done`] (nothing more for this slot). [`Generator::update`] is told how
 //! every operation the generator gave ended ([`Completion`]). The scheduler
 //! (`faultline::run::scheduler`) holds one generator per phase of a run and asks it
-//! from each of its slots; a slot that gets `Done` stops.
+//! from each of its slots; a slot that gets `Done` stops. A generator that is one
+//! independent generator per slot ([`each_slot`]) says so with
+//! [`Generator::split`], and the scheduler runs each part on its slot alone.
 //!
 //! Combinators, each a value that wraps others:
 //!
