@@ -296,7 +296,8 @@ pub async fn run(
         } else {
             let mut int = interrupt.clone();
             tokio::select! {
-                _ = pool.final_reads(workload.keys(), 3) => {}
+                // Retried until ok for at most the quiesce budget.
+                _ = pool.final_reads(config.quiesce) => {}
                 _ = until_interrupted(&mut int) => {}
             }
         }

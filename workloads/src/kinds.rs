@@ -11,16 +11,20 @@
 //! | `list-append` | txn of 1..=`--txn-length` micro-ops, append 50% / read 50%, rotating keys | list-append |
 //! | `rw-register` | txn of 1..=`--txn-length` micro-ops, write 50% / read 50%, rotating keys | rw-register |
 //!
-//! A cas expects the value its slot last wrote to the key (or `null`), so cas
-//! operations succeed often when there is little contention and the stream stays
-//! deterministic (it does not depend on what reads returned).
+//! A cas expects the value the key was last seen with: the value of the latest `ok`
+//! completion on the key by any slot (a read's value, a write's value, a cas's new
+//! value), `null` before any. That is the one thing completions feed back: which
+//! operations each slot makes (functions, keys, written values) comes from the slot's
+//! own random stream and is the same for the same seed; only a cas's expected value
+//! depends on what completed before it.
 
-use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 use checkers::model::ModelKind;
-use checkers::{Value, F};
+use checkers::{Outcome, Value, F};
 
-use crate::generator::{key_name, Draw, Generator};
+use crate::generator::{each_slot, key_name, Completion, Context, Draw, Generator, Next};
 use crate::keys::KeyChooser;
 use crate::{model, CheckSpec, Consistency, DataKind, OpSpec, Workload, WorkloadConfig};
 
@@ -116,14 +120,16 @@ impl Workload for Standard {
         &self.keys
     }
 
-    fn generator(&self, slot: usize, slots: usize, seed: u64) -> Box<dyn Generator> {
+    fn generator(&self, slots: usize, seed: u64) -> Box<dyn Generator> {
         let chooser = KeyChooser::new(self.keys.len(), self.config.distribution);
-        Box::new(Gen {
-            kind: self.kind,
-            draw: Draw::new(chooser, slot, slots, seed),
-            keys: self.keys.clone(),
-            last_written: HashMap::new(),
-        })
+        let (kind, keys) = (self.kind, Arc::new(self.keys.clone()));
+        let seen = Arc::new(Seen::new(self.keys.len()));
+        Box::new(each_slot(move |slot| Gen {
+            kind,
+            draw: Draw::new(chooser.clone(), slot, slots, seed),
+            keys: keys.clone(),
+            seen: seen.clone(),
+        }))
     }
 
     fn final_read(&self, key: &Value) -> OpSpec {
@@ -160,14 +166,52 @@ impl Workload for Standard {
     }
 }
 
+/// Per key, the value of the latest `ok` completion on it by any slot (`null`
+/// before any), shared by the slots' generators. Register values are integers or
+/// `null` (any other value read is not kept).
+struct Seen(Vec<AtomicI64>);
+
+/// How `null` is held in [`Seen`] (never a written value: those are positive).
+const SEEN_NULL: i64 = i64::MIN;
+
+impl Seen {
+    fn new(keys: usize) -> Seen {
+        Seen((0..keys).map(|_| AtomicI64::new(SEEN_NULL)).collect())
+    }
+
+    fn get(&self, k: usize) -> Value {
+        match self.0[k].load(Ordering::Relaxed) {
+            SEEN_NULL => Value::Null,
+            v => Value::Int(v),
+        }
+    }
+
+    fn set(&self, k: usize, v: &Value) {
+        let held = match v {
+            Value::Null => SEEN_NULL,
+            Value::Int(i) if *i != SEEN_NULL => *i,
+            _ => return,
+        };
+        self.0[k].store(held, Ordering::Relaxed);
+    }
+}
+
+/// One slot's operations, drawn from its own [`Draw`]; a cas expects the value its
+/// key was last seen with ([`Seen`], from every slot's completions).
 struct Gen {
     kind: Kind,
     draw: Draw,
-    keys: Vec<Value>,
-    last_written: HashMap<usize, i64>,
+    keys: Arc<Vec<Value>>,
+    seen: Arc<Seen>,
 }
 
 impl Gen {
+    /// The index of `key`: keys are [`key_name`]s, so `k12` is 12 (checked).
+    fn key_index(&self, key: &Value) -> Option<usize> {
+        let i: usize = key.as_str()?.strip_prefix('k')?.parse().ok()?;
+        (self.keys.get(i) == Some(key)).then_some(i)
+    }
+
     fn read(&self, k: usize) -> OpSpec {
         OpSpec {
             f: F::Read,
@@ -176,9 +220,7 @@ impl Gen {
         }
     }
 
-    fn write(&mut self, k: usize) -> OpSpec {
-        let v = self.draw.unique();
-        self.last_written.insert(k, v);
+    fn write(&self, k: usize, v: i64) -> OpSpec {
         OpSpec {
             f: F::Write,
             key: Some(self.keys[k].clone()),
@@ -186,31 +228,35 @@ impl Gen {
         }
     }
 
-    fn cas(&mut self, k: usize) -> OpSpec {
-        let expected = self
-            .last_written
-            .get(&k)
-            .map_or(Value::Null, |&v| Value::Int(v));
-        let new = self.draw.unique();
-        self.last_written.insert(k, new);
+    fn cas(&self, k: usize, new: i64) -> OpSpec {
         OpSpec {
             f: F::Cas,
             key: Some(self.keys[k].clone()),
-            value: Value::List(vec![expected, Value::Int(new)]),
+            value: Value::List(vec![self.seen.get(k), Value::Int(new)]),
+        }
+    }
+
+    fn add(&self, k: usize, v: i64) -> OpSpec {
+        OpSpec {
+            f: F::Add,
+            key: Some(self.keys[k].clone()),
+            value: Value::Int(v),
         }
     }
 }
 
 impl Generator for Gen {
-    fn next(&mut self) -> OpSpec {
-        let k = self.draw.key();
-        let roll = self.draw.between(0, 99);
-        match self.kind {
+    fn op(&mut self, _ctx: &Context<'_>) -> Next {
+        let draw = &mut self.draw;
+        let k = draw.key();
+        let roll = draw.between(0, 99);
+        let op = match self.kind {
             Kind::Register => {
                 if roll < 50 {
                     self.read(k)
                 } else {
-                    self.write(k)
+                    let v = draw.unique();
+                    self.write(k, v)
                 }
             }
             Kind::CasRegister | Kind::Kv => {
@@ -222,52 +268,67 @@ impl Generator for Gen {
                 if roll < reads {
                     self.read(k)
                 } else if roll < writes {
-                    self.write(k)
+                    let v = draw.unique();
+                    self.write(k, v)
                 } else {
-                    self.cas(k)
+                    let v = draw.unique();
+                    self.cas(k, v)
                 }
             }
             Kind::Set => {
                 if roll < 80 {
-                    let v = self.draw.unique();
-                    OpSpec {
-                        f: F::Add,
-                        key: Some(self.keys[k].clone()),
-                        value: Value::Int(v),
-                    }
+                    let v = draw.unique();
+                    self.add(k, v)
                 } else {
                     self.read(k)
                 }
             }
             Kind::Counter => {
                 if roll < 70 {
-                    let mut d = self.draw.between(-5, 4);
+                    let mut d = draw.between(-5, 4);
                     if d >= 0 {
                         d += 1;
                     }
-                    OpSpec {
-                        f: F::Add,
-                        key: Some(self.keys[k].clone()),
-                        value: Value::Int(d),
-                    }
+                    self.add(k, d)
                 } else {
                     self.read(k)
                 }
             }
+        };
+        Next::Op(op)
+    }
+
+    fn update(&mut self, _ctx: &Context<'_>, c: &Completion) {
+        if !matches!(self.kind, Kind::CasRegister | Kind::Kv) || c.outcome != Outcome::Ok {
+            return;
         }
+        let Some(k) = c.op.key.as_ref().and_then(|key| self.key_index(key)) else {
+            return;
+        };
+        let value = match c.op.f {
+            F::Read => &c.value,
+            F::Write => &c.op.value,
+            F::Cas => match c.op.value.as_list() {
+                Some([_, new]) => new,
+                _ => return,
+            },
+            _ => return,
+        };
+        self.seen.set(k, value);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generator::testing::SimOp;
     use crate::{by_name, KeyDistribution, NAMES};
+    use std::collections::HashMap;
     use std::collections::HashSet;
 
     fn ops(name: &str, slot: usize, seed: u64, n: usize) -> Vec<OpSpec> {
         let w = by_name(name, &WorkloadConfig::default()).unwrap();
-        let mut g = w.generator(slot, 4, seed);
-        (0..n).map(|_| g.next()).collect()
+        crate::generator::testing::ops_of(&mut *w.generator(4, seed), slot, 4, n)
     }
 
     #[test]
@@ -324,6 +385,86 @@ mod tests {
         assert_eq!(keys.len(), 5);
     }
 
+    /// Runs `name` over 4 slots against a linearizable in-memory register per key
+    /// (cas applies only when the expected value matches); the ops and the fraction
+    /// of cas that succeeded.
+    fn against_a_register(name: &str, seed: u64, latency_ms: u64) -> (Vec<SimOp>, f64) {
+        use crate::generator::testing::simulate;
+        use std::time::Duration;
+        let w = by_name(name, &WorkloadConfig::default()).unwrap();
+        let mut store: HashMap<Value, Value> = HashMap::new();
+        let (mut cas, mut cas_ok) = (0, 0);
+        let ops = simulate(
+            &mut *w.generator(4, seed),
+            4,
+            Duration::from_millis(latency_ms),
+            Duration::from_secs(5),
+            |op, _| {
+                let key = op.key.clone().unwrap();
+                let cur = store.get(&key).cloned().unwrap_or(Value::Null);
+                match op.f {
+                    F::Read => (Outcome::Ok, cur),
+                    F::Write => {
+                        store.insert(key, op.value.clone());
+                        (Outcome::Ok, op.value.clone())
+                    }
+                    _ => {
+                        let [expected, new] = op.value.as_list().unwrap() else {
+                            panic!("cas value {:?}", op.value)
+                        };
+                        cas += 1;
+                        if *expected == cur {
+                            cas_ok += 1;
+                            store.insert(key, new.clone());
+                            (Outcome::Ok, op.value.clone())
+                        } else {
+                            (Outcome::Fail, op.value.clone())
+                        }
+                    }
+                }
+            },
+        );
+        (ops, cas_ok as f64 / cas.max(1) as f64)
+    }
+
+    #[test]
+    fn a_cas_expects_the_value_its_key_was_last_seen_with_so_most_succeed() {
+        for name in ["cas-register", "kv"] {
+            let (ops, ok) = against_a_register(name, 4, 3);
+            assert!(
+                ops.iter().filter(|o| o.op.f == F::Cas).count() > 500,
+                "{name}"
+            );
+            assert!(ok > 0.5, "{name}: only {ok:.2} of cas succeeded");
+        }
+    }
+
+    #[test]
+    fn only_a_cas_expected_value_depends_on_completions() {
+        // Other latencies, other interleavings: the same functions, keys and written
+        // values per slot; only what a cas expects may differ.
+        let shape = |ops: &[SimOp], slot: usize| -> Vec<(F, Option<Value>, Value)> {
+            ops.iter()
+                .filter(|o| o.slot == slot)
+                .map(|o| {
+                    let v = match o.op.f {
+                        F::Cas => o.op.value.as_list().unwrap()[1].clone(),
+                        _ => o.op.value.clone(),
+                    };
+                    (o.op.f.clone(), o.op.key.clone(), v)
+                })
+                .collect()
+        };
+        let (a, _) = against_a_register("kv", 11, 3);
+        let (b, _) = against_a_register("kv", 11, 7);
+        for slot in 0..4 {
+            let (x, y) = (shape(&a, slot), shape(&b, slot));
+            let n = x.len().min(y.len());
+            assert!(n > 100);
+            assert_eq!(x[..n], y[..n], "slot {slot}");
+        }
+    }
+
     #[test]
     fn counter_deltas_are_signed_and_never_zero() {
         let adds: Vec<i64> = ops("counter", 0, 3, 1000)
@@ -343,10 +484,8 @@ mod tests {
             ..WorkloadConfig::default()
         };
         let w = by_name("kv", &config).unwrap();
-        let mut g = w.generator(0, 1, 5);
-        let hot = (0..2000)
-            .filter(|_| g.next().key == Some(key_name(0)))
-            .count();
+        let ops = crate::generator::testing::ops_of(&mut *w.generator(1, 5), 0, 1, 2000);
+        let hot = ops.iter().filter(|o| o.key == Some(key_name(0))).count();
         assert!(hot > 600, "k0 chosen {hot} times of 2000");
     }
 

@@ -3,18 +3,23 @@
 //!
 //! A [`Workload`] is the seam between the driver and a kind of test: it names its
 //! keys and the data they hold ([`DataKind`], so a client knows which store API to
-//! call), gives each concurrent slot a deterministic [`Generator`] (the same seed
-//! gives the same operations), says how to read a key at the end ([`Workload::final_read`])
-//! and which checkers judge the history ([`CheckSpec`]).
+//! call), gives the main phase a [`Generator`] over its concurrent slots (each slot
+//! draws from its own random stream, so the same seed gives the same operations
+//! wherever completions do not feed back), says how to read a key at the end
+//! ([`Workload::final_read`], run as [`final_reads`]) and which checkers judge the
+//! history ([`CheckSpec`]).
 //!
 //! Written values are unique per key: slot `s` of `S` writes `s + 1 + k * S` for its
 //! `k`-th write, so a read names exactly one write.
 //!
-//! Modules: [`generator`] (the [`Generator`] trait and the per-slot generators),
+//! Modules: [`generator`] (the [`Generator`] seam, its [`generator::Context`] and
+//! completions, and the combinators: phases, time limit, mix, stagger, until-ok,
+//! routing by slot), [`final_reads`] (the final reads as until-ok generators),
 //! [`keys`] (how keys are chosen: [`KeyDistribution`], uniform or zipf), and `kinds`
 //! (each named workload, made by [`by_name`]); the transactional workloads
 //! [`list_append`] and [`rw_register`] over the rotating keys of `txn_keys`.
 
+pub mod final_reads;
 pub mod generator;
 pub mod keys;
 mod kinds;
@@ -26,6 +31,7 @@ pub mod txn_keys;
 use checkers::model::{ModelKind, ModelSpec};
 use checkers::{Value, F};
 
+pub use final_reads::final_reads;
 pub use generator::Generator;
 pub use keys::KeyDistribution;
 pub use kinds::declared_models;
@@ -118,8 +124,9 @@ pub trait Workload: Send + Sync {
     fn data(&self) -> DataKind;
     /// Every key the workload uses, in order.
     fn keys(&self) -> &[Value];
-    /// The generator of slot `slot` of `slots` concurrent slots, for `seed`.
-    fn generator(&self, slot: usize, slots: usize, seed: u64) -> Box<dyn Generator>;
+    /// The main phase's generator for `slots` concurrent slots (numbered `0..slots`),
+    /// for `seed`: endless, the scheduler's time limit ends it.
+    fn generator(&self, slots: usize, seed: u64) -> Box<dyn Generator>;
     /// The operation that reads `key` at the end of the run.
     fn final_read(&self, key: &Value) -> OpSpec;
     /// The checkers that judge this workload's history.

@@ -11,7 +11,7 @@
 use checkers::model::ModelKind;
 use checkers::{Value, F};
 
-use crate::generator::{Draw, Generator};
+use crate::generator::{each_slot, stream, Draw, Generator, OpStream};
 use crate::keys::KeyChooser;
 use crate::txn_keys::KeyPool;
 use crate::{model, CheckSpec, Consistency, DataKind, OpSpec, TxnShape, Workload, WorkloadConfig};
@@ -60,8 +60,8 @@ impl Workload for ListAppend {
         &self.keys
     }
 
-    fn generator(&self, slot: usize, slots: usize, seed: u64) -> Box<dyn Generator> {
-        Box::new(TxnGen::new(&self.config, "append", slot, slots, seed))
+    fn generator(&self, slots: usize, seed: u64) -> Box<dyn Generator> {
+        TxnGen::each_slot(&self.config, "append", slots, seed)
     }
 
     fn final_read(&self, key: &Value) -> OpSpec {
@@ -110,8 +110,23 @@ impl TxnGen {
     }
 }
 
-impl Generator for TxnGen {
-    fn next(&mut self) -> OpSpec {
+impl TxnGen {
+    /// The generator of every one of `slots` slots, each with its own [`TxnGen`].
+    pub fn each_slot(
+        config: &WorkloadConfig,
+        write: &'static str,
+        slots: usize,
+        seed: u64,
+    ) -> Box<dyn Generator> {
+        let config = config.clone();
+        Box::new(each_slot(move |slot| {
+            stream(TxnGen::new(&config, write, slot, slots, seed))
+        }))
+    }
+}
+
+impl OpStream for TxnGen {
+    fn next_op(&mut self) -> OpSpec {
         let n = self.draw.between(1, self.shape.txn_length as i64);
         let mut micro = Vec::with_capacity(n as usize);
         let mut first = None;
@@ -165,9 +180,9 @@ mod tests {
         n: usize,
     ) -> Vec<Vec<Value>> {
         let w = ListAppend::new(config);
-        let mut g = w.generator(slot, slots, seed);
-        (0..n)
-            .map(|_| g.next().value.as_list().unwrap().to_vec())
+        crate::generator::testing::ops_of(&mut *w.generator(slots, seed), slot, slots, n)
+            .into_iter()
+            .map(|o| o.value.as_list().unwrap().to_vec())
             .collect()
     }
 

@@ -23,7 +23,7 @@
 use checkers::model::ModelKind;
 use checkers::{Value, F};
 
-use crate::generator::{key_name, Draw, Generator};
+use crate::generator::{each_slot, key_name, stream, Draw, Generator, OpStream};
 use crate::keys::KeyChooser;
 use crate::{model, CheckSpec, Consistency, DataKind, OpSpec, Workload, WorkloadConfig};
 
@@ -115,15 +115,18 @@ impl Workload for Maelstrom {
         &self.keys
     }
 
-    fn generator(&self, slot: usize, slots: usize, seed: u64) -> Box<dyn Generator> {
+    fn generator(&self, slots: usize, seed: u64) -> Box<dyn Generator> {
         let chooser = KeyChooser::new(self.keys.len().max(1), self.config.distribution);
-        Box::new(Gen {
-            kind: self.kind,
-            draw: Draw::new(chooser, slot, slots, seed),
-            keys: self.keys.clone(),
-            last_written: vec![None; self.keys.len()],
-            committed: vec![0; self.keys.len()],
-        })
+        let (kind, keys) = (self.kind, self.keys.clone());
+        Box::new(each_slot(move |slot| {
+            stream(Gen {
+                kind,
+                draw: Draw::new(chooser.clone(), slot, slots, seed),
+                keys: keys.clone(),
+                last_written: vec![None; keys.len()],
+                committed: vec![0; keys.len()],
+            })
+        }))
     }
 
     fn final_read(&self, key: &Value) -> OpSpec {
@@ -259,8 +262,8 @@ impl Gen {
     }
 }
 
-impl Generator for Gen {
-    fn next(&mut self) -> OpSpec {
+impl OpStream for Gen {
+    fn next_op(&mut self) -> OpSpec {
         let k0 = || Some(key_name(0));
         match self.kind {
             Kind::Echo => {
@@ -308,8 +311,7 @@ mod tests {
 
     fn ops(name: &str, n: usize) -> Vec<OpSpec> {
         let w = by_name(name, &WorkloadConfig::default()).unwrap();
-        let mut g = w.generator(0, 2, 5);
-        (0..n).map(|_| g.next()).collect()
+        crate::generator::testing::ops_of(&mut *w.generator(2, 5), 0, 2, n)
     }
 
     #[test]

@@ -43,8 +43,8 @@ impl Workload for RwRegister {
         &self.keys
     }
 
-    fn generator(&self, slot: usize, slots: usize, seed: u64) -> Box<dyn Generator> {
-        Box::new(TxnGen::new(&self.config, "w", slot, slots, seed))
+    fn generator(&self, slots: usize, seed: u64) -> Box<dyn Generator> {
+        TxnGen::each_slot(&self.config, "w", slots, seed)
     }
 
     fn final_read(&self, key: &Value) -> OpSpec {
@@ -70,9 +70,8 @@ mod tests {
         let w = RwRegister::new(&WorkloadConfig::default());
         let mut seen = HashSet::new();
         for slot in 0..3 {
-            let mut g = w.generator(slot, 3, 21);
-            for _ in 0..300 {
-                let op = g.next();
+            let mut g = w.generator(3, 21);
+            for op in crate::generator::testing::ops_of(&mut *g, slot, 3, 300) {
                 for m in op.value.as_list().unwrap() {
                     let m = m.as_list().unwrap();
                     match m[0].as_str().unwrap() {

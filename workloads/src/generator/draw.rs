@@ -1,4 +1,5 @@
-//! Generators: a deterministic stream of operations for one concurrent slot.
+//! One slot's deterministic randomness ([`Draw`]) and its stream of operations
+//! ([`OpStream`], made a [`Generator`] by [`stream`]).
 //!
 //! Each slot has its own random number generator seeded from the run's seed and the
 //! slot number, so the same seed gives every slot the same operations whatever the
@@ -9,13 +10,36 @@ use rand::{Rng, SeedableRng};
 
 use checkers::Value;
 
+use super::{Context, Generator, Next};
 use crate::keys::KeyChooser;
 use crate::OpSpec;
 
-/// Makes one slot's operations.
-pub trait Generator: Send {
+/// One slot's operations, an endless stream that sees neither time nor completions
+/// (so the same seed always gives the same stream).
+pub trait OpStream: Send {
     /// The next operation.
-    fn next(&mut self) -> OpSpec;
+    fn next_op(&mut self) -> OpSpec;
+}
+
+impl<F: FnMut() -> OpSpec + Send> OpStream for F {
+    fn next_op(&mut self) -> OpSpec {
+        self()
+    }
+}
+
+/// An [`OpStream`] as a generator that always has an operation.
+#[derive(Debug)]
+pub struct Stream<S>(pub S);
+
+/// The generator that gives the operations of `s`, one per request.
+pub fn stream<S: OpStream>(s: S) -> Stream<S> {
+    Stream(s)
+}
+
+impl<S: OpStream> Generator for Stream<S> {
+    fn op(&mut self, _ctx: &Context<'_>) -> Next {
+        Next::Op(self.0.next_op())
+    }
 }
 
 /// What every generator needs: randomness, key choice and unique values.

@@ -1,0 +1,205 @@
+//! The pool's tests: a flaky three-node subject, process retirement after `info`,
+//! per-slot determinism under a seed, and final reads retried until their deadline.
+
+use super::*;
+use crate::cluster::Cluster;
+use crate::subject::SubjectError;
+use checkers::{History, Value};
+use std::time::Instant;
+use workloads::WorkloadConfig;
+
+/// Answers every third write `info` and everything else `ok`, echoing the node.
+struct Flaky {
+    node: usize,
+    n: u64,
+    reads_fail: bool,
+}
+
+#[async_trait::async_trait]
+impl Client for Flaky {
+    async fn invoke(&mut self, op: &Invocation) -> Completion {
+        let node = format!("n{}", self.node + 1);
+        if self.reads_fail && op.f == F::Read {
+            return Completion::fail(Value::Null, "no quorum").on(node);
+        }
+        if op.f == F::Write {
+            self.n += 1;
+        }
+        if op.f == F::Write && self.n == 3 {
+            self.n = 0;
+            return Completion::info(op.value.clone(), "lost").on(node);
+        }
+        let value = if op.f == F::Read {
+            Value::Null
+        } else {
+            op.value.clone()
+        };
+        Completion::ok(value).on(node)
+    }
+}
+
+/// Three nodes of [`Flaky`] clients; reads on `failing_node` always fail.
+struct FlakySubject {
+    failing_node: Option<usize>,
+}
+
+#[async_trait::async_trait]
+impl Subject for FlakySubject {
+    fn name(&self) -> &str {
+        "flaky"
+    }
+    async fn start(&mut self) -> Result<(), SubjectError> {
+        Ok(())
+    }
+    fn nodes(&self) -> Vec<String> {
+        vec!["n1".into(), "n2".into(), "n3".into()]
+    }
+    fn client(&self, node: usize, _process: u64) -> Box<dyn Client> {
+        Box::new(Flaky {
+            node,
+            n: 0,
+            reads_fail: self.failing_node == Some(node),
+        })
+    }
+    fn cluster(&self) -> Option<&Cluster> {
+        None
+    }
+    async fn stop(&mut self) {}
+    fn describe(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+}
+
+fn pool(recorder: &Recorder, seed: u64, failing_node: Option<usize>) -> Pool {
+    Pool {
+        subject: Arc::new(RwLock::new(Box::new(FlakySubject { failing_node }))),
+        workload: Arc::from(workloads::by_name("kv", &WorkloadConfig::default()).unwrap()),
+        recorder: recorder.clone(),
+        concurrency: 4,
+        nodes: 3,
+        seed,
+        op_timeout: Duration::from_secs(1),
+        rate: Arc::new(RateLimit::new(0.0)),
+        max_process: Arc::new(AtomicU64::new(0)),
+        abort: Arc::new(Mutex::new(None)),
+    }
+}
+
+fn read_history(path: &std::path::Path) -> History {
+    let f = std::fs::File::open(path).unwrap();
+    checkers::read::jsonl::read(std::io::BufReader::new(f), "h").unwrap()
+}
+
+async fn run_pool(path: &std::path::Path, seed: u64) -> History {
+    let recorder = Recorder::create(path, Instant::now()).unwrap();
+    let pool = pool(&recorder, seed, None);
+    let (tx, rx) = watch::channel(false);
+    let stopper = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _ = tx.send(true);
+    });
+    pool.run_main(rx).await;
+    stopper.await.unwrap();
+    recorder.nemesis("final-reads", &Value::Null);
+    pool.final_reads(Duration::ZERO).await;
+    recorder.finish().unwrap();
+    read_history(path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn final_reads_that_fail_are_retried_on_fresh_processes_until_the_deadline_only() {
+    let dir = std::env::temp_dir().join(format!("faultline-finals-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("f.jsonl");
+    let recorder = Recorder::create(&path, Instant::now()).unwrap();
+    let pool = pool(&recorder, 1, Some(1));
+    let began = Instant::now();
+    pool.final_reads(Duration::from_millis(500)).await;
+    let took = began.elapsed();
+    recorder.finish().unwrap();
+    let h = read_history(&path);
+    let on = |n: &str| {
+        h.ops
+            .iter()
+            .filter(|o| o.node.as_deref() == Some(n))
+            .count()
+    };
+    // Healthy nodes: each key once. n2: the first key every 200 ms until 500 ms
+    // (at 0, 200, 400), then every other key once, past the deadline.
+    assert_eq!((on("n1"), on("n3")), (5, 5));
+    assert_eq!(on("n2"), 3 + 4, "{:?}", h.ops);
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    let ids: std::collections::HashSet<u64> = h.ops.iter().map(|o| o.process).collect();
+    assert_eq!(ids.len(), h.ops.len(), "a process id used twice");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_is_retired_after_info_and_replaced_by_id_plus_concurrency() {
+    let dir = std::env::temp_dir().join(format!("faultline-pool-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The reader enforces the rules: never reused after info, one op at a time.
+    let h = run_pool(&dir.join("a.jsonl"), 1).await;
+    assert!(h.ops.iter().any(|o| o.outcome == Outcome::Info));
+    for o in &h.ops {
+        if o.invoke_index < h.nemesis[0].index {
+            // Slot s always talks to node s mod 3 and runs processes s, s+4, ...
+            let slot = o.process % 4;
+            assert_eq!(
+                o.node.as_deref(),
+                Some(format!("n{}", slot % 3 + 1).as_str())
+            );
+        }
+    }
+    // Final reads: one per key per node, each on a process never used before.
+    let finals: Vec<_> = h
+        .ops
+        .iter()
+        .filter(|o| o.invoke_index > h.nemesis[0].index)
+        .collect();
+    assert_eq!(finals.len(), 5 * 3);
+    let before: std::collections::HashSet<u64> = h
+        .ops
+        .iter()
+        .filter(|o| o.invoke_index < h.nemesis[0].index)
+        .map(|o| o.process)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for o in finals {
+        assert!(!before.contains(&o.process) && seen.insert(o.process));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_seed_gives_each_slot_the_same_operations() {
+    let dir = std::env::temp_dir().join(format!("faultline-pool-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let slot0 = |h: &History| -> Vec<(F, Option<Value>, Value)> {
+        let marker = h.nemesis[0].index;
+        h.ops
+            .iter()
+            .filter(|o| o.process % 4 == 0 && o.invoke_index < marker)
+            .map(|o| {
+                // What a cas expects feeds back from completions; the rest not.
+                let v = match o.f {
+                    F::Cas => o.invoke_value.as_list().unwrap()[1].clone(),
+                    _ => o.invoke_value.clone(),
+                };
+                (o.f.clone(), o.key.clone(), v)
+            })
+            .collect()
+    };
+    let a = slot0(&run_pool(&dir.join("a.jsonl"), 9).await);
+    let b = slot0(&run_pool(&dir.join("b.jsonl"), 9).await);
+    let n = a.len().min(b.len());
+    assert!(n > 50, "only {n} ops");
+    assert!(
+        a[..n] == b[..n],
+        "slot 0 did other operations with the same seed"
+    );
+    let c = slot0(&run_pool(&dir.join("c.jsonl"), 10).await);
+    let m = n.min(c.len());
+    assert!(a[..m] != c[..m], "another seed gave the same operations");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
