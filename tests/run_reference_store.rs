@@ -144,6 +144,11 @@ fn a_weak_quorum_with_slow_replication_is_found_not_linearizable_with_evidence()
         stdout.contains("linearizable (register): invalid"),
         "{stdout}"
     );
+    // The terminal line carries the report's "during" clause (no faults in this run).
+    assert!(
+        stdout.contains("; the first anomaly came with no fault active"),
+        "{stdout}"
+    );
     assert_no_node_left(&run);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -499,10 +499,11 @@ pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
     if let Err(e) = &written.index {
         eprintln!("faultline: the results index could not be written: {e:#}");
     }
-    let report = written.report;
+    let report = &written.report;
     if !quiet {
-        for c in &r.checkers {
-            println!("{} ({}): {} — {}", c.checker, c.model, c.verdict, c.summary);
+        for (i, c) in r.checkers.iter().enumerate() {
+            let headline = written.headlines.get(i);
+            println!("{}", crate::report::headline::terminal_line(c, headline));
         }
     }
     println!(

@@ -171,6 +171,20 @@ pub fn all(results: &[CheckResult], history: &History, faults: &[FaultWindow]) -
     results.iter().map(|r| of(r, history, faults)).collect()
 }
 
+/// One checker's line on the terminal: its own summary and, when it found an anomaly,
+/// the faults that were active when the first one began, as the report's headline says
+/// ("linearizable (kv): invalid — …; the first anomaly came during a partition (n1 | n2 n3)").
+pub fn terminal_line(r: &CheckResult, headline: Option<&Headline>) -> String {
+    let line = format!("{} ({}): {} — {}", r.checker, r.model, r.verdict, r.summary);
+    let during = headline
+        .filter(|h| h.checker == r.checker && h.verdict == Verdict::Invalid)
+        .and_then(|h| h.during.as_deref());
+    match during {
+        Some(d) => format!("{line}; the first anomaly came {d}"),
+        None => line,
+    }
+}
+
 /// The run's verdict in a few words: "Invalid: a consistency violation was found";
 /// for an `unknown` verdict the history's own reason when it allows no decision
 /// (`reason`: "Unknown: no operation succeeded: all 3 nodes had exited — see nodes/*/").
@@ -239,6 +253,41 @@ mod tests {
             "not linearizable: 3 of 100 keys; first anomaly at 12.4 s, during a partition (n1 n2 | n3)"
         );
         assert_eq!(h.affected, Some((3, 100)));
+    }
+
+    #[test]
+    fn the_terminal_line_of_an_invalid_checker_names_the_faults_at_its_first_anomaly() {
+        let mut r = result(
+            "linearizable",
+            Verdict::Invalid,
+            json!({"kind": "linearizable", "decided": 1, "undecided": [], "valid_keys_listed": 100,
+                "invalid_keys": 1, "total_keys": 1, "keys": [
+                {"key": "k1", "verdict": "invalid", "window": {"culprit": 7, "culprit_time_ns": 12_400_000_000u64}},
+            ]}),
+        );
+        r.summary = "not linearizable: 1 of 1 keys (k1)".into();
+        let h = of(&r, &History::default(), &[partition()]);
+        assert_eq!(
+            terminal_line(&r, Some(&h)),
+            "linearizable (kv): invalid — not linearizable: 1 of 1 keys (k1); the first anomaly came during a partition (n1 n2 | n3)"
+        );
+        // Outside every fault window it says so; a valid checker's line is its summary.
+        let mut later = partition();
+        (later.start, later.end) = (20_000_000_000, 25_000_000_000);
+        let quiet = of(&r, &History::default(), &[later]);
+        assert!(terminal_line(&r, Some(&quiet))
+            .ends_with("; the first anomaly came with no fault active"));
+        let mut v = result("linearizable", Verdict::Valid, json!(null));
+        v.summary = "linearizable: all 5 keys".into();
+        let hv = of(&v, &History::default(), &[partition()]);
+        assert_eq!(
+            terminal_line(&v, Some(&hv)),
+            "linearizable (kv): valid — linearizable: all 5 keys"
+        );
+        assert_eq!(
+            terminal_line(&r, None),
+            "linearizable (kv): invalid — not linearizable: 1 of 1 keys (k1)"
+        );
     }
 
     #[test]

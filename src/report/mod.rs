@@ -87,6 +87,8 @@ pub struct Written {
     pub report: anyhow::Result<PathBuf>,
     /// `results/index.html`.
     pub index: anyhow::Result<PathBuf>,
+    /// Each checker's headline, in the order of the run's checkers.
+    pub headlines: Vec<headline::Headline>,
 }
 
 /// Everything written after a run besides `results.json`: `report.html`,
@@ -138,7 +140,11 @@ pub fn after_run(
             run_dir.display()
         )),
     };
-    Ok(Written { report, index })
+    Ok(Written {
+        report,
+        index,
+        headlines,
+    })
 }
 
 /// The JUnit suite of a run.
