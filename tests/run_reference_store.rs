@@ -278,6 +278,15 @@ fn an_interrupted_run_stops_its_nodes_and_keeps_what_was_recorded() {
     );
     let latest = std::fs::canonicalize(r.join("leaderless-kv").join("latest")).unwrap();
     assert_eq!(latest, std::fs::canonicalize(run).unwrap());
+    // The report says so at the top, before the verdict.
+    let page = std::fs::read_to_string(run.join("report.html")).unwrap();
+    let banner = page
+        .find("Interrupted in the main phase: ")
+        .expect("the report says the run was interrupted");
+    assert!(
+        banner < page.find("id=\"verdict\"").unwrap(),
+        "the banner comes first"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

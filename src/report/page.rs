@@ -34,6 +34,7 @@ h1{font-size:22px;margin:0 0 2px}h2{font-size:18px;margin:30px 0 8px;border-bott
 h3{font-size:15px;margin:20px 0 6px}h4{font-size:14px;margin:14px 0 4px}
 nav{margin:8px 0 0;font-size:13px}nav a{margin-right:12px;color:#0969da;text-decoration:none}
 .verdict{padding:14px 18px;border-radius:8px;margin:14px 0}.verdict .big{font-size:20px;font-weight:700}
+.interrupted{padding:10px 18px;border-radius:8px;margin:14px 0 0;background:#fff8c5;border:1px solid #d4a72c}
 .verdict ul{margin:8px 0 0;padding-left:20px}.verdict li{margin:3px 0}
 .valid{background:#dafbe1;border:1px solid #4ac26b}.invalid{background:#ffebe9;border:1px solid #ff8182}.unknown{background:#fff8c5;border:1px solid #d4a72c}
 .tag{display:inline-block;padding:0 8px;border-radius:10px;font-size:11px;font-weight:700;text-transform:uppercase;border:none;vertical-align:1px}
@@ -93,6 +94,19 @@ fn shell(title: &str, body: Markup) -> String {
         }
     }
     .into_string()
+}
+
+/// Above the verdict, when the run did not finish: where it stopped and why, and that
+/// the verdict covers only what was recorded until then.
+fn interruption(v: &RunView) -> Markup {
+    html! {
+        @if let Some(i) = &v.interrupted {
+            div class="interrupted" id="interrupted" {
+                strong { "Interrupted in the " (i.phase) ": " } (i.reason)
+                ". The verdict below covers only what was recorded until then."
+            }
+        }
+    }
 }
 
 /// The verdict box: the run's verdict in big words, each checker's in a sentence.
@@ -329,6 +343,7 @@ pub fn run_report(v: &RunView, history: &History) -> String {
         h1 { "faultline report: " (v.name) }
         div class="note" { (v.store) " · " (v.workload) " · faults: " (v.faults()) @if !v.started.is_empty() { " · started " (v.started) } }
         (nav(!run.faults.is_empty()))
+        (interruption(v))
         (verdict_box(v.verdict, reason.as_deref(), &run, &v.checkers))
         (availability(&run))
         h2 id="configuration" { "Configuration" }

@@ -5,7 +5,7 @@
 use checkers::{CheckResult, Verdict};
 use serde_json::Value as Json;
 
-use crate::results::RunResults;
+use crate::results::{Interruption, RunResults};
 
 /// A run, as the report shows it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -39,6 +39,8 @@ pub struct RunView {
     /// Why the verdict is `unknown` when the history allows no decision (all nodes
     /// had exited, no operation succeeded), as `results.json` says.
     pub verdict_reason: Option<String>,
+    /// Where and why the run stopped before it finished, as `results.json` says.
+    pub interrupted: Option<Interruption>,
 }
 
 impl RunView {
@@ -88,6 +90,9 @@ impl RunView {
             command: s("command").unwrap_or_default(),
             test: test.clone(),
             verdict_reason: str_field(results, "verdict_reason"),
+            interrupted: results
+                .get("interrupted")
+                .and_then(|v| serde_json::from_value(v.clone()).ok()),
         }
     }
 
