@@ -322,7 +322,7 @@ mod tests {
             invoked_at: Some(t),
             ..entry(0, EventKind::Ok, &write, &Value::Int(1))
         });
-        r.nemesis("final-reads", &Value::Null);
+        r.nemesis(checkers::history::FINAL_READS, &Value::Null);
         r.record(entry(1, EventKind::Invoke, &read, &Value::Null));
         r.record(entry(1, EventKind::Ok, &read, &Value::Int(1)));
         r.finish().unwrap();

@@ -136,11 +136,7 @@ pub fn not_checked(consistency: Consistency, spec: &ModelSpec) -> CheckResult {
     }
 }
 
-/// The nemesis note (`{"process":"nemesis","type":"info","f":"nodes-exited",...}`) a
-/// run records when every node process of the subject had exited on its own and
-/// stayed down at the end of the run, before faultline stopped the cluster. Its value
-/// is `{"nodes": {"n1": "exited with status 1", ...}}`: how each node ended.
-pub const NODES_EXITED: &str = "nodes-exited";
+pub use crate::history::NODES_EXITED;
 
 /// How many nodes the history's [`NODES_EXITED`] note says had all exited, if it has one.
 pub fn nodes_exited(history: &History) -> Option<usize> {

@@ -289,7 +289,7 @@ pub async fn run(
     }
     if failure.is_none() && !*interrupt.borrow() {
         phases.enter("final reads");
-        recorder.nemesis("final-reads", &Value::Null);
+        recorder.nemesis(checkers::history::FINAL_READS, &Value::Null);
         if let Err(e) = recorder.sync() {
             failed_in = "final reads";
             failure = Some(anyhow::Error::from(e).context("cannot write history.jsonl"));

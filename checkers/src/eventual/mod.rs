@@ -216,7 +216,7 @@ pub fn final_reads(history: &History) -> Vec<&Op> {
         .nemesis
         .iter()
         .rev()
-        .find(|e| e.f.as_str() == "final-reads")
+        .find(|e| e.f.as_str() == crate::history::FINAL_READS)
         .map(|e| e.index);
     let ok_reads = history
         .ops

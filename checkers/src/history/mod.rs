@@ -87,6 +87,17 @@ pub fn key_label(key: Option<&Value>) -> String {
     }
 }
 
+/// The nemesis note (`{"process":"nemesis","type":"info","f":"final-reads","value":null}`)
+/// a run records where its final reads begin: what is read after it is what every
+/// replica converged to (the eventual checker's evidence).
+pub const FINAL_READS: &str = "final-reads";
+
+/// The nemesis note (`{"process":"nemesis","type":"info","f":"nodes-exited",...}`) a
+/// run records when every node process of the subject had exited on its own and
+/// stayed down at the end of the run, before faultline stopped the cluster. Its value
+/// is `{"nodes": {"n1": "exited with status 1", ...}}`: how each node ended.
+pub const NODES_EXITED: &str = "nodes-exited";
+
 /// A validated history: client operations paired, nemesis notes kept apart.
 #[derive(Clone, Debug, Default)]
 pub struct History {

@@ -100,7 +100,7 @@ async fn run_pool(path: &std::path::Path, seed: u64) -> History {
     });
     pool.run_main(rx).await;
     stopper.await.unwrap();
-    recorder.nemesis("final-reads", &Value::Null);
+    recorder.nemesis(checkers::history::FINAL_READS, &Value::Null);
     pool.final_reads(Duration::ZERO).await;
     recorder.finish().unwrap();
     read_history(path)
