@@ -131,7 +131,9 @@ async fn redis_sentinels_promote_a_replica_when_the_primary_is_killed() {
             ("redis-failover-after-ms", "1000"),
         ],
     );
-    c.time_limit = Duration::from_secs(7);
+    // Room for one split vote among the sentinels (abandoned after the 2 s failover
+    // timeout, retried 4 s later) before the promoted replica takes adds.
+    c.time_limit = Duration::from_secs(12);
     let (_tx, rx) = watch::channel(false);
     let plan = RunPlan::new(c).expect("a valid plan");
     let out = run::run(&plan, Arc::new(Silent), rx)

@@ -1,6 +1,9 @@
 //! Failover by real `redis-sentinel`s: three sentinels that faultline starts, each
 //! monitoring the primary (`sentinel monitor faultline 127.0.0.1 PORT 2`,
-//! `down-after-milliseconds 1000`), logs under `nodes/s1..s3/`. faultline only asks
+//! `down-after-milliseconds 1000`, `failover-timeout 2000`: when the sentinels' vote
+//! splits, each votes for itself, the attempt is abandoned after the failover timeout
+//! and retried after twice that, so a short timeout keeps a split vote from taking
+//! longer than a short run), logs under `nodes/s1..s3/`. faultline only asks
 //! them which node is the primary (`SENTINEL get-master-addr-by-name faultline`).
 
 use std::path::Path;
@@ -47,7 +50,7 @@ pub async fn start(
             "port {port}\nbind 127.0.0.1\nprotected-mode no\ndir {}\n\
              sentinel monitor {MASTER} 127.0.0.1 {primary_port} 2\n\
              sentinel down-after-milliseconds {MASTER} 1000\n\
-             sentinel failover-timeout {MASTER} 5000\n\
+             sentinel failover-timeout {MASTER} 2000\n\
              sentinel parallel-syncs {MASTER} 2\n",
             dir.display()
         );
