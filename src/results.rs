@@ -49,6 +49,25 @@ pub struct RunResults {
     pub verdict_reason: Option<String>,
 }
 
+impl RunResults {
+    /// The run's verdict on one terminal line: "verdict: invalid  (2014 ops: 1459 ok,
+    /// 554 fail, 1 info)", with the reason after the verdict when it is `unknown`.
+    pub fn verdict_line(&self) -> String {
+        format!(
+            "verdict: {}{}  ({} ops: {} ok, {} fail, {} info)",
+            self.verdict,
+            self.verdict_reason
+                .as_ref()
+                .map(|why| format!(" — {why}"))
+                .unwrap_or_default(),
+            self.ops.total,
+            self.ops.ok,
+            self.ops.fail,
+            self.ops.info
+        )
+    }
+}
+
 /// Where and why a run stopped before it finished.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interruption {

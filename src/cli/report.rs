@@ -33,18 +33,7 @@ pub fn main(args: ReportArgs, quiet: bool) -> anyhow::Result<i32> {
         ));
         let r = crate::run::recheck::recheck(&dir)?;
         status.clear();
-        println!(
-            "verdict: {}{}  ({} ops: {} ok, {} fail, {} info)",
-            r.verdict,
-            r.verdict_reason
-                .as_ref()
-                .map(|why| format!(" — {why}"))
-                .unwrap_or_default(),
-            r.ops.total,
-            r.ops.ok,
-            r.ops.fail,
-            r.ops.info
-        );
+        println!("{}", r.verdict_line());
     }
     status.say(&format!("reading {} ...", dir.display()));
     let run = crate::report::load_run(&dir)?;

@@ -506,18 +506,7 @@ pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
             println!("{}", crate::report::headline::terminal_line(c, headline));
         }
     }
-    println!(
-        "verdict: {}{}  ({} ops: {} ok, {} fail, {} info)",
-        r.verdict,
-        r.verdict_reason
-            .as_ref()
-            .map(|why| format!(" — {why}"))
-            .unwrap_or_default(),
-        r.ops.total,
-        r.ops.ok,
-        r.ops.fail,
-        r.ops.info
-    );
+    println!("{}", r.verdict_line());
     if !quiet {
         println!("run: {}", outcome.run_dir.display());
     }
