@@ -3,6 +3,8 @@
 //! - [`cli`]: one module per subcommand (`run`, `check`, `report`, `serve`, `cleanup`).
 //! - [`run`]: one run: flags -> a checked [`run::RunPlan`] -> the phases (cluster up,
 //!   main phase, heal, quiesce, final reads, cluster down, check, write).
+//! - [`matrix`]: `faultline matrix`: a grid of runs (stores × faults × workloads),
+//!   the strongest consistency that held in each cell, promise files.
 //! - [`subject`]: the stores under test, declared in one table of store kinds.
 //! - [`cluster`]: starting, watching and stopping node processes; cluster files.
 //! - [`client`]: the [`client::Client`] seam between the driver and a store.
@@ -17,6 +19,7 @@ pub mod cli;
 pub mod client;
 pub mod cluster;
 pub mod logging;
+pub mod matrix;
 pub mod recorder;
 pub mod report;
 pub mod results;

@@ -1,4 +1,4 @@
-//! The `faultline` command line: `run`, `check`, `report`, `serve`, `cleanup`.
+//! The `faultline` command line: `run`, `check`, `matrix`, `report`, `serve`, `cleanup`.
 //! Each subcommand lives in its own module under `cli/`; this file only dispatches
 //! and turns errors into exit code 3 (DESIGN.md: "the test could not run").
 
@@ -25,6 +25,10 @@ enum Command {
     /// Check a recorded history against a model and a consistency level.
     #[command(after_help = cli::check::after_help())]
     Check(cli::check::CheckArgs),
+    /// Run every store configuration × fault set × workload and show, in one page,
+    /// the strongest consistency that held in each (and whether promises were kept).
+    #[command(after_help = cli::matrix::after_help())]
+    Matrix(cli::matrix::MatrixArgs),
     /// Re-render a run's report from its files.
     #[command(after_help = "Examples:\n  \
         faultline report results/leaderless-kv/latest\n  \
@@ -53,6 +57,7 @@ fn main() {
     let result = match args.command {
         Command::Run(a) => cli::run::main(a, args.quiet),
         Command::Check(a) => cli::check::main(a, args.quiet),
+        Command::Matrix(a) => cli::matrix::main(a, args.quiet),
         Command::Report(a) => cli::report::main(a, args.quiet),
         Command::Serve(a) => cli::serve::main(a, args.quiet),
         Command::Cleanup(a) => cli::cleanup::main(a, args.quiet),

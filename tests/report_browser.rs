@@ -322,3 +322,132 @@ fn a_failing_keys_stepper_walks_the_legal_order_to_the_op_that_cannot_be_placed(
     drop(seen);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_matrix_page_shows_its_answer_and_cells_and_keeps_store_values_as_text() {
+    use faultline::matrix::outcome::{Broken, Outcome};
+    use faultline::matrix::promise::{Judgement, Standing};
+    use faultline::matrix::{CellState, Matrix, MatrixCell, Summary};
+    let dir = scratch("matrix");
+    let hostile = format!("process 0 read k1 = {SCRIPT}{}", report_fixture::IMG);
+    let held = |models: &[&str], strength: u8, why: &str| Outcome {
+        verdict: Some(checkers::Verdict::Invalid),
+        held: models.iter().map(|m| m.to_string()).collect(),
+        broke_next: vec![Broken {
+            model: "sequential".into(),
+            why: why.into(),
+        }],
+        broke: vec!["linearizable".into(), "sequential".into()],
+        unknown: Vec::new(),
+        eventual: Some(checkers::Verdict::Valid),
+        strength,
+    };
+    let cell = |column: usize,
+                state: CellState,
+                outcome: Option<Outcome>,
+                promise: Option<Judgement>| MatrixCell {
+        row: 0,
+        column,
+        id: format!("leaderless--kv--{column}"),
+        state,
+        note: (state == CellState::NotApplicable)
+            .then(|| "leaderless cannot take packet".to_string()),
+        outcome,
+        run_dir: (state != CellState::NotApplicable)
+            .then(|| format!("runs/c{column}/20260101T000000")),
+        exit_code: Some(1),
+        seconds: 7.0,
+        promise,
+    };
+    let broken = Judgement {
+        file: "claims.toml".into(),
+        promised: vec!["linearizable".into()],
+        standing: Standing::Broken,
+        broken: vec!["linearizable".into()],
+        beyond: Vec::new(),
+    };
+    let m = Matrix {
+        started: "2026-01-01T00:00:00Z".into(),
+        duration_ms: 20_000,
+        command: "faultline matrix --stores leaderless".into(),
+        time_limit_s: 5.0,
+        seed: 3,
+        nemesis_interval_s: 2.0,
+        rows: vec!["leaderless · kv".into()],
+        fault_sets: vec!["none".into(), "kill".into(), "packet".into()],
+        cells: vec![
+            cell(
+                0,
+                CellState::Decided,
+                Some(held(&["causal-memory"], 3, &hostile)),
+                Some(broken),
+            ),
+            cell(
+                1,
+                CellState::Decided,
+                Some(held(&["pram", "causal-convergence"], 3, "cycle of 4 ops")),
+                None,
+            ),
+            cell(2, CellState::NotApplicable, None, None),
+        ],
+        promise_files: vec!["claims.toml".into()],
+        interrupted: false,
+        summary: Summary {
+            cells: 3,
+            decided: 2,
+            not_applicable: 1,
+            broken: 1,
+            ..Summary::default()
+        },
+    };
+    let page = dir.join("matrix.html");
+    std::fs::write(&page, faultline::matrix::page::render(&m)).unwrap();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("<script>window"), "the payload is escaped");
+    let Some(_) = chromium() else {
+        eprintln!("SKIPPED the browser part: no chromium (scripts/setup.sh installs it)");
+        return;
+    };
+    let (_browser, tab, seen) = open(&page, &dir.join("profile"));
+    let answer = eval(&tab, "document.getElementById('answer').innerText");
+    assert_eq!(answer, "1 promise broken");
+    let first = eval(
+        &tab,
+        "document.getElementById('cell-leaderless--kv--0').innerText",
+    );
+    let first = first.as_str().unwrap_or_default();
+    assert!(first.starts_with("causal-memory"), "{first}");
+    assert!(first.contains("promise broken: linearizable"), "{first}");
+    assert!(
+        first.contains(SCRIPT),
+        "the store's value shows as text: {first}"
+    );
+    let na = eval(
+        &tab,
+        "document.getElementById('cell-leaderless--kv--2').innerText",
+    );
+    assert!(
+        na.as_str()
+            .unwrap_or_default()
+            .contains("cannot take packet"),
+        "{na}"
+    );
+    assert_eq!(
+        eval(&tab, "document.querySelectorAll('#matrix tr').length"),
+        2
+    );
+    assert_eq!(eval(&tab, "typeof window.__pwned"), "undefined");
+    assert_eq!(eval(&tab, "document.scripts.length"), 0);
+    assert_eq!(eval(&tab, "document.images.length"), 0);
+    std::thread::sleep(Duration::from_millis(300));
+    let seen = seen.lock().unwrap();
+    let url = format!("file://{}", page.display());
+    assert!(
+        seen.requests.iter().all(|r| *r == url),
+        "requests beyond the page: {:?}",
+        seen.requests
+    );
+    assert!(seen.console.is_empty(), "console: {:?}", seen.console);
+    drop(seen);
+    let _ = std::fs::remove_dir_all(&dir);
+}

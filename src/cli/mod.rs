@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod cleanup;
+pub mod matrix;
 pub mod report;
 pub mod run;
 pub mod serve;

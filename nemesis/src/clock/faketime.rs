@@ -98,7 +98,7 @@ pub fn ignores_libfaketime(program: &Path) -> bool {
     };
     [&b"\xff Go buildinf:"[..], &b"Go build ID:"[..]]
         .iter()
-        .any(|needle| bytes.windows(needle.len()).any(|w| w == *needle))
+        .any(|needle| memchr::memmem::find(&bytes, needle).is_some())
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! vDSO control, and the mechanism each node's clock faults go through, chosen when
 //! the fault starts (the node's program is known by then).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::control::{ClockControl, ClockError};
 use super::faketime::{libfaketime, NodeClock};
@@ -16,6 +18,9 @@ pub struct NodeClocks {
     mechanism: ClockMechanism,
     faketime: Vec<NodeClock>,
     vdso: Vec<ClockControl>,
+    /// The mechanism resolved per (node, program): resolving reads the program's
+    /// file, and a strobing clock asks several times a second.
+    resolved: Mutex<HashMap<(String, PathBuf), ClockMechanism>>,
 }
 
 impl NodeClocks {
@@ -35,6 +40,10 @@ impl NodeClocks {
     /// Uses `mechanism` for every node (`auto`: per node).
     pub fn set_mechanism(&mut self, mechanism: ClockMechanism) {
         self.mechanism = mechanism;
+        self.resolved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// The offset files (for the state file).
@@ -55,7 +64,12 @@ impl NodeClocks {
     pub fn mechanism_of(&self, name: &str, program: Option<&Path>) -> ClockMechanism {
         let preloaded = self.faketime.iter().any(|c| c.node == name);
         match (program, self.mechanism) {
-            (Some(p), m) => m.resolve(p, preloaded),
+            (Some(p), m) => {
+                let mut resolved = self.resolved.lock().unwrap_or_else(|e| e.into_inner());
+                *resolved
+                    .entry((name.to_string(), p.to_path_buf()))
+                    .or_insert_with(|| m.resolve(p, preloaded))
+            }
             (None, ClockMechanism::Auto) if preloaded => ClockMechanism::Faketime,
             (None, ClockMechanism::Auto) => ClockMechanism::Vdso,
             (None, fixed) => fixed,
