@@ -244,11 +244,9 @@ async fn resolve(node: Arc<Node>) {
     }
 }
 
-/// Runs a two-phase-commit node until SIGTERM/SIGINT.
-pub async fn run(
-    args: Args,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+/// Opens a node from its data dir (replaying the log, writing a boot record): the node
+/// and the decided txns it still has to finish.
+pub fn open(args: Args) -> anyhow::Result<(Arc<Node>, BTreeMap<String, Vec<String>>)> {
     let (mut log, rec) = Log::open(&args.data_dir, args.fsync == Fsync::Always)
         .with_context(|| format!("opening data dir {}", args.data_dir.display()))?;
     let incarnation = rec.incarnation + 1;
@@ -256,10 +254,6 @@ pub async fn run(
         .context("writing the boot record")?;
     let peers = args.peer_map();
     let shards = Shards::new(peers.keys().cloned().chain([args.node.clone()]));
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
-    let in_doubt = rec.in_doubt.len();
     let unended = rec.unended.clone();
     let node = Arc::new(Node {
         name: args.node.clone(),
@@ -283,9 +277,22 @@ pub async fn run(
         next_txn: AtomicU64::new(0),
         args,
     });
-    tracing::info!(node = %node.name, listen = %node.args.listen, incarnation,
+    Ok((node, unended))
+}
+
+/// Runs a two-phase-commit node until SIGTERM/SIGINT.
+pub async fn run(
+    args: Args,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let (node, unended) = open(args)?;
+    tracing::info!(node = %node.name, listen = %node.args.listen, incarnation = node.incarnation,
         prepare_log = ?node.args.prepare_log, members = ?node.shards.members(),
-        in_doubt, unended = unended.len(), "faultline-store (two-phase-commit) up");
+        in_doubt = node.lock().participant.prepared.len(), unended = unended.len(),
+        "faultline-store (two-phase-commit) up");
     for (txn, participants) in unended {
         tokio::spawn(coordinator::finish(node.clone(), txn, participants));
     }
@@ -299,3 +306,6 @@ pub async fn run(
     tracing::info!("stopped cleanly");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
