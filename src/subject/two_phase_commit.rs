@@ -157,7 +157,10 @@ mod tests {
     fn bad_option_values_are_refused_with_the_flag_named() {
         let o = vec![("prepare-log".to_string(), "maybe".to_string())];
         let e = KIND.check(&settings(&o)).unwrap_err();
-        assert!(e.contains("--prepare-log maybe") && e.contains("on or off"), "{e}");
+        assert!(
+            e.contains("--prepare-log maybe") && e.contains("on or off"),
+            "{e}"
+        );
         for bad in ["often", "1.5", "-0.1"] {
             let o = vec![("crash-mid-commit".to_string(), bad.to_string())];
             let e = KIND.check(&settings(&o)).unwrap_err();

@@ -33,7 +33,13 @@ async fn key_on(c: &Cluster, i: usize, tag: &str) -> String {
 /// `POST /txn` through node `i`: (status, body), or `None` when the connection failed.
 async fn txn(c: &Cluster, i: usize, ops: Value) -> Option<(u16, Value)> {
     let url = format!("http://127.0.0.1:{}/txn", c.nodes[i].port);
-    let r = c.http.post(url).json(&json!({ "ops": ops })).send().await.ok()?;
+    let r = c
+        .http
+        .post(url)
+        .json(&json!({ "ops": ops }))
+        .send()
+        .await
+        .ok()?;
     let s = r.status().as_u16();
     Some((s, r.json().await.unwrap_or(Value::Null)))
 }
@@ -66,14 +72,26 @@ async fn a_txn_over_three_shards_commits_on_each_and_every_node_reads_it() {
     let (s, body) = txn(
         &c,
         0,
-        json!([["append", a, 1], ["r", a, null], ["w", b, 5], ["append", d, 2], ["r", "never", null]]),
+        json!([
+            ["append", a, 1],
+            ["r", a, null],
+            ["w", b, 5],
+            ["append", d, 2],
+            ["r", "never", null]
+        ]),
     )
     .await
     .unwrap();
     assert_eq!(s, 200, "{body}");
     assert_eq!(
         body["value"],
-        json!([["append", a, 1], ["r", a, [1]], ["w", b, 5], ["append", d, 2], ["r", "never", null]])
+        json!([
+            ["append", a, 1],
+            ["r", a, [1]],
+            ["w", b, 5],
+            ["append", d, 2],
+            ["r", "never", null]
+        ])
     );
     for i in 0..3 {
         assert_eq!(

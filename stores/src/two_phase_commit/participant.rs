@@ -138,7 +138,8 @@ impl Participant {
     pub fn grant(&mut self, txn: &str, locks: &Locks) {
         for (k, exclusive) in locks {
             if *exclusive {
-                self.locks.insert(k.clone(), Lock::Exclusive(txn.to_string()));
+                self.locks
+                    .insert(k.clone(), Lock::Exclusive(txn.to_string()));
             } else {
                 match self.locks.get_mut(k) {
                     Some(Lock::Shared(ts)) => {
@@ -293,10 +294,21 @@ mod tests {
         let (out, writes) = p.execute(&mops).unwrap();
         assert_eq!(
             out,
-            vec![json!([1]), json!(2), json!([1, 2]), Value::Null, json!(7), json!(7)]
+            vec![
+                json!([1]),
+                json!(2),
+                json!([1, 2]),
+                Value::Null,
+                json!(7),
+                json!(7)
+            ]
         );
         assert_eq!(writes["l"], json!([1, 2]));
-        assert_eq!(p.values["l"], json!([1]), "nothing applied before the commit");
+        assert_eq!(
+            p.values["l"],
+            json!([1]),
+            "nothing applied before the commit"
+        );
         assert_eq!(
             locks_for(&mops),
             vec![

@@ -137,7 +137,8 @@ pub async fn abort_at(node: &Node, peer: &str, txn: &str) {
     if peer == node.name {
         return node.abort(txn);
     }
-    let r: Result<Value, String> = call(node, peer, "/2pc/abort", &TxnRef { txn: txn.into() }).await;
+    let r: Result<Value, String> =
+        call(node, peer, "/2pc/abort", &TxnRef { txn: txn.into() }).await;
     if let Err(e) = r {
         tracing::debug!(error = %e, "abort not delivered");
     }

@@ -35,7 +35,10 @@ impl Shards {
     }
 
     /// The indices of `keys` grouped by owner, each group in the order given.
-    pub fn group<'a>(&self, keys: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, Vec<usize>> {
+    pub fn group<'a>(
+        &self,
+        keys: impl IntoIterator<Item = &'a str>,
+    ) -> BTreeMap<String, Vec<usize>> {
         let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, k) in keys.into_iter().enumerate() {
             out.entry(self.owner(k).to_string()).or_default().push(i);
