@@ -52,7 +52,7 @@ pub struct Decisions {
     /// Decided commit (from the log after a restart with `--prepare-log on`).
     pub decided: BTreeSet<String>,
     /// Decided, not every participant acknowledged yet: their participants.
-    pub unended: BTreeMap<String, Vec<String>>,
+    pub unended: Unended,
 }
 
 /// A node's state, behind one lock.
@@ -244,9 +244,12 @@ async fn resolve(node: Arc<Node>) {
     }
 }
 
+/// Decided txns not every participant acknowledged yet, with their participants.
+pub type Unended = BTreeMap<String, Vec<String>>;
+
 /// Opens a node from its data dir (replaying the log, writing a boot record): the node
 /// and the decided txns it still has to finish.
-pub fn open(args: Args) -> anyhow::Result<(Arc<Node>, BTreeMap<String, Vec<String>>)> {
+pub fn open(args: Args) -> anyhow::Result<(Arc<Node>, Unended)> {
     let (mut log, rec) = Log::open(&args.data_dir, args.fsync == Fsync::Always)
         .with_context(|| format!("opening data dir {}", args.data_dir.display()))?;
     let incarnation = rec.incarnation + 1;
