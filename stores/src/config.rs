@@ -153,7 +153,7 @@ pub struct Args {
     /// Bound on every peer request and on a client operation's quorum wait, in ms.
     #[arg(long, default_value_t = 1000)]
     pub request_timeout_ms: u64,
-    /// The replication design: leaderless (default) or primary-backup.
+    /// The design: leaderless (default), primary-backup, multi-leader or two-phase-commit.
     #[arg(long, value_enum, default_value_t = Mode::Leaderless)]
     pub mode: Mode,
     /// primary-backup: when the primary answers a write.
