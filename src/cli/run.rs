@@ -227,6 +227,12 @@ pub struct StoreOptions {
     /// maelstrom: the broadcast topology: line, grid (the default), tree2, tree3, tree4 or total.
     #[arg(long)]
     pub maelstrom_topology: Option<String>,
+    /// two-phase-commit: durable prepare records and decision log (on) or none (off, the weak mode).
+    #[arg(long)]
+    pub prepare_log: Option<String>,
+    /// two-phase-commit, for tests: the probability that a coordinator crashes and restarts mid-commit.
+    #[arg(long)]
+    pub crash_mid_commit: Option<String>,
 }
 
 impl StoreOptions {
@@ -291,6 +297,8 @@ impl StoreOptions {
         put("causality", self.causality.clone());
         put("link-delay-ms", self.link_delay_ms.clone());
         put("maelstrom-topology", self.maelstrom_topology.clone());
+        put("prepare-log", self.prepare_log.clone());
+        put("crash-mid-commit", self.crash_mid_commit.clone());
         v
     }
 }

@@ -95,6 +95,7 @@ pub static KINDS: &[&dyn StoreKind] = &[
     &super::postgres::KIND,
     &super::primary_backup::KIND,
     &super::multi_leader::KIND,
+    &super::two_phase_commit::KIND,
 ];
 
 /// The kind `--cluster FILE` starts (not named by `--store`).

@@ -25,6 +25,7 @@ pub mod noop;
 pub mod postgres;
 pub mod primary_backup;
 pub mod redis;
+pub mod two_phase_commit;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -50,6 +50,8 @@ pub enum Mode {
     PrimaryBackup,
     /// Every node takes writes and replicates them asynchronously.
     MultiLeader,
+    /// Keys sharded over the nodes; multi-key transactions by two-phase commit.
+    TwoPhaseCommit,
 }
 
 /// How a multi-leader node resolves concurrent updates.
@@ -151,7 +153,7 @@ pub struct Args {
     /// Bound on every peer request and on a client operation's quorum wait, in ms.
     #[arg(long, default_value_t = 1000)]
     pub request_timeout_ms: u64,
-    /// The replication design: leaderless (default) or primary-backup.
+    /// The design: leaderless (default), primary-backup, multi-leader or two-phase-commit.
     #[arg(long, value_enum, default_value_t = Mode::Leaderless)]
     pub mode: Mode,
     /// primary-backup: when the primary answers a write.
@@ -182,6 +184,16 @@ pub struct Args {
     /// multi-leader: delay on every link but the one to the next member by name (ms).
     #[arg(long, default_value_t = 0)]
     pub link_delay_ms: u64,
+    /// two-phase-commit: durable prepare records (participants) and decision log
+    /// (coordinators) — `on`, correct 2PC — or neither (`off`, the weak mode).
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    pub prepare_log: Switch,
+    /// two-phase-commit, for tests: the probability (0..=1) that a coordinator, once
+    /// the first participant of a writing txn over two or more shards acknowledged its
+    /// commit, crashes and restarts at once (exec of its own command line) before
+    /// telling the others.
+    #[arg(long, default_value_t = 0.0)]
+    pub crash_mid_commit: f64,
 }
 
 fn parse_peer(s: &str) -> Result<(String, String), String> {
@@ -198,6 +210,12 @@ impl Args {
     pub fn validate(&self) -> Result<(), String> {
         if self.peers.iter().any(|(p, _)| p == &self.node) {
             return Err(format!("--peer names this node itself ({})", self.node));
+        }
+        if !(0.0..=1.0).contains(&self.crash_mid_commit) {
+            return Err(format!(
+                "--crash-mid-commit {}: expected a probability in 0..=1",
+                self.crash_mid_commit
+            ));
         }
         if self.mode != Mode::Leaderless {
             return Ok(());

@@ -1,7 +1,8 @@
 //! `faultline-store`: faultline's reference stores — leaderless (Dynamo style, the
 //! default) or, with `--mode primary-backup`, one primary shipping its log to backups
 //! (`primary_backup`), or with `--mode multi-leader` every node a leader replicating
-//! asynchronously (`multi_leader`). One process per node; HTTP/JSON for clients (docs/http-kv.md), a framed peer stream on the same
+//! asynchronously (`multi_leader`), or with `--mode two-phase-commit` keys sharded over
+//! the nodes and transactions by two-phase commit (`two_phase_commit`). One process per node; HTTP/JSON for clients (docs/http-kv.md), a framed peer stream on the same
 //! port between peers (`wire`, `link`).
 
 mod actor;
@@ -20,6 +21,7 @@ mod primary_backup;
 mod replica;
 mod ring;
 mod storage;
+mod two_phase_commit;
 mod version;
 mod wire;
 
@@ -62,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
     match args.mode {
         Mode::PrimaryBackup => return primary_backup::run(args, shutdown_signal()).await,
         Mode::MultiLeader => return multi_leader::run(args, shutdown_signal()).await,
+        Mode::TwoPhaseCommit => return two_phase_commit::run(args, shutdown_signal()).await,
         Mode::Leaderless => {}
     }
     let window = Duration::from_micros(args.fsync_window_us);
