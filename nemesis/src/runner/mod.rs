@@ -2,7 +2,8 @@
 //! layout, clocks), then starts and stops faults on the schedule, records each start
 //! and stop as a history event, and heals everything — at the end, on error, and on
 //! drop (a panic unwinding through the driver). Every active fault is in the state
-//! file while it lasts ([`crate::state`]), for `faultline cleanup`.
+//! file while it lasts ([`crate::state`]), for `faultline cleanup`. A failover is the
+//! store's own ([`crate::Failover`], attached with [`Nemesis::attach_failover`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use crate::clock::{ClockChange, ClockError, ClockMechanism, NodeClocks};
+use crate::failover::Failover;
 use crate::host::remote::RemoteHosts;
 use crate::layout::{Layout, Mechanism};
 use crate::network::{self, Network, NetworkError};
@@ -24,6 +26,7 @@ use crate::state::{State, StateFile};
 use crate::Fault;
 
 mod clock;
+mod failover;
 mod hosts;
 
 /// Why the nemesis failed.
@@ -79,7 +82,9 @@ pub struct Nemesis {
     clocks: NodeClocks,
     layout: Option<Layout>,
     nodes: Vec<Arc<dyn Node>>,
-    active: Mutex<Vec<Step>>,
+    /// The store's own failover, for [`Fault::Failover`].
+    failover: Option<Arc<dyn Failover>>,
+    active: Mutex<Vec<Active>>,
     torn_down: bool,
     /// The SSH hosts the nodes run on (`names[i]` on `hosts[i]`), if any.
     hosts: Option<Arc<RemoteHosts>>,
@@ -93,6 +98,15 @@ impl std::fmt::Debug for Nemesis {
             .field("layout", &self.layout)
             .finish_non_exhaustive()
     }
+}
+
+/// A fault that started and is not healed yet.
+#[derive(Clone, Debug)]
+struct Active {
+    step: Step,
+    /// What its stop event says, when that is not just its targets (a failover: what
+    /// the store did).
+    stop_value: Option<Value>,
 }
 
 /// Runs `f` (a short blocking call: a kill, an nft command) without stalling tokio.
@@ -139,6 +153,7 @@ impl Nemesis {
             clocks: NodeClocks::default(),
             layout: None,
             nodes: Vec::new(),
+            failover: None,
             active: Mutex::new(Vec::new()),
             torn_down: false,
             hosts: None,
@@ -305,14 +320,31 @@ impl Nemesis {
     /// Starts one fault now (outside the schedule, e.g. from a test), recording its
     /// start; [`Nemesis::heal`] stops it.
     pub fn inject(&self, step: &Step, events: &dyn Events) -> Result<(), NemesisError> {
+        let failover = step.action == Action::Failover;
+        if failover {
+            self.store_failover()?;
+        }
+        let mut value = self.value(&step.action);
+        let desc = format!("{} {:?}", step.fault, self.targets(&step.action, &value));
+        self.state.update(|s| s.active.push(desc))?;
         self.active
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(step.clone());
-        let desc = format!("{} {:?}", step.fault, step.action.nodes());
-        self.state.update(|s| s.active.push(desc))?;
-        let mut value = self.value(&step.action);
-        blocking(|| self.apply(&step.action, &mut value))?;
+            .push(Active {
+                step: step.clone(),
+                stop_value: None,
+            });
+        if failover {
+            // Recorded before the store acts: the fault is the whole failover, the
+            // old primary's last moments as primary included.
+            events.record(&format!("start-{}", step.fault), value.clone());
+        }
+        let applied = blocking(|| self.apply(&step.action, &mut value));
+        if failover {
+            self.keep_stop_value(value);
+            return applied;
+        }
+        applied?;
         if let (Action::Clock(changes), Some(layout)) = (&step.action, &self.layout) {
             // What each node's clock really says now (when it tells: the reference
             // store's /health has wall_clock_ms).
@@ -381,6 +413,7 @@ impl Nemesis {
                 v["mechanism"] = json!(mechanism);
                 v
             }
+            Action::Failover => self.failover_value(),
         }
     }
 
@@ -392,7 +425,7 @@ impl Nemesis {
         })
     }
 
-    fn apply(&self, action: &Action, _value: &mut Value) -> Result<(), NemesisError> {
+    fn apply(&self, action: &Action, value: &mut Value) -> Result<(), NemesisError> {
         let each = |nodes: &[String], f: &dyn Fn(&dyn Node) -> Result<(), String>| {
             for name in nodes {
                 let node = self
@@ -456,6 +489,7 @@ impl Nemesis {
                 }
                 Ok(())
             }
+            Action::Failover => self.fail_over(value),
         }
     }
 
@@ -502,13 +536,22 @@ impl Nemesis {
                 first_error.get_or_insert(e);
             }
         };
-        for step in active.iter().rev() {
-            note(blocking(|| self.heal_action(&step.action)));
+        for a in active.iter().rev() {
+            let step = &a.step;
+            let value = if step.action == Action::Failover {
+                let (healed, value) = self.heal_failover(a.stop_value.clone());
+                note(healed);
+                value
+            } else {
+                note(blocking(|| self.heal_action(&step.action)));
+                self.value(&step.action)
+            };
             if let Some(ev) = events {
-                ev.record(&format!("stop-{}", step.fault), self.value(&step.action));
+                ev.record(&format!("stop-{}", step.fault), value);
             }
         }
         // Everything, whether or not it was recorded as active.
+        note(self.heal_any_failover());
         if let Some(r) = &self.router {
             note(r.heal().map_err(NemesisError::Node));
         }
@@ -584,6 +627,7 @@ impl Nemesis {
                 }
                 Ok(())
             }
+            Action::Failover => self.heal_failover(None).0,
         }
     }
 

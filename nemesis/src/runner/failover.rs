@@ -1,0 +1,118 @@
+//! The nemesis's failover steps: the store's own [`Failover`] carries them out, the
+//! nemesis records them. `start-failover` names the primary taken down and how
+//! (`{"nodes":["n1"],"how":"manual"}`), written before the store acts; `stop-failover`
+//! adds what happened (`promoted`, `result`, or `error`) and what the heal did
+//! (`healed`, or `heal_error`).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::{blocking, Nemesis, NemesisError};
+use crate::failover::Failover;
+use crate::schedule::Action;
+
+impl Nemesis {
+    /// The store's own failover, for `--nemesis failover`.
+    pub fn attach_failover(&mut self, failover: Arc<dyn Failover>) {
+        self.failover = Some(failover);
+    }
+
+    pub(super) fn store_failover(&self) -> Result<&Arc<dyn Failover>, NemesisError> {
+        self.failover.as_ref().ok_or_else(|| {
+            NemesisError::Unsupported(
+                "--nemesis failover: this store offers no failover (stores with a primary do, e.g. --store redis)"
+                    .into(),
+            )
+        })
+    }
+
+    /// What a failover's start event says: the primary it takes down, and how.
+    pub(super) fn failover_value(&self) -> Value {
+        match &self.failover {
+            Some(f) => json!({ "nodes": [f.primary()], "how": f.how() }),
+            None => json!({ "nodes": [] }),
+        }
+    }
+
+    /// The nodes a fault hits, as the state file names them.
+    pub(super) fn targets(&self, action: &Action, value: &Value) -> Vec<String> {
+        match action {
+            Action::Failover => value["nodes"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|n| n.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            _ => action.nodes(),
+        }
+    }
+
+    /// The store fails its primary over; `value` gets what happened.
+    pub(super) fn fail_over(&self, value: &mut Value) -> Result<(), NemesisError> {
+        let failover = self.store_failover()?;
+        match failover.fail_over() {
+            Ok(p) => {
+                tracing::info!(fault = "failover", "fault started: {}", p.said);
+                value["promoted"] = json!(p.new);
+                value["result"] = json!(p.said);
+                Ok(())
+            }
+            Err(e) => {
+                value["error"] = json!(e);
+                Err(NemesisError::Node(format!("the failover failed: {e}")))
+            }
+        }
+    }
+
+    /// Keeps what the failover just started did, for its stop event.
+    pub(super) fn keep_stop_value(&self, value: Value) {
+        let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = active
+            .iter_mut()
+            .rev()
+            .find(|a| a.step.action == Action::Failover)
+        {
+            a.stop_value = Some(value);
+        }
+    }
+
+    /// Heals a failover: the store brings the old primary back as a replica. The
+    /// result, and the stop event's value (`stop_value`, or the current primary, with
+    /// what the heal did).
+    pub(super) fn heal_failover(
+        &self,
+        stop_value: Option<Value>,
+    ) -> (Result<(), NemesisError>, Value) {
+        let mut value = stop_value.unwrap_or_else(|| self.failover_value());
+        let Some(failover) = &self.failover else {
+            return (Ok(()), value);
+        };
+        let healed = match blocking(|| failover.heal()) {
+            Ok(Some(said)) => {
+                tracing::info!(fault = "failover", "fault healed: {said}");
+                value["healed"] = json!(said);
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => {
+                value["heal_error"] = json!(e);
+                Err(NemesisError::Node(format!("healing the failover: {e}")))
+            }
+        };
+        (healed, value)
+    }
+
+    /// Heals a failover the store still has outstanding, whether or not it was
+    /// recorded as active (nothing to do without one).
+    pub(super) fn heal_any_failover(&self) -> Result<(), NemesisError> {
+        match &self.failover {
+            Some(f) => blocking(|| f.heal())
+                .map(|_| ())
+                .map_err(|e| NemesisError::Node(format!("healing the failover: {e}"))),
+            None => Ok(()),
+        }
+    }
+}
