@@ -116,3 +116,54 @@ impl Nemesis {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::schedule::{Plan, Step};
+    use crate::{Events, Fault, Options};
+
+    /// The events recorded, by name.
+    #[derive(Default)]
+    struct Recorded(Mutex<Vec<String>>);
+
+    impl Events for Recorded {
+        fn record(&self, f: &str, _value: Value) {
+            self.0.lock().unwrap().push(f.to_string());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failover_on_a_store_that_offers_none_is_refused_and_records_nothing() {
+        let options = Options {
+            plan: Plan::new(vec![Fault::Failover], Duration::from_secs(1)),
+            seed: 1,
+            mechanism: None,
+            run_dir: None,
+            services: 1,
+            ports: None,
+            routed: false,
+        };
+        let mut nemesis = Nemesis::prepare(options, &["n1".into(), "n2".into()])
+            .await
+            .unwrap();
+        assert!(nemesis.layout().is_none(), "a failover needs no network");
+        let step = Step {
+            fault: Fault::Failover,
+            action: Action::Failover,
+            gap: Duration::ZERO,
+            hold: Duration::ZERO,
+        };
+        let events = Recorded::default();
+        let e = nemesis.inject(&step, &events).unwrap_err();
+        assert!(matches!(e, NemesisError::Unsupported(_)), "{e}");
+        assert!(e.to_string().contains("--nemesis failover"), "{e}");
+        nemesis.heal(Some(&events)).unwrap();
+        assert!(events.0.lock().unwrap().is_empty(), "no fault window");
+        assert!(nemesis.state.get().active.is_empty());
+        nemesis.teardown().unwrap();
+    }
+}
