@@ -106,6 +106,10 @@ const REFUSED: &[(&[&str], &str)] = &[
         "--nemesis partition: --store redis takes only kill, stop, pause",
     ),
     (
+        &["--nemesis", "failover"],
+        "--nemesis failover: --store leaderless takes only kill, stop, pause, partition, clock, packet",
+    ),
+    (
         &["--store", "etcd", "--workload", "set"],
         "--workload set: --store etcd serves register, cas-register, kv, list-append, rw-register",
     ),

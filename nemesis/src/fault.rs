@@ -18,11 +18,30 @@ pub enum Fault {
     Clock,
     /// Delay, lose or throttle nodes' packets; heal: clear.
     Packet,
+    /// Fail the primary over, as the store does it ([`crate::Failover`], offered by
+    /// the stores that have a primary: Redis): take the primary down (killed, or cut
+    /// off from its replicas while it still serves clients, then killed) and have a
+    /// replica promoted in its place, the other replicas re-pointed at it; heal: bring
+    /// the old primary back as a replica of the new one.
+    Failover,
 }
 
 impl Fault {
     /// Every fault.
     pub const ALL: &'static [Fault] = &[
+        Fault::Kill,
+        Fault::Stop,
+        Fault::Pause,
+        Fault::Partition,
+        Fault::Clock,
+        Fault::Packet,
+        Fault::Failover,
+    ];
+
+    /// The faults the nemesis carries out by itself, on any store whose nodes it can
+    /// reach: every fault but [`Fault::Failover`], which needs the store's own
+    /// [`crate::Failover`].
+    pub const ON_ANY_STORE: &'static [Fault] = &[
         Fault::Kill,
         Fault::Stop,
         Fault::Pause,
@@ -40,6 +59,7 @@ impl Fault {
             Fault::Partition => "partition",
             Fault::Clock => "clock",
             Fault::Packet => "packet",
+            Fault::Failover => "failover",
         }
     }
 
@@ -106,5 +126,29 @@ mod tests {
         assert!(Fault::parse_list(&["none".into()]).unwrap().is_empty());
         let e = Fault::parse_list(&["fire".into()]).unwrap_err();
         assert!(e.contains("unknown fault \"fire\""), "{e}");
+    }
+
+    #[test]
+    fn every_fault_parses_back_from_its_name_and_failover_is_one_of_them() {
+        for f in Fault::ALL {
+            assert_eq!(f.as_str().parse::<Fault>(), Ok(*f));
+            assert_eq!(f.to_string(), f.as_str());
+        }
+        assert_eq!("failover".parse::<Fault>(), Ok(Fault::Failover));
+        let v = Fault::parse_list(&["failover,kill".into()]).unwrap();
+        assert_eq!(v, vec![Fault::Kill, Fault::Failover]);
+        let e = Fault::parse_list(&["failure".into()]).unwrap_err();
+        assert!(e.contains("failover"), "the error lists failover: {e}");
+    }
+
+    #[test]
+    fn failover_is_the_only_fault_the_nemesis_cannot_carry_out_on_any_store() {
+        let rest: Vec<Fault> = Fault::ALL
+            .iter()
+            .copied()
+            .filter(|f| *f != Fault::Failover)
+            .collect();
+        assert_eq!(Fault::ON_ANY_STORE, rest.as_slice());
+        assert!(!Fault::Failover.needs_processes() && !Fault::Failover.needs_layout());
     }
 }

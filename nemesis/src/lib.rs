@@ -4,6 +4,7 @@
 //! - [`fault`]: the kinds of fault and how each heals;
 //! - [`target`]: which nodes a fault hits (`one`, `minority`, `majority`, `all`, a list);
 //! - [`schedule`]: the alternating start/stop plan for a run;
+//! - [`failover`]: the seam by which a store with a primary offers its own failover;
 //! - [`host`]: where a node runs and its faults apply (this machine, a namespace);
 //! - [`process`]: a node process (own session, logs, kill/stop/pause/resume/restart);
 //! - [`owner`]: which faultline process owns a node or a fault (for cleanup).
@@ -14,6 +15,7 @@
 
 pub mod cleanup;
 pub mod clock;
+pub mod failover;
 pub mod fault;
 pub mod host;
 pub mod layout;
@@ -31,6 +33,7 @@ pub mod schedule;
 pub mod state;
 pub mod target;
 
+pub use failover::{Failover, Promotion};
 pub use fault::Fault;
 pub use host::Host;
 pub use layout::{Layout, Mechanism, NodeLayout};

@@ -28,6 +28,8 @@ pub enum Action {
     Clock(Vec<(String, ClockChange)>),
     /// Apply this packet fault to everything these nodes send and receive.
     Packet(Vec<String>, PacketFault),
+    /// Fail the primary over (the store says which node is primary when it starts).
+    Failover,
 }
 
 impl Action {
@@ -48,6 +50,8 @@ impl Action {
                 v
             }
             Action::Clock(c) => c.iter().map(|(n, _)| n.clone()).collect(),
+            // Whichever node is primary when it starts: not known to the schedule.
+            Action::Failover => Vec::new(),
         }
     }
 }
@@ -144,6 +148,7 @@ impl Iterator for Schedule {
                 let nodes = target.pick(&self.nodes, &mut self.rng);
                 Action::Packet(nodes, PacketFault::draw(&mut self.rng))
             }
+            Fault::Failover => Action::Failover,
         };
         let interval = self.plan.interval;
         let gap = self.stagger(interval);
@@ -189,6 +194,9 @@ mod tests {
             .all(|x| x.gap >= Duration::from_secs(1) && x.gap < Duration::from_secs(3)));
         let gaps: std::collections::BTreeSet<_> = s.iter().map(|x| x.gap).collect();
         assert!(gaps.len() > 10, "gaps are staggered");
-        assert!(s.iter().all(|x| !x.action.nodes().is_empty()));
+        assert!(s
+            .iter()
+            .filter(|x| x.fault != Fault::Failover)
+            .all(|x| !x.action.nodes().is_empty()));
     }
 }

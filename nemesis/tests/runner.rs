@@ -97,7 +97,7 @@ async fn all_connected(s: &Setup) -> bool {
 }
 
 async fn a_full_schedule_is_recorded_and_healed(mechanism: Mechanism) {
-    let faults = Fault::ALL.to_vec();
+    let faults = Fault::ON_ANY_STORE.to_vec();
     let s = setup(
         &format!("runner-{}", mechanism.as_str()),
         &faults,

@@ -175,13 +175,10 @@ pub struct StoreOptions {
     /// redis: after every write, WAIT until this many replicas acknowledged it.
     #[arg(long)]
     pub redis_wait: Option<u32>,
-    /// redis: fail over (promote a replica, kill the old primary) this long after start.
-    #[arg(long)]
-    pub redis_failover_after_ms: Option<u64>,
-    /// redis: who fails over, manual (faultline) or sentinel (three redis-sentinels).
+    /// redis: who carries out --nemesis failover, manual (faultline) or sentinel (three redis-sentinels).
     #[arg(long)]
     pub redis_failover: Option<String>,
-    /// redis: how long the old primary still serves clients after the promotion.
+    /// redis: how long the old primary still serves clients after a manual failover's promotion.
     #[arg(long)]
     pub redis_detection_ms: Option<u64>,
     /// maelstrom: delay every node-to-node message by this many milliseconds.
@@ -273,10 +270,6 @@ impl StoreOptions {
         put("redis-wait", self.redis_wait.map(|x| x.to_string()));
         put("isolation", self.isolation.clone());
         put("redis-failover", self.redis_failover.clone());
-        put(
-            "redis-failover-after-ms",
-            self.redis_failover_after_ms.map(|x| x.to_string()),
-        );
         put(
             "redis-detection-ms",
             self.redis_detection_ms.map(|x| x.to_string()),

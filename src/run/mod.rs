@@ -194,6 +194,7 @@ pub async fn run(
         .unwrap_or_default();
     let fault_nodes = subject.fault_nodes();
     let router = subject.router();
+    let failover = subject.failover();
     let subject: Arc<RwLock<Box<dyn Subject>>> = Arc::new(RwLock::new(subject));
     let pool = scheduler::Pool {
         subject: subject.clone(),
@@ -222,6 +223,7 @@ pub async fn run(
                 nodes: node_procs.clone(),
                 other_nodes: fault_nodes.clone(),
                 router: router.clone(),
+                failover: failover.clone(),
                 recorder: recorder.clone(),
                 stop: stop_rx.clone(),
             })

@@ -2,8 +2,9 @@
 //! sets up what the faults need (the network layout for partitions and packet faults,
 //! fake clocks for clock faults) and hands the subject the [`Layout`] to start its
 //! nodes from. During the main phase a task runs the seeded fault schedule with the
-//! cluster's node processes and the recorder (each start and stop is a `nemesis`
-//! event). The heal leaves no fault behind; dropping the hook tears the network down.
+//! cluster's node processes, the store's own failover if it has one, and the recorder
+//! (each start and stop is a `nemesis` event). The heal leaves no fault behind;
+//! dropping the hook tears the network down.
 //!
 //! The faults themselves live in the `nemesis` crate, and so does the node process
 //! type the subjects start ([`nemesis::NodeProcess`]); this file adapts the recorder.
@@ -37,6 +38,8 @@ pub struct NemesisContext {
     pub other_nodes: Vec<Arc<dyn Node>>,
     /// The subject's own message router, for partitions, if it has one.
     pub router: Option<Arc<dyn nemesis::Router>>,
+    /// The store's own failover, for `--nemesis failover`, if it has one.
+    pub failover: Option<Arc<dyn nemesis::Failover>>,
     /// Where to record `{"process":"nemesis", ...}` events.
     pub recorder: Recorder,
     /// Turns `true` when the main phase ends (time limit, Ctrl-C, abort).
@@ -68,7 +71,15 @@ pub trait NemesisHook: Send {
 }
 
 /// The faults `--nemesis` accepts.
-pub const FAULTS: &[&str] = &["kill", "stop", "pause", "partition", "clock", "packet"];
+pub const FAULTS: &[&str] = &[
+    "kill",
+    "stop",
+    "pause",
+    "partition",
+    "clock",
+    "packet",
+    "failover",
+];
 
 /// The environment variable that forces the network mechanism (`proxies` or
 /// `namespaces`); chosen automatically otherwise.
@@ -209,6 +220,9 @@ impl NemesisHook for Faults {
         )?;
         if let Some(router) = &ctx.router {
             nemesis.attach_router(router.clone());
+        }
+        if let Some(failover) = &ctx.failover {
+            nemesis.attach_failover(failover.clone());
         }
         let events = RecorderEvents(ctx.recorder.clone());
         nemesis.run(&events, ctx.stop.clone()).await?;

@@ -441,7 +441,7 @@ impl super::kind::StoreKind for Kind {
         if s.external() {
             &[]
         } else {
-            nemesis::Fault::ALL
+            nemesis::Fault::ON_ANY_STORE
         }
     }
 

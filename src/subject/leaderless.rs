@@ -336,7 +336,7 @@ pub struct Kind;
 pub static KIND: Kind = Kind;
 
 /// Every fault the reference store takes.
-const FAULTS: &[nemesis::Fault] = nemesis::Fault::ALL;
+const FAULTS: &[nemesis::Fault] = nemesis::Fault::ON_ANY_STORE;
 
 impl super::kind::StoreKind for Kind {
     fn name(&self) -> &'static str {

@@ -124,8 +124,18 @@ pub trait Subject: Send + Sync {
         None
     }
 
-    /// Where to record the faults the subject injects itself (Redis's failover), as
-    /// `nemesis` events beside the nemesis's own. Called before [`Subject::start`].
+    /// The store's own failover (`--nemesis failover`), when it has a primary to fail
+    /// over: the nemesis schedules, records and heals it, the store carries it out
+    /// (Redis: promote a replica, re-point the others, bring the old primary back as a
+    /// replica). Valid after [`Subject::start`]; only kinds that list
+    /// [`nemesis::Fault::Failover`] in their faults offer one.
+    fn failover(&self) -> Option<Arc<dyn nemesis::Failover>> {
+        None
+    }
+
+    /// Where to record what the subject notices itself (Maelstrom's node exits and
+    /// failed restarts), as `nemesis` events beside the nemesis's own. Called before
+    /// [`Subject::start`].
     fn record_faults_to(&mut self, _recorder: crate::recorder::Recorder) {}
 }
 

@@ -99,7 +99,7 @@ impl StoreKind for Kind {
     }
 
     fn faults(&self, _settings: &StoreSettings) -> &'static [nemesis::Fault] {
-        nemesis::Fault::ALL
+        nemesis::Fault::ON_ANY_STORE
     }
 
     fn check(&self, s: &StoreSettings) -> Result<(), String> {

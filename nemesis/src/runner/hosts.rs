@@ -81,6 +81,7 @@ impl Nemesis {
             clocks: NodeClocks::default(),
             layout: Some(layout),
             nodes: Vec::new(),
+            failover: None,
             active: Mutex::new(Vec::new()),
             torn_down: false,
             hosts: Some(hosts),

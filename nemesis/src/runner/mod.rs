@@ -2,7 +2,8 @@
 //! layout, clocks), then starts and stops faults on the schedule, records each start
 //! and stop as a history event, and heals everything — at the end, on error, and on
 //! drop (a panic unwinding through the driver). Every active fault is in the state
-//! file while it lasts ([`crate::state`]), for `faultline cleanup`.
+//! file while it lasts ([`crate::state`]), for `faultline cleanup`. A failover is the
+//! store's own ([`crate::Failover`], attached with [`Nemesis::attach_failover`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -12,18 +13,20 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use crate::clock::{ClockChange, ClockError, ClockMechanism, NodeClocks};
+use crate::failover::Failover;
 use crate::host::remote::RemoteHosts;
 use crate::layout::{Layout, Mechanism};
 use crate::network::{self, Network, NetworkError};
 use crate::node::{Events, Node};
 use crate::owner::{Owner, ENV_NODE, ENV_OWNER};
-use crate::partition::Partition;
 use crate::router::Router;
 use crate::schedule::{Action, Plan, Schedule, Step};
 use crate::state::{State, StateFile};
 use crate::Fault;
 
+mod action;
 mod clock;
+mod failover;
 mod hosts;
 
 /// Why the nemesis failed.
@@ -79,7 +82,9 @@ pub struct Nemesis {
     clocks: NodeClocks,
     layout: Option<Layout>,
     nodes: Vec<Arc<dyn Node>>,
-    active: Mutex<Vec<Step>>,
+    /// The store's own failover, for [`Fault::Failover`].
+    failover: Option<Arc<dyn Failover>>,
+    active: Mutex<Vec<Active>>,
     torn_down: bool,
     /// The SSH hosts the nodes run on (`names[i]` on `hosts[i]`), if any.
     hosts: Option<Arc<RemoteHosts>>,
@@ -93,6 +98,15 @@ impl std::fmt::Debug for Nemesis {
             .field("layout", &self.layout)
             .finish_non_exhaustive()
     }
+}
+
+/// A fault that started and is not healed yet.
+#[derive(Clone, Debug)]
+struct Active {
+    step: Step,
+    /// What its stop event says, when that is not just its targets (a failover: what
+    /// the store did).
+    stop_value: Option<Value>,
 }
 
 /// Runs `f` (a short blocking call: a kill, an nft command) without stalling tokio.
@@ -139,6 +153,7 @@ impl Nemesis {
             clocks: NodeClocks::default(),
             layout: None,
             nodes: Vec::new(),
+            failover: None,
             active: Mutex::new(Vec::new()),
             torn_down: false,
             hosts: None,
@@ -255,20 +270,6 @@ impl Nemesis {
         }
     }
 
-    fn partition(&self, p: &Partition) -> Result<(), NemesisError> {
-        match &self.router {
-            Some(r) => r.partition(p).map_err(NemesisError::Node),
-            None => Ok(self.network("a partition")?.partition(p)?),
-        }
-    }
-
-    fn heal_partition(&self) -> Result<(), NemesisError> {
-        match &self.router {
-            Some(r) => r.heal().map_err(NemesisError::Node),
-            None => Ok(self.network("a partition")?.heal_partition()?),
-        }
-    }
-
     fn node(&self, name: &str) -> Option<&Arc<dyn Node>> {
         self.nodes.iter().find(|n| n.name() == name)
     }
@@ -305,14 +306,31 @@ impl Nemesis {
     /// Starts one fault now (outside the schedule, e.g. from a test), recording its
     /// start; [`Nemesis::heal`] stops it.
     pub fn inject(&self, step: &Step, events: &dyn Events) -> Result<(), NemesisError> {
+        let failover = step.action == Action::Failover;
+        if failover {
+            self.store_failover()?;
+        }
+        let mut value = self.value(&step.action);
+        let desc = format!("{} {:?}", step.fault, self.targets(&step.action, &value));
+        self.state.update(|s| s.active.push(desc))?;
         self.active
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(step.clone());
-        let desc = format!("{} {:?}", step.fault, step.action.nodes());
-        self.state.update(|s| s.active.push(desc))?;
-        let mut value = self.value(&step.action);
-        blocking(|| self.apply(&step.action, &mut value))?;
+            .push(Active {
+                step: step.clone(),
+                stop_value: None,
+            });
+        if failover {
+            // Recorded before the store acts: the fault is the whole failover, the
+            // old primary's last moments as primary included.
+            events.record(&format!("start-{}", step.fault), value.clone());
+        }
+        let applied = blocking(|| self.apply(&step.action, &mut value));
+        if failover {
+            self.keep_stop_value(value);
+            return applied;
+        }
+        applied?;
         if let (Action::Clock(changes), Some(layout)) = (&step.action, &self.layout) {
             // What each node's clock really says now (when it tells: the reference
             // store's /health has wall_clock_ms).
@@ -347,116 +365,6 @@ impl Nemesis {
             }
         }
         Ok(())
-    }
-
-    fn value(&self, action: &Action) -> Value {
-        let mut v = self.value_without_hosts(action);
-        if self.hosts.is_some() {
-            let hosts: serde_json::Map<String, Value> = action
-                .nodes()
-                .iter()
-                .filter_map(|n| Some((n.clone(), json!(self.host_of(n)?))))
-                .collect();
-            v["hosts"] = Value::Object(hosts);
-        }
-        v
-    }
-
-    fn value_without_hosts(&self, action: &Action) -> Value {
-        let mechanism = self.mechanism();
-        match action {
-            Action::Kill(n) | Action::Stop(n) | Action::Pause(n) => json!({ "nodes": n }),
-            Action::Partition(p) => json!({
-                "kind": p.kind, "groups": p.groups, "grudge": p.grudge,
-                "nodes": action.nodes(), "mechanism": mechanism,
-            }),
-            Action::Clock(changes) => json!({
-                "nodes": action.nodes(),
-                "changes": changes.iter().map(|(n, c)| (n.clone(), json!(c))).collect::<serde_json::Map<_, _>>(),
-                "clock_mechanism": changes.iter().map(|(n, _)| (n.clone(), json!(self.clock_mechanism_of(n)))).collect::<serde_json::Map<_, _>>(),
-            }),
-            Action::Packet(nodes, f) => {
-                let mut v = f.to_json();
-                v["nodes"] = json!(nodes);
-                v["mechanism"] = json!(mechanism);
-                v
-            }
-        }
-    }
-
-    fn network(&self, what: &str) -> Result<&Network, NemesisError> {
-        self.network.as_ref().ok_or_else(|| {
-            NemesisError::Unsupported(format!(
-                "{what} needs the network prepared before the nodes start"
-            ))
-        })
-    }
-
-    fn apply(&self, action: &Action, _value: &mut Value) -> Result<(), NemesisError> {
-        let each = |nodes: &[String], f: &dyn Fn(&dyn Node) -> Result<(), String>| {
-            for name in nodes {
-                let node = self
-                    .node(name)
-                    .ok_or_else(|| NemesisError::Node(format!("no node {name} to fault")))?;
-                f(node.as_ref()).map_err(NemesisError::Node)?;
-            }
-            Ok::<(), NemesisError>(())
-        };
-        match action {
-            Action::Kill(nodes) => each(nodes, &|n| n.kill()),
-            Action::Stop(nodes) => each(nodes, &|n| n.stop()),
-            Action::Pause(nodes) => {
-                if self.hosts.is_some() {
-                    // Recorded before the signal: a driver killed right after it
-                    // leaves cleanup the groups to continue on their hosts.
-                    let paused: Vec<(String, i32)> = nodes
-                        .iter()
-                        .filter_map(|name| self.node(name))
-                        .map(|n| (n.name().to_string(), n.pid()))
-                        .collect();
-                    self.state.update(|s| {
-                        for (node, pid) in paused {
-                            if let Some(r) = s.hosts.iter_mut().find(|r| r.nodes.contains(&node)) {
-                                r.paused.push((node, pid));
-                            }
-                        }
-                    })?;
-                    each(nodes, &|n| n.pause())?;
-                    return Ok(());
-                }
-                each(nodes, &|n| n.pause())?;
-                let paused: Vec<(String, i32, u64)> = nodes
-                    .iter()
-                    .filter_map(|name| self.node(name))
-                    .map(|n| {
-                        (
-                            n.name().to_string(),
-                            n.pid(),
-                            crate::owner::start_time(n.pid()).unwrap_or(0),
-                        )
-                    })
-                    .collect();
-                self.state.update(|s| s.paused.extend(paused))?;
-                Ok(())
-            }
-            Action::Partition(p) => self.partition(p),
-            Action::Packet(nodes, f) => {
-                Ok(self
-                    .network("a packet fault")?
-                    .set_packet(nodes, &self.names, f)?)
-            }
-            Action::Clock(changes) => {
-                for (name, change) in changes {
-                    match change {
-                        ClockChange::Bump { ms } | ClockChange::Strobe { ms, .. } => {
-                            self.set_clock(name, Some(*ms))?
-                        }
-                        ClockChange::Reset => self.set_clock(name, None)?,
-                    }
-                }
-                Ok(())
-            }
-        }
     }
 
     /// Holds a fault for its duration (flipping strobing clocks); whether the phase ended.
@@ -502,13 +410,22 @@ impl Nemesis {
                 first_error.get_or_insert(e);
             }
         };
-        for step in active.iter().rev() {
-            note(blocking(|| self.heal_action(&step.action)));
+        for a in active.iter().rev() {
+            let step = &a.step;
+            let value = if step.action == Action::Failover {
+                let (healed, value) = self.heal_failover(a.stop_value.clone());
+                note(healed);
+                value
+            } else {
+                note(blocking(|| self.heal_action(&step.action)));
+                self.value(&step.action)
+            };
             if let Some(ev) = events {
-                ev.record(&format!("stop-{}", step.fault), self.value(&step.action));
+                ev.record(&format!("stop-{}", step.fault), value);
             }
         }
         // Everything, whether or not it was recorded as active.
+        note(self.heal_any_failover());
         if let Some(r) = &self.router {
             note(r.heal().map_err(NemesisError::Node));
         }
@@ -554,37 +471,6 @@ impl Nemesis {
                 .map_err(Into::into),
         );
         first_error.map_or(Ok(()), Err)
-    }
-
-    fn heal_action(&self, action: &Action) -> Result<(), NemesisError> {
-        match action {
-            Action::Kill(nodes) | Action::Stop(nodes) => {
-                for name in nodes {
-                    if let Some(n) = self.node(name) {
-                        if !n.is_running() {
-                            n.restart().map_err(NemesisError::Node)?;
-                        }
-                    }
-                }
-                Ok(())
-            }
-            Action::Pause(nodes) => {
-                for name in nodes {
-                    if let Some(n) = self.node(name) {
-                        n.resume().map_err(NemesisError::Node)?;
-                    }
-                }
-                Ok(())
-            }
-            Action::Partition(_) => self.heal_partition(),
-            Action::Packet(..) => Ok(self.network("a packet fault")?.clear_packets()?),
-            Action::Clock(changes) => {
-                for (name, _) in changes {
-                    self.set_clock(name, None)?;
-                }
-                Ok(())
-            }
-        }
     }
 
     /// Heals, then removes the network and marks the state healed. Call after the nodes

@@ -2,28 +2,25 @@
 //! Redis's asynchronous replication, started by faultline from Debian's
 //! `redis-server` on loopback ports (no persistence, diskless sync with no delay).
 //!
-//! Clients write to the current primary and read from their own node. A *failover*
-//! ([`RedisControl::failover`]) is what an operator or a failover script does when it
-//! believes the primary is gone: it promotes `n2` (`REPLICAOF NO ONE`) and re-points
-//! `n3` at it while the old primary, cut off from its replicas but not from its
-//! clients, still accepts writes for a detection delay; then the old primary is killed,
-//! clients move to the new one, and the old primary is restarted as a replica of the
-//! new one (its data replaced by a full resync). Acknowledged writes taken by the old
-//! primary after the promotion are lost, and the eventual checker names them.
+//! Clients write to the current primary and read from their own node. A failover is
+//! a nemesis fault (`--nemesis failover`, scheduled, recorded and healed like every
+//! other): [`RedisControl`] offers it to the nemesis ([`failover`]), manual (faultline
+//! promotes a replica while the old primary still serves for a detection delay) or by
+//! three real `redis-sentinel`s ([`sentinel`]). Acknowledged writes the old primary
+//! took after the promotion are lost, and the eventual checker names them.
 //!
 //! Store options: `redis-wait N` sends `WAIT N <op-timeout>` on the same connection
 //! after every write; a write fewer than N replicas acknowledged is then `info`, not
-//! `ok`. `redis-failover-after-ms MS` schedules one failover MS after the start;
-//! `redis-detection-ms MS` is the detection delay (default 500).
-//! `redis-failover sentinel` leaves the failover to three real `redis-sentinel`s
-//! ([`sentinel`]): the scheduled failover then only kills the primary.
+//! `ok`. `redis-failover manual|sentinel` says who fails over (default manual);
+//! `redis-detection-ms MS` is the manual failover's detection delay (default 500).
 
 pub mod client;
+pub mod failover;
 pub mod sentinel;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
@@ -42,6 +39,8 @@ pub struct RedisControl {
     detection: Duration,
     cluster: std::sync::OnceLock<Arc<Cluster>>,
     sentinels: std::sync::OnceLock<Vec<u16>>,
+    /// The node a failover took down, until its heal brings it back.
+    down: Mutex<Option<usize>>,
 }
 
 async fn connect(
@@ -79,100 +78,6 @@ impl RedisControl {
     pub fn primary(&self) -> usize {
         self.primary.load(Ordering::SeqCst)
     }
-
-    /// Promotes the next node, re-points the others, kills the old primary after the
-    /// detection delay and restarts it as a replica. Returns what happened, in words.
-    pub async fn failover(&self) -> Result<String, String> {
-        if let Some(s) = self.sentinels.get() {
-            return self.sentinel_failover(s).await;
-        }
-        let old = self.primary();
-        let n = self.ports.len();
-        if n < 2 {
-            return Err("a failover needs at least one replica".into());
-        }
-        let new = (old + 1) % n;
-        let new_port = self.ports[new].to_string();
-        command(self.ports[new], &["REPLICAOF", "NO", "ONE"])
-            .await
-            .map_err(|e| format!("cannot promote n{}: {e}", new + 1))?;
-        for i in (0..n).filter(|&i| i != old && i != new) {
-            let _ = command(self.ports[i], &["REPLICAOF", "127.0.0.1", &new_port]).await;
-        }
-        tracing::info!(
-            old = old + 1,
-            new = new + 1,
-            "redis: replica promoted; old primary still serves for the detection delay"
-        );
-        tokio::time::sleep(self.detection).await;
-        let Some(cluster) = self.cluster.get() else {
-            return Err("the cluster is not running".into());
-        };
-        let node = &cluster.nodes()[old];
-        node.kill_now();
-        self.primary.store(new, Ordering::SeqCst);
-        node.restart()
-            .map_err(|e| format!("cannot restart n{}: {e}", old + 1))?;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        loop {
-            if command(self.ports[old], &["REPLICAOF", "127.0.0.1", &new_port])
-                .await
-                .is_ok()
-            {
-                break;
-            }
-            if tokio::time::Instant::now() > deadline {
-                return Err(format!("n{} did not come back after the failover", old + 1));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Ok(format!(
-            "n{} promoted; n{} killed after {:?} and restarted as its replica",
-            new + 1,
-            old + 1,
-            self.detection
-        ))
-    }
-}
-
-impl RedisControl {
-    /// Kills the primary and lets the sentinels elect a new one; clients move to it
-    /// once the sentinels name it. The old primary stays down.
-    async fn sentinel_failover(&self, sentinels: &[u16]) -> Result<String, String> {
-        let old = self.primary();
-        let Some(cluster) = self.cluster.get() else {
-            return Err("the cluster is not running".into());
-        };
-        let node = &cluster.nodes()[old];
-        let killed = tokio::time::Instant::now();
-        node.kill_now();
-        let deadline = killed + Duration::from_secs(15);
-        let new = loop {
-            if let Some(p) = sentinel::primary_port(sentinels).await {
-                if let Some(i) = self
-                    .ports
-                    .iter()
-                    .position(|&q| q == p)
-                    .filter(|&i| i != old)
-                {
-                    break i;
-                }
-            }
-            if tokio::time::Instant::now() > deadline {
-                return Err("the sentinels did not elect a new primary within 15 s".into());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        let took = killed.elapsed();
-        self.primary.store(new, Ordering::SeqCst);
-        // The old primary stays down: restarted without persistence, it would come back
-        // empty and, while any sentinel still names it, replicas would copy that.
-        Ok(format!(
-            "n{} killed; the sentinels promoted n{} after {took:?}",
-            old + 1,
-            new + 1
-        ))
-    }
 }
 
 /// A Redis primary/replica cluster faultline starts.
@@ -181,16 +86,13 @@ pub struct Redis {
     config: SubjectConfig,
     program: PathBuf,
     wait: Option<u32>,
-    failover_after: Option<Duration>,
     detection: Duration,
     specs: Vec<NodeSpec>,
     control: Option<Arc<RedisControl>>,
     cluster: Option<Arc<Cluster>>,
-    failover_task: Option<tokio::task::JoinHandle<()>>,
     use_sentinels: bool,
     sentinels: Option<sentinel::Sentinels>,
     watch_task: Option<tokio::task::JoinHandle<()>>,
-    recorder: Option<crate::recorder::Recorder>,
 }
 
 impl Redis {
@@ -218,8 +120,7 @@ impl Redis {
             ));
         }
         let mut use_sentinels = false;
-        let (mut wait, mut failover_after, mut detection) =
-            (None, None, Duration::from_millis(500));
+        let (mut wait, mut detection) = (None, Duration::from_millis(500));
         for (k, v) in &config.store_options {
             let num = || {
                 v.parse::<u64>()
@@ -227,7 +128,6 @@ impl Redis {
             };
             match k.as_str() {
                 "redis-wait" => wait = Some(num()? as u32).filter(|&n| n > 0),
-                "redis-failover-after-ms" => failover_after = Some(Duration::from_millis(num()?)),
                 "redis-detection-ms" => detection = Duration::from_millis(num()?),
                 "redis-failover" => match v.as_str() {
                     "manual" => use_sentinels = false,
@@ -249,16 +149,13 @@ impl Redis {
             config: config.clone(),
             program,
             wait,
-            failover_after,
             detection,
             specs: Vec::new(),
             control: None,
             cluster: None,
-            failover_task: None,
             use_sentinels,
             sentinels: None,
             watch_task: None,
-            recorder: None,
         })
     }
 
@@ -338,6 +235,7 @@ impl Subject for Redis {
             detection: self.detection,
             cluster: std::sync::OnceLock::new(),
             sentinels: std::sync::OnceLock::new(),
+            down: Mutex::new(None),
         });
         let _ = control.cluster.set(cluster);
         self.control = Some(control.clone());
@@ -398,41 +296,13 @@ impl Subject for Redis {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
-        if let Some(after) = self.failover_after {
-            let recorder = self.recorder.clone();
-            let how = if self.use_sentinels {
-                "sentinel"
-            } else {
-                "manual"
-            };
-            self.failover_task = Some(tokio::spawn(async move {
-                tokio::time::sleep(after).await;
-                // The failover is a fault like the nemesis's: a window in the history.
-                let old = format!("n{}", control.primary() + 1);
-                let event = |f: &str, extra: (&str, String)| {
-                    if let Some(r) = &recorder {
-                        let v = serde_json::json!({"nodes": [old], "how": how, extra.0: extra.1});
-                        r.nemesis(f, &checkers::Value::from_json(&v));
-                    }
-                };
-                event("start-failover", ("primary", old.clone()));
-                match control.failover().await {
-                    Ok(what) => {
-                        tracing::info!("redis failover: {what}");
-                        event("stop-failover", ("result", what));
-                    }
-                    Err(e) => {
-                        tracing::warn!("redis failover failed: {e}");
-                        event("stop-failover", ("error", e));
-                    }
-                }
-            }));
-        }
         Ok(())
     }
 
-    fn record_faults_to(&mut self, recorder: crate::recorder::Recorder) {
-        self.recorder = Some(recorder);
+    fn failover(&self) -> Option<Arc<dyn nemesis::Failover>> {
+        self.control
+            .clone()
+            .map(|c| c as Arc<dyn nemesis::Failover>)
     }
 
     fn nodes(&self) -> Vec<String> {
@@ -457,8 +327,9 @@ impl Subject for Redis {
     }
 
     async fn stop(&mut self) {
-        if let Some(t) = self.failover_task.take() {
-            t.abort();
+        if let Some(c) = &self.control {
+            // Stopped nodes are not the failover's to bring back.
+            *c.down.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
         if let Some(t) = self.watch_task.take() {
             t.abort();
@@ -476,7 +347,6 @@ impl Subject for Redis {
             "store": "redis",
             "program": self.program.display().to_string(),
             "wait": self.wait,
-            "failover_after_ms": self.failover_after.map(|d| d.as_millis() as u64),
             "detection_ms": self.detection.as_millis() as u64,
             "failover": if self.use_sentinels { "sentinel" } else { "manual" },
             "nodes": self.specs.iter().map(|s| json!({"name": s.name, "port": s.port, "command": s.launch.display()})).collect::<Vec<_>>(),
@@ -500,12 +370,7 @@ impl super::kind::StoreKind for Kind {
     }
 
     fn options(&self) -> &'static [&'static str] {
-        &[
-            "redis-wait",
-            "redis-failover",
-            "redis-failover-after-ms",
-            "redis-detection-ms",
-        ]
+        &["redis-wait", "redis-failover", "redis-detection-ms"]
     }
 
     fn workloads(&self) -> &'static [&'static str] {
@@ -517,6 +382,7 @@ impl super::kind::StoreKind for Kind {
             nemesis::Fault::Kill,
             nemesis::Fault::Stop,
             nemesis::Fault::Pause,
+            nemesis::Fault::Failover,
         ]
     }
 
