@@ -221,6 +221,7 @@ fn the_default_matrix_decides_every_cell_and_keeps_the_shipped_promises() {
         "primary-backup-async.toml",
         "multi-leader.toml",
         "multi-leader-version-vectors.toml",
+        "two-phase-commit.toml",
     ]
     .map(shipped)
     .join(",");

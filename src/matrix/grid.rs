@@ -197,7 +197,8 @@ pub struct Grid {
 }
 
 /// The default rows: the reference stores in the configurations their promises speak
-/// of (stores/README.md), and etcd.
+/// of (stores/README.md), and etcd. Two-phase commit runs its default workload,
+/// list-append; the others kv.
 pub const DEFAULT_STORES: &[&str] = &[
     "leaderless",
     "leaderless:r=1:w=1",
@@ -206,6 +207,7 @@ pub const DEFAULT_STORES: &[&str] = &[
     "primary-backup:read-from=backups",
     "multi-leader",
     "multi-leader:causality=version-vectors",
+    "two-phase-commit",
     "etcd",
 ];
 
