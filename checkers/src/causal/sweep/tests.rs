@@ -86,7 +86,7 @@ fn observed(ops: &[(u64, &str)]) -> Observed {
         .iter()
         .map(|&(p, s)| {
             let parts: Vec<&str> = s.split(' ').collect();
-            let key = (parts[1].as_bytes()[0] - b'x') as u8;
+            let key = parts[1].as_bytes()[0] - b'x';
             (p, parts[0] == "w", key, parts[2].parse().unwrap_or(u8::MAX))
         })
         .collect();
