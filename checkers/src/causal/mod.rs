@@ -19,7 +19,7 @@
 //!   arbitration that explains every read, so this is exact.)
 //! - **causal memory (CM)**: every process has one view of all writes and its own
 //!   reads, ordered consistently with `CO` (Ahamad et al.). Decided per process by
-//!   saturation ([`view`]).
+//!   saturation ([`view`]), in one sweep of the process's reads ([`sweep`]).
 //! - **PRAM**: every process has one view of all writes and its own reads that keeps
 //!   every process's program order (Lipton & Sandberg). Decided like CM with program
 //!   order as the base ([`view`]).
@@ -29,7 +29,7 @@
 
 pub mod observation;
 pub mod order;
-pub mod saturation;
+pub mod sweep;
 pub mod view;
 
 use serde::{Deserialize, Serialize};

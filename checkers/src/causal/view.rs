@@ -19,9 +19,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::observation::{last_before, AccessId, Kind, Observed};
+use super::observation::{last_before, AccessId, KeyWrites, Kind, Observed};
 use super::order::{clocks, Cycle, Edge, ReadsFrom, Step, Why};
-use super::saturation::{self, Fast};
+use super::sweep::{self, Fast, Order};
 use crate::verdict::Budget;
 
 /// Which view model.
@@ -74,66 +74,86 @@ pub enum ViewOutcome {
 
 /// Decides every process's view over `base`.
 ///
-/// For PRAM, each process is first decided by the fast path of [`saturation`]; only
-/// when that meets a possible violation does the reference algorithm below (rounds
-/// of full clocks) decide the process and name the evidence. Causal memory goes
-/// straight to the reference.
+/// Each process is first decided by the fast path of [`sweep`] (over program order for
+/// PRAM, over the causal order's clocks for causal memory). Only when that meets a
+/// possible violation does the reference algorithm, [`reference`], decide the process
+/// and name the evidence.
 pub fn check(obs: &Observed, base: Base, budget: &Budget) -> ViewOutcome {
     let writes = obs.key_writes();
+    // Causal memory's fast path needs the causal order's clocks; with a cycle in the
+    // causal order, the reference finds the cycle.
+    let co = match base {
+        Base::Causal => clocks(obs, ReadsFrom::All, &[]).ok(),
+        Base::ProgramOrder => None,
+    };
     for p in 0..obs.processes.len() as u32 {
-        let reads_from = match base {
-            Base::ProgramOrder => ReadsFrom::Of(p),
-            Base::Causal => ReadsFrom::All,
+        let (reads_from, order) = match (base, &co) {
+            (Base::ProgramOrder, _) => (ReadsFrom::Of(p), Some(Order::Program)),
+            (Base::Causal, co) => (ReadsFrom::All, co.as_ref().map(Order::Causal)),
         };
-        // The fast path pays off where few accesses are events (PRAM: the process's
-        // own reads); for causal memory every read is one, and the reference's full
-        // clocks measured faster.
-        if base == Base::ProgramOrder {
-            match saturation::view_of(obs, p, reads_from, &writes, budget) {
+        if let Some(order) = order {
+            match sweep::view_of(obs, p, order, &writes, budget) {
                 Fast::Holds => continue,
                 Fast::OutOfTime => return ViewOutcome::OutOfTime,
                 Fast::Suspect => {}
             }
         }
-        let mut extra: Vec<Edge> = Vec::new();
-        loop {
-            if budget.expired() {
-                return ViewOutcome::OutOfTime;
-            }
-            let vc = match clocks(obs, reads_from, &extra) {
-                Ok(vc) => vc,
-                Err(cycle) => return ViewOutcome::Invalid(p, ViewFailure::Cycle(cycle)),
+        match reference(obs, p, reads_from, &writes, budget) {
+            ViewOutcome::Valid => {}
+            outcome => return outcome,
+        }
+    }
+    ViewOutcome::Valid
+}
+
+/// The reference algorithm for process `p`: rounds of full clocks over program order
+/// plus `reads_from` and the forced orders so far, until a round forces nothing new.
+/// `Valid` when `p` has a view.
+pub fn reference(
+    obs: &Observed,
+    p: u32,
+    reads_from: ReadsFrom,
+    writes: &KeyWrites,
+    budget: &Budget,
+) -> ViewOutcome {
+    let mut extra: Vec<Edge> = Vec::new();
+    loop {
+        if budget.expired() {
+            return ViewOutcome::OutOfTime;
+        }
+        let vc = match clocks(obs, reads_from, &extra) {
+            Ok(vc) => vc,
+            Err(cycle) => return ViewOutcome::Invalid(p, ViewFailure::Cycle(cycle)),
+        };
+        let before = extra.len();
+        for &r in &obs.by_process[p as usize] {
+            let acc = &obs.accesses[r as usize];
+            let Kind::Read { from } = acc.kind else {
+                continue;
             };
-            let before = extra.len();
-            for &r in &obs.by_process[p as usize] {
-                let acc = &obs.accesses[r as usize];
-                let Kind::Read { from } = acc.kind else {
+            let clock = vc.of(r);
+            for (q, list) in writes.of(acc.key) {
+                let Some((_, w2)) = last_before(list, clock[*q as usize]) else {
                     continue;
                 };
-                let clock = vc.of(r);
-                for (q, list) in writes.of(acc.key) {
-                    let Some((_, w2)) = last_before(list, clock[*q as usize]) else {
-                        continue;
-                    };
-                    match from {
-                        None => {
-                            return ViewOutcome::Invalid(
-                                p,
-                                ViewFailure::InitialReadAfterWrite { write: w2, read: r },
-                            )
-                        }
-                        Some(w) if w2 != w && !vc.reaches(obs, w2, w) => extra.push(Edge {
-                            from: w2,
-                            to: w,
-                            why: Why::Overwritten { read: r },
-                        }),
-                        Some(_) => {}
+                match from {
+                    None => {
+                        return ViewOutcome::Invalid(
+                            p,
+                            ViewFailure::InitialReadAfterWrite { write: w2, read: r },
+                        )
                     }
+                    Some(w) if w2 != w && !vc.reaches(obs, w2, w) => extra.push(Edge {
+                        from: w2,
+                        to: w,
+                        why: Why::Overwritten { read: r },
+                    }),
+                    Some(_) => {}
                 }
             }
-            if extra.len() == before {
-                break;
-            }
+        }
+        if extra.len() == before {
+            break;
         }
     }
     ViewOutcome::Valid
