@@ -9,7 +9,9 @@
 //! [`leaderless`] (the default: the reference store `faultline-store`), [`http`]
 //! (`--store http --addrs URL,...`, an existing HTTP-KV cluster), [`cluster_file`]
 //! (`--cluster FILE`), [`etcd`] (with [`etcd_txn`]: transactions over its txn API), [`redis`], [`maelstrom`] (any Maelstrom node),
-//! [`postgres`] (a PostgreSQL server faultline runs), [`binary`] (finding store programs) and [`noop`] (a client that does nothing, for
+//! [`postgres`] (a PostgreSQL server faultline runs), [`primary_backup`],
+//! [`multi_leader`] and [`two_phase_commit`] (the reference store's other modes, each a
+//! [`store_mode::StoreMode`] cluster), [`binary`] (finding store programs) and [`noop`] (a client that does nothing, for
 //! benchmarks). Adding a store kind is one module plus one line in the table.
 
 pub mod binary;
@@ -25,6 +27,7 @@ pub mod noop;
 pub mod postgres;
 pub mod primary_backup;
 pub mod redis;
+pub mod store_mode;
 pub mod two_phase_commit;
 
 use std::path::PathBuf;

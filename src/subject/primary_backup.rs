@@ -5,72 +5,11 @@
 //! `--backup-lag-ms`) are passed through to every node; their promises are in
 //! stores/README.md.
 //!
-//! The nodes are started exactly as the leaderless store's are (same program, same
-//! addresses and layouts, same start API): the subject is a [`Leaderless`] cluster
-//! whose nodes get `--mode primary-backup`, so it moves with the way nodes are started.
-
-use crate::client::Client;
-use crate::cluster::Cluster;
+//! Its nodes are started as the leaderless store's are ([`StoreMode`]).
 
 use super::kind::{number, one_of, StoreKind, StoreSettings};
-use super::leaderless::Leaderless;
+use super::store_mode::StoreMode;
 use super::{Subject, SubjectConfig, SubjectError};
-
-/// A cluster of `faultline-store --mode primary-backup` nodes.
-#[derive(Debug)]
-pub struct PrimaryBackup {
-    inner: Leaderless,
-}
-
-impl PrimaryBackup {
-    /// A cluster as `config` describes it (nothing started yet).
-    pub fn new(config: &SubjectConfig) -> Result<PrimaryBackup, SubjectError> {
-        let mut config = config.clone();
-        config
-            .store_options
-            .insert(0, ("mode".to_string(), "primary-backup".to_string()));
-        Ok(PrimaryBackup {
-            inner: Leaderless::new(&config)?,
-        })
-    }
-}
-
-#[async_trait::async_trait]
-impl Subject for PrimaryBackup {
-    fn supports_layout(&self) -> bool {
-        true
-    }
-
-    fn name(&self) -> &str {
-        "primary-backup"
-    }
-
-    async fn start(&mut self) -> Result<(), SubjectError> {
-        self.inner.start().await
-    }
-
-    fn nodes(&self) -> Vec<String> {
-        self.inner.nodes()
-    }
-
-    fn client(&self, node: usize, process: u64) -> Box<dyn Client> {
-        self.inner.client(node, process)
-    }
-
-    fn cluster(&self) -> Option<&Cluster> {
-        self.inner.cluster()
-    }
-
-    async fn stop(&mut self) {
-        self.inner.stop().await
-    }
-
-    fn describe(&self) -> serde_json::Value {
-        let mut d = self.inner.describe();
-        d["store"] = serde_json::json!("primary-backup");
-        d
-    }
-}
 
 /// `--store primary-backup`.
 pub struct Kind;
@@ -153,7 +92,7 @@ impl StoreKind for Kind {
     }
 
     fn open(&self, config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
-        Ok(Box::new(PrimaryBackup::new(config)?))
+        Ok(Box::new(StoreMode::new(config, "primary-backup")?))
     }
 }
 

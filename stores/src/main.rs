@@ -18,6 +18,7 @@ mod multi_leader;
 mod node;
 mod ops;
 mod primary_backup;
+mod record_log;
 mod replica;
 mod ring;
 mod storage;

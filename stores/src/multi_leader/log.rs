@@ -3,89 +3,31 @@
 //! replayed at start (a torn last line is cut off; any other bad line is an error
 //! naming the file and line).
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::update::Update;
 
-/// Failures of the log.
-#[derive(Debug, thiserror::Error)]
-pub enum LogError {
-    /// Reading or writing failed.
-    #[error("log I/O on {path}: {source}")]
-    Io {
-        /// The log file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// A complete line did not parse.
-    #[error("{path}:{line}: corrupt log record ({msg})")]
-    Corrupt {
-        /// The log file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// What went wrong.
-        msg: String,
-    },
-}
+pub use crate::record_log::LogError;
+use crate::record_log::RecordLog;
 
 /// The open log.
 #[derive(Debug)]
-pub struct Log {
-    path: PathBuf,
-    file: File,
-    fsync: bool,
-}
+pub struct Log(RecordLog);
 
 impl Log {
     /// Opens (creating) `dir/ml.log`: the log and every update it held.
     pub fn open(dir: &Path, fsync: bool) -> Result<(Log, Vec<Update>), LogError> {
-        let path = dir.join("ml.log");
-        let io = |source| LogError::Io {
-            path: path.clone(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(io)?;
         let mut updates = Vec::new();
-        if path.exists() {
-            let text = std::fs::read(&path).map_err(io)?;
-            let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
-            for (i, line) in lines.iter().take(lines.len() - 1).enumerate() {
-                updates.push(serde_json::from_slice(line).map_err(|e| LogError::Corrupt {
-                    path: path.clone(),
-                    line: i + 1,
-                    msg: e.to_string(),
-                })?);
-            }
-            if !text.ends_with(b"\n") && !text.is_empty() {
-                let keep = text.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
-                let f = OpenOptions::new().write(true).open(&path).map_err(io)?;
-                f.set_len(keep as u64).map_err(io)?;
-            }
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(io)?;
-        Ok((Log { path, file, fsync }, updates))
+        let log = RecordLog::open(dir, "ml.log", fsync, |u| {
+            updates.push(u);
+            Ok(())
+        })?;
+        Ok((Log(log), updates))
     }
 
     /// Appends `u` (`write(2)`, and fsync with `--fsync always`).
     pub fn append(&mut self, u: &Update) -> Result<(), LogError> {
-        let mut line = serde_json::to_vec(u).expect("updates serialize");
-        line.push(b'\n');
-        let mut done = self.file.write_all(&line);
-        if done.is_ok() && self.fsync {
-            done = self.file.sync_data();
-        }
-        done.map_err(|source| LogError::Io {
-            path: self.path.clone(),
-            source,
-        })
+        self.0.append(u)
     }
 }
 

@@ -8,9 +8,7 @@
 //! `kill -9`); with `--fsync always` it is also fsynced first.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -36,35 +34,13 @@ enum Record {
     Truncate { from: u64 },
 }
 
-/// Failures of the log.
-#[derive(Debug, thiserror::Error)]
-pub enum LogError {
-    /// Reading or writing failed.
-    #[error("log I/O on {path}: {source}")]
-    Io {
-        /// The log file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// A complete line did not parse.
-    #[error("{path}:{line}: corrupt log record ({msg})")]
-    Corrupt {
-        /// The log file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// What went wrong.
-        msg: String,
-    },
-}
+pub use crate::record_log::LogError;
+use crate::record_log::RecordLog;
 
 /// The log, its entries in memory and the key-value state they build.
 #[derive(Debug)]
 pub struct Log {
-    path: PathBuf,
-    file: File,
-    fsync: bool,
+    log: RecordLog,
     /// Every entry, `entries[i].index == i + 1`.
     pub entries: Vec<Entry>,
     /// The last epoch recorded and its primary (`None` before the first record).
@@ -76,59 +52,23 @@ pub struct Log {
 impl Log {
     /// Opens (creating) `dir/pb.log` and replays it; a torn last line is dropped.
     pub fn open(dir: &Path, fsync: bool) -> Result<Log, LogError> {
-        let path = dir.join("pb.log");
-        let io = |source| LogError::Io {
-            path: path.clone(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(io)?;
         let mut entries: Vec<Entry> = Vec::new();
         let mut epoch = None;
-        if path.exists() {
-            let text = std::fs::read(&path).map_err(io)?;
-            let complete = text.ends_with(b"\n");
-            let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
-            // The piece after the last newline is empty or a torn record.
-            let whole = lines.len() - 1;
-            for (i, line) in lines.iter().take(whole).enumerate() {
-                let rec: Record = serde_json::from_slice(line).map_err(|e| LogError::Corrupt {
-                    path: path.clone(),
-                    line: i + 1,
-                    msg: e.to_string(),
-                })?;
-                match rec {
-                    Record::Epoch { epoch: e, primary } => epoch = Some((e, primary)),
-                    Record::Entry(e) => {
-                        if e.index != entries.len() as u64 + 1 {
-                            return Err(LogError::Corrupt {
-                                path: path.clone(),
-                                line: i + 1,
-                                msg: format!("entry {} after entry {}", e.index, entries.len()),
-                            });
-                        }
-                        entries.push(e);
+        let records = RecordLog::open(dir, "pb.log", fsync, |rec: Record| {
+            match rec {
+                Record::Epoch { epoch: e, primary } => epoch = Some((e, primary)),
+                Record::Entry(e) => {
+                    if e.index != entries.len() as u64 + 1 {
+                        return Err(format!("entry {} after entry {}", e.index, entries.len()));
                     }
-                    Record::Truncate { from } => {
-                        entries.truncate(from.saturating_sub(1) as usize);
-                    }
+                    entries.push(e);
                 }
+                Record::Truncate { from } => entries.truncate(from.saturating_sub(1) as usize),
             }
-            if !complete {
-                tracing::warn!(path = %path.display(), "dropping a torn last log line");
-                let keep = text.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
-                let f = OpenOptions::new().write(true).open(&path).map_err(io)?;
-                f.set_len(keep as u64).map_err(io)?;
-            }
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(io)?;
+            Ok(())
+        })?;
         let mut log = Log {
-            path,
-            file,
-            fsync,
+            log: records,
             entries,
             epoch,
             state: BTreeMap::new(),
@@ -145,16 +85,7 @@ impl Log {
     }
 
     fn write(&mut self, rec: &Record) -> Result<(), LogError> {
-        let mut line = serde_json::to_vec(rec).expect("records serialize");
-        line.push(b'\n');
-        let mut done = self.file.write_all(&line);
-        if done.is_ok() && self.fsync {
-            done = self.file.sync_data();
-        }
-        done.map_err(|source| LogError::Io {
-            path: self.path.clone(),
-            source,
-        })
+        self.log.append(rec)
     }
 
     /// The index of the last entry (0 when empty).
