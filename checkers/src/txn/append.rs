@@ -101,7 +101,8 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
     }
 
     // Internal consistency and external reads, per committed txn.
-    let mut reads: FxHashMap<u32, Vec<(u32, Vec<u32>)>> = FxHashMap::default();
+    // Each read's external part borrows from its micro-op (no copy).
+    let mut reads: FxHashMap<u32, Vec<(u32, &[u32])>> = FxHashMap::default();
     // Per key, within one txn: the last read (its mop index) and how many of the
     // txn's own appends to the key came before it; and the own appends so far.
     let mut known: FxHashMap<u32, (usize, usize)> = FxHashMap::default();
@@ -194,7 +195,7 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
                                 ),
                             });
                         } else {
-                            reads.entry(*key).or_default().push((ti, ext.to_vec()));
+                            reads.entry(*key).or_default().push((ti, ext));
                         }
                     }
                     known.insert(*key, (mi, mine.len()));
@@ -246,7 +247,7 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
 fn key_order(
     txns: &Txns,
     key: u32,
-    reads: &[(u32, Vec<u32>)],
+    reads: &[(u32, &[u32])],
     la: &ListAppend,
     out: &mut Inferred,
 ) -> KeyOrder {
@@ -255,26 +256,26 @@ fn key_order(
         let mut seen = rustc_hash::FxHashSet::default();
         l.iter().find(|e| !seen.insert(**e)).copied()
     };
-    let dup = |r: &(u32, Vec<u32>), d: u32, out: &mut Inferred| {
+    let dup = |r: &(u32, &[u32]), d: u32, out: &mut Inferred| {
         out.findings.push(Finding {
             anomaly: Anomaly::DuplicateElements,
             txns: vec![r.0],
             explanation: format!(
                 "{} read {k} = {}, in which {} appears more than once",
                 name(txns, r.0),
-                list(txns, &r.1),
+                list(txns, r.1),
                 txns.values.label(d)
             ),
         });
     };
     // The longest read without duplicates (reads with duplicates are reported and
     // left out; a prefix of a duplicate-free read has none).
-    let mut by_len: Vec<&(u32, Vec<u32>)> = reads.iter().collect();
+    let mut by_len: Vec<&(u32, &[u32])> = reads.iter().collect();
     by_len.sort_by_key(|r| std::cmp::Reverse(r.1.len()));
-    let mut longest: Option<&(u32, Vec<u32>)> = None;
+    let mut longest: Option<&(u32, &[u32])> = None;
     let mut reported: rustc_hash::FxHashSet<u32> = rustc_hash::FxHashSet::default();
     for r in &by_len {
-        match has_dup(&r.1) {
+        match has_dup(r.1) {
             Some(d) => {
                 dup(r, d, out);
                 reported.insert(r.0);
@@ -285,13 +286,13 @@ fn key_order(
             }
         }
     }
-    let observed = longest.map(|l| l.1.clone()).unwrap_or_default();
+    let observed = longest.map(|l| l.1.to_vec()).unwrap_or_default();
     if let Some(l) = longest {
         for r in reads {
-            if reported.contains(&r.0) || observed.starts_with(&r.1) {
+            if reported.contains(&r.0) || observed.starts_with(r.1) {
                 continue;
             }
-            if let Some(d) = has_dup(&r.1) {
+            if let Some(d) = has_dup(r.1) {
                 dup(r, d, out);
             } else {
                 out.findings.push(Finding {
@@ -300,9 +301,9 @@ fn key_order(
                     explanation: format!(
                         "{} read {k} = {} but {} read {k} = {}: neither is a prefix of the other, so no single order of appends explains both",
                         name(txns, l.0),
-                        list(txns, &l.1),
+                        list(txns, l.1),
                         name(txns, r.0),
-                        list(txns, &r.1)
+                        list(txns, r.1)
                     ),
                 });
             }
@@ -384,7 +385,7 @@ fn key_order(
 fn edges_for_key(
     txns: &Txns,
     key: u32,
-    reads: &[(u32, Vec<u32>)],
+    reads: &[(u32, &[u32])],
     last_append: &FxHashMap<(u32, u32), u32>,
     appenders: &FxHashMap<u32, Vec<u32>>,
     la: &mut ListAppend,
@@ -437,8 +438,7 @@ fn edges_for_key(
     }
     let order_len = order.observed.len();
     let mut version_readers: FxHashMap<usize, Vec<u32>> = FxHashMap::default();
-    for (reader, ext) in reads {
-        let reader = *reader;
+    for &(reader, ext) in reads {
         if !order.observed.starts_with(ext) {
             continue; // incompatible or duplicate: reported already
         }
