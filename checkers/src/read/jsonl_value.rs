@@ -21,53 +21,54 @@ const SHORT: usize = 24;
 /// allocated as usual): the table stays small whatever the history holds.
 const SHARED_MAX: usize = 4096;
 
-thread_local! {
+/// What building values needs, one per thread.
+#[derive(Default)]
+struct Scratch {
     /// Elements of the lists being built, innermost last.
-    static SCRATCH: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
+    stack: Vec<Value>,
     /// The short strings seen so far on this thread.
-    static SHARED: RefCell<FxHashSet<Arc<str>>> = RefCell::new(FxHashSet::default());
+    shared: FxHashSet<Arc<str>>,
+}
+
+impl Scratch {
+    /// `s` as an `Arc<str>`, the thread's shared copy when it is short.
+    fn shared(&mut self, s: &str) -> Arc<str> {
+        if s.len() > SHORT {
+            return Arc::from(s);
+        }
+        if let Some(a) = self.shared.get(s) {
+            return Arc::clone(a);
+        }
+        let a: Arc<str> = Arc::from(s);
+        if self.shared.len() < SHARED_MAX {
+            self.shared.insert(Arc::clone(&a));
+        }
+        a
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// `deserialize_with` for an event's `value` field.
 pub(super) fn value<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
-    d.deserialize_any(CompactVisitor)
+    SCRATCH.with(|s| d.deserialize_any(CompactVisitor(&mut s.borrow_mut())))
 }
 
-/// A string as a value, shared when it is short.
-fn string(s: &str) -> Value {
-    Value::Str(shared(s))
-}
+/// Builds a [`Value`] the way `Value`'s `Deserialize` does, on the thread's
+/// scratch.
+struct CompactVisitor<'s>(&'s mut Scratch);
 
-/// `s` as an `Arc<str>`, the thread's shared copy when it is short.
-fn shared(s: &str) -> Arc<str> {
-    if s.len() > SHORT {
-        return Arc::from(s);
-    }
-    SHARED.with(|t| {
-        let mut t = t.borrow_mut();
-        if let Some(a) = t.get(s) {
-            return Arc::clone(a);
-        }
-        let a: Arc<str> = Arc::from(s);
-        if t.len() < SHARED_MAX {
-            t.insert(Arc::clone(&a));
-        }
-        a
-    })
-}
-
-/// Builds a [`Value`] the way `Value`'s `Deserialize` does.
-struct CompactVisitor;
-
-impl<'de> DeserializeSeed<'de> for CompactVisitor {
+impl<'de> DeserializeSeed<'de> for CompactVisitor<'_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(CompactVisitor)
+        d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for CompactVisitor {
+impl<'de> Visitor<'de> for CompactVisitor<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -83,7 +84,7 @@ impl<'de> Visitor<'de> for CompactVisitor {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(CompactVisitor)
+        d.deserialize_any(self)
     }
 
     fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
@@ -108,30 +109,31 @@ impl<'de> Visitor<'de> for CompactVisitor {
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
-        Ok(string(s))
+        Ok(Value::Str(self.0.shared(s)))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let start = SCRATCH.with(|s| s.borrow().len());
+        let scratch = self.0;
+        let start = scratch.stack.len();
         loop {
-            match seq.next_element_seed(CompactVisitor) {
-                Ok(Some(v)) => SCRATCH.with(|s| s.borrow_mut().push(v)),
+            match seq.next_element_seed(CompactVisitor(&mut *scratch)) {
+                Ok(Some(v)) => scratch.stack.push(v),
                 Ok(None) => break,
                 Err(e) => {
-                    SCRATCH.with(|s| s.borrow_mut().truncate(start));
+                    scratch.stack.truncate(start);
                     return Err(e);
                 }
             }
         }
-        let list: Vec<Value> = SCRATCH.with(|s| s.borrow_mut().drain(start..).collect());
-        Ok(Value::List(list))
+        Ok(Value::List(scratch.stack.drain(start..).collect()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let scratch = self.0;
         let mut m = Vec::new();
         while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let v = map.next_value_seed(CompactVisitor)?;
-            m.push((shared(&k), v));
+            let v = map.next_value_seed(CompactVisitor(&mut *scratch))?;
+            m.push((scratch.shared(&k), v));
         }
         m.shrink_to_fit();
         Ok(Value::Map(m))
@@ -175,7 +177,7 @@ mod tests {
         let own = serde_json::from_str::<Value>("[1,[2,18446744073709551615]]").unwrap_err();
         assert_eq!(e, own.to_string());
         assert!(compact("[1,[2,").is_err());
-        assert_eq!(SCRATCH.with(|s| s.borrow().len()), 0);
+        assert_eq!(SCRATCH.with(|s| s.borrow().stack.len()), 0);
         assert_eq!(compact("[7]").unwrap(), Value::List(vec![Value::Int(7)]));
     }
 }

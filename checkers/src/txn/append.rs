@@ -253,9 +253,10 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
                                 ),
                             });
                         } else {
-                            let appends = t.mops.iter().any(
-                                |m| matches!(m, Mop::Append { key: k, .. } if k == key),
-                            );
+                            let appends = t
+                                .mops
+                                .iter()
+                                .any(|m| matches!(m, Mop::Append { key: k, .. } if k == key));
                             reads.entry(*key).or_default().push(ExternalRead {
                                 txn: ti,
                                 ext,
@@ -294,13 +295,7 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
     for &key in &keys {
         let key_reads = reads.get(&key).map_or(&[][..], |v| &v[..]);
         edges_for_key(
-            txns,
-            key,
-            key_reads,
-            &outcome,
-            &appenders,
-            &mut la,
-            &mut out,
+            txns, key, key_reads, &outcome, &appenders, &mut la, &mut out,
         );
     }
     debug_assert_eq!(out.in_graph.len(), n);
@@ -380,7 +375,10 @@ fn key_order(
     // Each writer's appends must appear in the order it made them, none skipped.
     let mut next_rank: FxHashMap<u32, u32> = FxHashMap::default();
     for e in &observed {
-        let Some(&Appended { txn: w, rank: r, .. }) = appended.get(e) else {
+        let Some(&Appended {
+            txn: w, rank: r, ..
+        }) = appended.get(e)
+        else {
             continue;
         };
         let expected = next_rank.entry(w).or_insert(0);
@@ -466,11 +464,12 @@ fn edges_for_key(
     let order = la.orders.get(&(key)).expect("inserted by the caller");
     // The first observed element a failed txn appended (every read is a prefix of
     // the observed order, so this is the first aborted element of any read).
-    let first_aborted: Option<(usize, u32)> = order
-        .observed
-        .iter()
-        .enumerate()
-        .find_map(|(i, &e)| writer_of(e).filter(|&w| outcome[w as usize] == Outcome::Fail).map(|w| (i, w)));
+    let first_aborted: Option<(usize, u32)> =
+        order.observed.iter().enumerate().find_map(|(i, &e)| {
+            writer_of(e)
+                .filter(|&w| outcome[w as usize] == Outcome::Fail)
+                .map(|w| (i, w))
+        });
     // In-graph writers of observed positions.
     let observed_writers: Vec<Option<u32>> = order
         .observed

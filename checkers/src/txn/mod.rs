@@ -15,6 +15,8 @@
 
 pub mod anomaly;
 pub mod append;
+#[cfg(test)]
+mod append_reference;
 mod append_words;
 pub mod cycle;
 pub mod evidence;
