@@ -19,6 +19,8 @@
 //!
 //! `cargo bench -p checkers --bench txn -- gen FILE TXNS [planted]` only writes a
 //! history (e.g. to time `faultline check FILE --model list-append` on it).
+//! `checkers/benches/txn.sh` times this binary's `parse` and `check` against a
+//! baseline commit's binary on the 1M-txn histories, alternately, in one script.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;

@@ -27,7 +27,7 @@ pub(super) struct RawEvent<'a> {
     f: Cow<'a, str>,
     #[serde(default, borrow)]
     key: Option<Name<'a>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::jsonl_value::value")]
     value: Value,
     #[serde(default, borrow)]
     node: Option<Cow<'a, str>>,

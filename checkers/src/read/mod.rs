@@ -13,6 +13,7 @@ pub mod edn;
 mod edn_syntax;
 pub mod jsonl;
 mod jsonl_raw;
+mod jsonl_value;
 pub mod porcupine_etcd;
 pub mod porcupine_kv;
 

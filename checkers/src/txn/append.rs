@@ -17,50 +17,20 @@ use super::graph::label;
 use super::parse::{Mop, Txns};
 use crate::history::Outcome;
 
-/// The version order of one key.
-#[derive(Clone, Debug, Default)]
-pub struct KeyOrder {
-    /// The observed elements, in order (the longest read).
-    pub observed: Vec<u32>,
-    /// Position of each observed element.
-    pub pos: FxHashMap<u32, u32>,
-    /// Committed appends nobody read: after every observed element, unordered.
-    pub unobserved: Vec<u32>,
-}
+use super::append_tables::last_append;
+pub use super::append_tables::{
+    external_read, Appended, KeyAppends, KeyOrder, ListAppend, NotUnique,
+};
 
-/// What list-append inference learned, kept for explaining edges.
-#[derive(Debug, Default)]
-pub struct ListAppend {
-    /// Per key, its version order.
-    pub orders: FxHashMap<u32, KeyOrder>,
-    /// Who appended each (key, element): the txn.
-    pub writer: FxHashMap<(u32, u32), u32>,
-    /// Each (key, element)'s rank among its writer's appends to that key (0 first).
-    pub rank: FxHashMap<(u32, u32), u32>,
-}
-
-/// Values appended more than once to one key: inference needs unique values.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct NotUnique(pub String);
-
-/// The external read of `key` by txn `t` (first read of the key, minus the txn's
-/// own earlier appends), if it read the key consistently.
-pub fn external_read(txns: &Txns, t: u32, key: u32) -> Option<Vec<u32>> {
-    let mut own: Vec<u32> = Vec::new();
-    for m in &txns.txns[t as usize].mops {
-        match m {
-            Mop::Append { key: k, value } if *k == key => own.push(*value),
-            Mop::ReadList {
-                key: k,
-                value: Some(r),
-            } if *k == key => {
-                return r.ends_with(&own).then(|| r[..r.len() - own.len()].to_vec());
-            }
-            _ => {}
-        }
-    }
-    None
+/// A committed txn's consistent read of one key: what it saw of other txns.
+#[derive(Clone, Copy, Debug)]
+struct ExternalRead<'a> {
+    /// The reader.
+    txn: u32,
+    /// The read minus the reader's own earlier appends to the key.
+    ext: &'a [u32],
+    /// Whether the reader appended to the key too (anywhere in the txn).
+    appends: bool,
 }
 
 /// Infers version orders, dependencies and the direct anomalies.
@@ -71,27 +41,41 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
         ..Inferred::default()
     };
     let mut la = ListAppend::default();
-    // Who appended what, and each txn's last append per key.
-    let mut last_append: FxHashMap<(u32, u32), u32> = FxHashMap::default();
-    let mut own_count: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+    // Every txn's outcome, packed (looked up at random, so kept small).
+    let outcome: Vec<Outcome> = txns.txns.iter().map(|t| t.outcome).collect();
+    // Who appended what; within one txn, its appends so far per key (how many, the
+    // last one).
+    let mut own_count: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
     let mut appenders: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
     for (i, t) in txns.txns.iter().enumerate() {
+        own_count.clear();
         for m in &t.mops {
             if let Mop::Append { key, value } = *m {
-                if let Some(&other) = la.writer.get(&(key, value)) {
+                let appended = la.appended.entry(key).or_default();
+                if let Some(other) = appended.get(&value) {
                     return Err(NotUnique(format!(
                         "{} and {} both appended {} to key {}; list-append inference needs every appended value to be unique per key",
-                        name(txns, other),
+                        name(txns, other.txn),
                         name(txns, i as u32),
                         txns.values.label(value),
                         txns.keys.label(key)
                     )));
                 }
-                la.writer.insert((key, value), i as u32);
-                let rank = own_count.entry((i as u32, key)).or_insert(0);
-                la.rank.insert((key, value), *rank);
-                *rank += 1;
-                last_append.insert((i as u32, key), value);
+                let (rank, previous) = own_count.get(&key).copied().unwrap_or((0, value));
+                if rank > 0 {
+                    if let Some(p) = appended.get_mut(&previous) {
+                        p.last = false;
+                    }
+                }
+                appended.insert(
+                    value,
+                    Appended {
+                        txn: i as u32,
+                        rank,
+                        last: true,
+                    },
+                );
+                own_count.insert(key, (rank + 1, value));
                 let a = appenders.entry(key).or_default();
                 if a.last() != Some(&(i as u32)) {
                     a.push(i as u32);
@@ -101,7 +85,8 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
     }
 
     // Internal consistency and external reads, per committed txn.
-    let mut reads: FxHashMap<u32, Vec<(u32, Vec<u32>)>> = FxHashMap::default();
+    // Each read's external part borrows from its micro-op (no copy).
+    let mut reads: FxHashMap<u32, Vec<ExternalRead>> = FxHashMap::default();
     // Per key, within one txn: the last read (its mop index) and how many of the
     // txn's own appends to the key came before it; and the own appends so far.
     let mut known: FxHashMap<u32, (usize, usize)> = FxHashMap::default();
@@ -194,7 +179,15 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
                                 ),
                             });
                         } else {
-                            reads.entry(*key).or_default().push((ti, ext.to_vec()));
+                            let appends = t
+                                .mops
+                                .iter()
+                                .any(|m| matches!(m, Mop::Append { key: k, .. } if k == key));
+                            reads.entry(*key).or_default().push(ExternalRead {
+                                txn: ti,
+                                ext,
+                                appends,
+                            });
                         }
                     }
                     known.insert(*key, (mi, mine.len()));
@@ -215,10 +208,10 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
     // graph, whichever key it was observed on), then the edges.
     for &key in &keys {
         let key_reads = reads.get(&key).map_or(&[][..], |v| &v[..]);
-        let order = key_order(txns, key, key_reads, &la, &mut out);
+        let order = key_order(txns, key, key_reads, &la, &outcome, &mut out);
         for e in &order.observed {
-            if let Some(&w) = la.writer.get(&(key, *e)) {
-                if txns.txns[w as usize].outcome == Outcome::Info {
+            if let Some(w) = la.writer(key, *e) {
+                if outcome[w as usize] == Outcome::Info {
                     out.in_graph[w as usize] = true;
                 }
             }
@@ -228,13 +221,7 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
     for &key in &keys {
         let key_reads = reads.get(&key).map_or(&[][..], |v| &v[..]);
         edges_for_key(
-            txns,
-            key,
-            key_reads,
-            &last_append,
-            &appenders,
-            &mut la,
-            &mut out,
+            txns, key, key_reads, &outcome, &appenders, &mut la, &mut out,
         );
     }
     debug_assert_eq!(out.in_graph.len(), n);
@@ -246,38 +233,41 @@ pub fn infer(txns: &Txns) -> Result<(Inferred, ListAppend), NotUnique> {
 fn key_order(
     txns: &Txns,
     key: u32,
-    reads: &[(u32, Vec<u32>)],
+    reads: &[ExternalRead<'_>],
     la: &ListAppend,
+    outcome: &[Outcome],
     out: &mut Inferred,
 ) -> KeyOrder {
     let k = txns.keys.label(key);
+    let no_appends = KeyAppends::default();
+    let appended = la.appended.get(&key).unwrap_or(&no_appends);
     let has_dup = |l: &[u32]| -> Option<u32> {
         let mut seen = rustc_hash::FxHashSet::default();
         l.iter().find(|e| !seen.insert(**e)).copied()
     };
-    let dup = |r: &(u32, Vec<u32>), d: u32, out: &mut Inferred| {
+    let dup = |r: &ExternalRead<'_>, d: u32, out: &mut Inferred| {
         out.findings.push(Finding {
             anomaly: Anomaly::DuplicateElements,
-            txns: vec![r.0],
+            txns: vec![r.txn],
             explanation: format!(
                 "{} read {k} = {}, in which {} appears more than once",
-                name(txns, r.0),
-                list(txns, &r.1),
+                name(txns, r.txn),
+                list(txns, r.ext),
                 txns.values.label(d)
             ),
         });
     };
     // The longest read without duplicates (reads with duplicates are reported and
     // left out; a prefix of a duplicate-free read has none).
-    let mut by_len: Vec<&(u32, Vec<u32>)> = reads.iter().collect();
-    by_len.sort_by_key(|r| std::cmp::Reverse(r.1.len()));
-    let mut longest: Option<&(u32, Vec<u32>)> = None;
+    let mut by_len: Vec<&ExternalRead<'_>> = reads.iter().collect();
+    by_len.sort_by_key(|r| std::cmp::Reverse(r.ext.len()));
+    let mut longest: Option<&ExternalRead<'_>> = None;
     let mut reported: rustc_hash::FxHashSet<u32> = rustc_hash::FxHashSet::default();
     for r in &by_len {
-        match has_dup(&r.1) {
+        match has_dup(r.ext) {
             Some(d) => {
                 dup(r, d, out);
-                reported.insert(r.0);
+                reported.insert(r.txn);
             }
             None => {
                 longest = Some(r);
@@ -285,24 +275,24 @@ fn key_order(
             }
         }
     }
-    let observed = longest.map(|l| l.1.clone()).unwrap_or_default();
+    let observed = longest.map(|l| l.ext.to_vec()).unwrap_or_default();
     if let Some(l) = longest {
         for r in reads {
-            if reported.contains(&r.0) || observed.starts_with(&r.1) {
+            if reported.contains(&r.txn) || observed.starts_with(r.ext) {
                 continue;
             }
-            if let Some(d) = has_dup(&r.1) {
+            if let Some(d) = has_dup(r.ext) {
                 dup(r, d, out);
             } else {
                 out.findings.push(Finding {
                     anomaly: Anomaly::IncompatibleOrder,
-                    txns: vec![l.0, r.0],
+                    txns: vec![l.txn, r.txn],
                     explanation: format!(
                         "{} read {k} = {} but {} read {k} = {}: neither is a prefix of the other, so no single order of appends explains both",
-                        name(txns, l.0),
-                        list(txns, &l.1),
-                        name(txns, r.0),
-                        list(txns, &r.1)
+                        name(txns, l.txn),
+                        list(txns, l.ext),
+                        name(txns, r.txn),
+                        list(txns, r.ext)
                     ),
                 });
             }
@@ -311,12 +301,15 @@ fn key_order(
     // Each writer's appends must appear in the order it made them, none skipped.
     let mut next_rank: FxHashMap<u32, u32> = FxHashMap::default();
     for e in &observed {
-        let (Some(&w), Some(&r)) = (la.writer.get(&(key, *e)), la.rank.get(&(key, *e))) else {
+        let Some(&Appended {
+            txn: w, rank: r, ..
+        }) = appended.get(e)
+        else {
             continue;
         };
         let expected = next_rank.entry(w).or_insert(0);
         if r != *expected {
-            let reader = longest.map_or(0, |l| l.0);
+            let reader = longest.map_or(0, |l| l.txn);
             out.findings.push(Finding {
                 anomaly: Anomaly::IncompatibleOrder,
                 txns: vec![reader, w],
@@ -337,10 +330,10 @@ fn key_order(
     let mut failed_before: Option<u32> = None;
     for (i, e) in observed.iter().enumerate() {
         pos.insert(*e, i as u32);
-        match la.writer.get(&(key, *e)) {
+        match appended.get(e).map(|a| a.txn) {
             None if !unwritten_reported => {
                 unwritten_reported = true;
-                let reader = longest.map_or(0, |l| l.0);
+                let reader = longest.map_or(0, |l| l.txn);
                 out.findings.push(Finding {
                     anomaly: Anomaly::UnwrittenRead,
                     txns: vec![reader],
@@ -352,10 +345,10 @@ fn key_order(
                     ),
                 });
             }
-            Some(&w) if txns.txns[w as usize].outcome == Outcome::Fail => {
+            Some(w) if outcome[w as usize] == Outcome::Fail => {
                 failed_before.get_or_insert(w);
             }
-            Some(&w) => {
+            Some(w) => {
                 if let Some(f) = failed_before.take() {
                     out.findings.push(Finding {
                         anomaly: Anomaly::DirtyUpdate,
@@ -384,15 +377,25 @@ fn key_order(
 fn edges_for_key(
     txns: &Txns,
     key: u32,
-    reads: &[(u32, Vec<u32>)],
-    last_append: &FxHashMap<(u32, u32), u32>,
+    reads: &[ExternalRead<'_>],
+    outcome: &[Outcome],
     appenders: &FxHashMap<u32, Vec<u32>>,
     la: &mut ListAppend,
     out: &mut Inferred,
 ) {
     let k = txns.keys.label(key);
-    let writer_of = |e: u32| la.writer.get(&(key, e)).copied();
+    let no_appends = KeyAppends::default();
+    let appended = la.appended.get(&key).unwrap_or(&no_appends);
+    let writer_of = |e: u32| appended.get(&e).map(|a| a.txn);
     let order = la.orders.get(&(key)).expect("inserted by the caller");
+    // The first observed element a failed txn appended (every read is a prefix of
+    // the observed order, so this is the first aborted element of any read).
+    let first_aborted: Option<(usize, u32)> =
+        order.observed.iter().enumerate().find_map(|(i, &e)| {
+            writer_of(e)
+                .filter(|&w| outcome[w as usize] == Outcome::Fail)
+                .map(|w| (i, w))
+        });
     // In-graph writers of observed positions.
     let observed_writers: Vec<Option<u32>> = order
         .observed
@@ -437,14 +440,18 @@ fn edges_for_key(
     }
     let order_len = order.observed.len();
     let mut version_readers: FxHashMap<usize, Vec<u32>> = FxHashMap::default();
-    for (reader, ext) in reads {
-        let reader = *reader;
+    for &ExternalRead {
+        txn: reader,
+        ext,
+        appends,
+    } in reads
+    {
         if !order.observed.starts_with(ext) {
             continue; // incompatible or duplicate: reported already
         }
         if let Some(&last) = ext.last() {
             match writer_of(last) {
-                Some(w) if txns.txns[w as usize].outcome == Outcome::Fail => {
+                Some(w) if outcome[w as usize] == Outcome::Fail => {
                     out.findings.push(Finding {
                         anomaly: Anomaly::G1a,
                         txns: vec![w, reader],
@@ -460,7 +467,7 @@ fn edges_for_key(
                 }
                 Some(w) => {
                     out.edges.add(w, reader, label::WR);
-                    if last_append.get(&(w, key)) != Some(&last) && w != reader {
+                    if !appended[&last].last && w != reader {
                         out.findings.push(Finding {
                             anomaly: Anomaly::G1b,
                             txns: vec![w, reader],
@@ -471,32 +478,28 @@ fn edges_for_key(
                                 name(txns, w),
                                 txns.values.label(last),
                                 name(txns, w),
-                                txns.values.label(last_append[&(w, key)])
+                                last_append(txns, w, key).map_or_else(String::new, |v| txns.values.label(v))
                             ),
                         });
                     }
                 }
                 None => {}
             }
-            // Aborted elements earlier in the read are aborted reads too.
-            for &e in &ext[..ext.len() - 1] {
-                if let Some(w) = writer_of(e) {
-                    if txns.txns[w as usize].outcome == Outcome::Fail {
-                        out.findings.push(Finding {
-                            anomaly: Anomaly::G1a,
-                            txns: vec![w, reader],
-                            explanation: format!(
-                                "{} read {k} = {}, which holds {}'s append of {}, but {} failed",
-                                name(txns, reader),
-                                list(txns, ext),
-                                name(txns, w),
-                                txns.values.label(e),
-                                name(txns, w)
-                            ),
-                        });
-                        break;
-                    }
-                }
+            // Aborted elements earlier in the read are aborted reads too (the
+            // first one is reported).
+            if let Some((i, w)) = first_aborted.filter(|&(i, _)| i + 1 < ext.len()) {
+                out.findings.push(Finding {
+                    anomaly: Anomaly::G1a,
+                    txns: vec![w, reader],
+                    explanation: format!(
+                        "{} read {k} = {}, which holds {}'s append of {}, but {} failed",
+                        name(txns, reader),
+                        list(txns, ext),
+                        name(txns, w),
+                        txns.values.label(ext[i]),
+                        name(txns, w)
+                    ),
+                });
             }
         }
         // rw: to the writer of the next version.
@@ -509,11 +512,7 @@ fn edges_for_key(
                 out.edges.add(reader, u, label::RW);
             }
         }
-        if txns.txns[reader as usize]
-            .mops
-            .iter()
-            .any(|m| matches!(m, Mop::Append { key: kk, .. } if *kk == key))
-        {
+        if appends {
             version_readers.entry(ext.len()).or_default().push(reader);
         }
     }

@@ -64,7 +64,7 @@ impl EdgeWhy for ListAppend {
                 label::WR => {
                     if let Some(ext) = external_read(txns, to, key) {
                         if let Some(&last) = ext.last() {
-                            if self.writer.get(&(key, last)) == Some(&from) {
+                            if self.writer(key, last) == Some(from) {
                                 let v = txns.values.label(last);
                                 return (
                                     format!("{b} saw {a}'s append of {v} to {k} (it read {k} = {}) (wr)", list(txns, &ext)),

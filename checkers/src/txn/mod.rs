@@ -15,6 +15,9 @@
 
 pub mod anomaly;
 pub mod append;
+#[cfg(test)]
+mod append_reference;
+mod append_tables;
 mod append_words;
 pub mod cycle;
 pub mod evidence;
