@@ -94,6 +94,21 @@ fn open(page: &Path, profile: &Path) -> (Browser, Arc<headless_chrome::Tab>, Arc
     (browser, tab, seen)
 }
 
+/// After a moment for late events: the page requested nothing but itself, and logged
+/// nothing to the console.
+fn assert_fetched_only_itself(seen: &Mutex<Seen>, page: &Path) {
+    std::thread::sleep(Duration::from_millis(300));
+    let seen = seen.lock().unwrap();
+    let url = format!("file://{}", page.display());
+    assert!(
+        seen.requests.iter().all(|r| *r == url),
+        "requests beyond the page: {:?}",
+        seen.requests
+    );
+    assert!(!seen.requests.is_empty(), "the listener saw the page load");
+    assert!(seen.console.is_empty(), "console: {:?}", seen.console);
+}
+
 fn eval(tab: &headless_chrome::Tab, js: &str) -> serde_json::Value {
     tab.evaluate(js, false)
         .unwrap_or_else(|e| panic!("{js}: {e}"))
@@ -192,17 +207,7 @@ fn the_report_of_an_invalid_run_shows_its_verdict_and_window_fetches_nothing_and
     );
 
     // Nothing fetched but the page itself; nothing logged.
-    std::thread::sleep(Duration::from_millis(300));
-    let seen = seen.lock().unwrap();
-    let url = format!("file://{}", report.display());
-    assert!(
-        seen.requests.iter().all(|r| *r == url),
-        "requests beyond the page: {:?}",
-        seen.requests
-    );
-    assert!(!seen.requests.is_empty(), "the listener saw the page load");
-    assert!(seen.console.is_empty(), "console: {:?}", seen.console);
-    drop(seen);
+    assert_fetched_only_itself(&seen, &report);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -310,16 +315,7 @@ fn a_failing_keys_stepper_walks_the_legal_order_to_the_op_that_cannot_be_placed(
     let end = visible_frames(&tab);
     assert!(end[0].contains("cannot be placed"), "{end:?}");
 
-    std::thread::sleep(Duration::from_millis(300));
-    let seen = seen.lock().unwrap();
-    let url = format!("file://{}", report.display());
-    assert!(
-        seen.requests.iter().all(|r| *r == url),
-        "requests beyond the page: {:?}",
-        seen.requests
-    );
-    assert!(seen.console.is_empty(), "console: {:?}", seen.console);
-    drop(seen);
+    assert_fetched_only_itself(&seen, &report);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -439,15 +435,6 @@ fn the_matrix_page_shows_its_answer_and_cells_and_keeps_store_values_as_text() {
     assert_eq!(eval(&tab, "typeof window.__pwned"), "undefined");
     assert_eq!(eval(&tab, "document.scripts.length"), 0);
     assert_eq!(eval(&tab, "document.images.length"), 0);
-    std::thread::sleep(Duration::from_millis(300));
-    let seen = seen.lock().unwrap();
-    let url = format!("file://{}", page.display());
-    assert!(
-        seen.requests.iter().all(|r| *r == url),
-        "requests beyond the page: {:?}",
-        seen.requests
-    );
-    assert!(seen.console.is_empty(), "console: {:?}", seen.console);
-    drop(seen);
+    assert_fetched_only_itself(&seen, &page);
     let _ = std::fs::remove_dir_all(&dir);
 }

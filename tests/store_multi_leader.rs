@@ -6,29 +6,13 @@ mod run_common;
 
 use std::path::Path;
 
-use run_common::{faultline, results, run_dir, scratch, text};
+use run_common::{faultline, results, run_store, text};
 
-/// `faultline run --store primary-backup ARGS` into a fresh results dir: (exit code,
-/// run dir).
+/// `faultline run --store multi-leader ARGS` into a fresh results dir: (exit code, run
+/// dir).
 fn run(name: &str, args: &[&str]) -> (i32, std::path::PathBuf) {
-    let dir = scratch(name);
-    let r = dir.join("results");
-    let mut all = vec![
-        "run",
-        "--store",
-        "multi-leader",
-        "--results",
-        r.to_str().unwrap(),
-    ];
-    all.extend_from_slice(args);
-    let o = faultline(&all);
-    let code = o.status.code().unwrap_or(-1);
-    assert!(
-        (0..=2).contains(&code),
-        "the run could not run: {}",
-        text(&o)
-    );
-    (code, run_dir(&o))
+    let (code, dir, _) = run_store(name, "multi-leader", args);
+    (code, dir)
 }
 
 /// `faultline check` of the run's history: (exit code, output).

@@ -7,17 +7,12 @@ mod run_common;
 
 use std::path::{Path, PathBuf};
 
-use run_common::{faultline, history, results, run_dir, scratch, text};
+use run_common::{faultline, history, results, run_store, scratch, text};
 
 /// `faultline run --store two-phase-commit --workload list-append ARGS` under kills
 /// every 2 s for 8 s: (exit code, run dir, scratch dir).
 fn run(name: &str, args: &[&str]) -> (i32, PathBuf, PathBuf) {
-    let dir = scratch(name);
-    let r = dir.join("results");
     let mut all = vec![
-        "run",
-        "--store",
-        "two-phase-commit",
         "--workload",
         "list-append",
         "--nemesis",
@@ -28,18 +23,9 @@ fn run(name: &str, args: &[&str]) -> (i32, PathBuf, PathBuf) {
         "8s",
         "--seed",
         "1",
-        "--results",
-        r.to_str().unwrap(),
     ];
     all.extend_from_slice(args);
-    let o = faultline(&all);
-    let code = o.status.code().unwrap_or(-1);
-    assert!(
-        (0..=2).contains(&code),
-        "the run could not run: {}",
-        text(&o)
-    );
-    (code, run_dir(&o), dir)
+    run_store(name, "two-phase-commit", &all)
 }
 
 /// `faultline check` of the run's history as list-append: (exit code, output).

@@ -42,6 +42,23 @@ pub fn run_dir(o: &Output) -> PathBuf {
     PathBuf::from(line.trim())
 }
 
+/// `faultline run --store STORE ARGS` into a fresh scratch directory's `results/`,
+/// asserting that the run ran (exit 0, 1 or 2): (exit code, run dir, scratch dir).
+pub fn run_store(name: &str, store: &str, args: &[&str]) -> (i32, PathBuf, PathBuf) {
+    let dir = scratch(name);
+    let r = dir.join("results");
+    let mut all = vec!["run", "--store", store, "--results", r.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let o = faultline(&all);
+    let code = o.status.code().unwrap_or(-1);
+    assert!(
+        (0..=2).contains(&code),
+        "the run could not run: {}",
+        text(&o)
+    );
+    (code, run_dir(&o), dir)
+}
+
 /// `results.json` of a run.
 pub fn results(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap()
