@@ -1,6 +1,6 @@
 //! faultline's driver and command line, as a library so that tests can use it.
 //!
-//! - [`cli`]: one module per subcommand (`run`, `check`, `report`, `serve`, `cleanup`).
+//! - [`cli`]: one module per subcommand (`run`, `check`, `matrix`, `report`, `serve`, `cleanup`).
 //! - [`run`]: one run: flags -> a checked [`run::RunPlan`] -> the phases (cluster up,
 //!   main phase, heal, quiesce, final reads, cluster down, check, write).
 //! - [`matrix`]: `faultline matrix`: a grid of runs (stores × faults × workloads),
