@@ -133,6 +133,13 @@ fn a_matrix_shows_the_strongest_model_that_held_and_a_false_promise_is_broken() 
     assert!(out.contains("promise broken: leaderless:r=1:replication-delay-ms=500:w=1 · kv × none: linearizable broke"), "{out}");
     let m = matrix_json(&results);
     assert_eq!(m["cells"].as_array().unwrap().len(), 4);
+    let again = m["command"].as_str().unwrap();
+    assert!(
+        again.contains("--seed 3")
+            && again.contains("--faults 'none,kill'")
+            && !again.contains("--workloads"),
+        "the command that runs it again gives the grid flags as given: {again}"
+    );
     assert_eq!(m["summary"]["broken"], 1, "{m:#}");
 
     let pb = cell(&m, "primary-backup--kv--none");

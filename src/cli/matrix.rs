@@ -148,53 +148,41 @@ impl MatrixArgs {
         Ok((grid, promises))
     }
 
-    /// The command that runs this matrix again, same seed.
+    /// The command that runs this matrix again, same seed: the grid flags as given
+    /// (the grid follows from them and the promise files exactly), the durations and
+    /// the seed resolved.
     fn command(&self, grid: &Grid) -> String {
-        let stores: Vec<String> = {
-            let mut v: Vec<String> = Vec::new();
-            for r in &grid.rows {
-                let s = r.store.to_string();
-                if !v.contains(&s) {
-                    v.push(s);
-                }
+        let list = |items: &[String]| items.join(",");
+        let mut words = vec!["faultline".to_string(), "matrix".into()];
+        if self.quick {
+            words.push("--quick".into());
+        }
+        for (flag, items) in [
+            ("--stores", &self.stores),
+            ("--workloads", &self.workloads),
+            ("--faults", &self.faults),
+        ] {
+            if !items.is_empty() {
+                words.push(flag.into());
+                words.push(list(items));
             }
-            v
-        };
-        let workloads: Vec<String> = {
-            let mut v: Vec<String> = Vec::new();
-            for r in &grid.rows {
-                if !v.contains(&r.workload) {
-                    v.push(r.workload.clone());
-                }
-            }
-            v
-        };
-        let faults: Vec<String> = grid.fault_sets.iter().map(|f| f.to_string()).collect();
-        let mut words = vec![
-            "faultline".to_string(),
-            "matrix".into(),
-            "--stores".into(),
-            stores.join(","),
-            "--workloads".into(),
-            workloads.join(","),
-            "--faults".into(),
-            faults.join(","),
+        }
+        words.extend([
             "--time-limit".into(),
             format!("{}s", grid.settings.time_limit_s),
             "--nemesis-interval".into(),
             format!("{}s", grid.settings.nemesis_interval_s),
             "--seed".into(),
             grid.settings.seed.to_string(),
-        ];
+        ]);
         if !self.promises.is_empty() {
+            let files: Vec<String> = self
+                .promises
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
             words.push("--promises".into());
-            words.push(
-                self.promises
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
+            words.push(list(&files));
         }
         shlex::try_join(words.iter().map(|s| s.as_str())).unwrap_or_else(|_| words.join(" "))
     }
