@@ -18,14 +18,14 @@
 //! own random stream and is the same for the same seed; only a cas's expected value
 //! depends on what completed before it.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use checkers::model::ModelKind;
-use checkers::{Outcome, Value, F};
+use checkers::{Value, F};
 
 use crate::generator::{each_slot, key_name, Completion, Context, Draw, Generator, Next};
 use crate::keys::KeyChooser;
+use crate::seen::Seen;
 use crate::{model, CheckSpec, Consistency, DataKind, OpSpec, Workload, WorkloadConfig};
 
 /// The models that apply to the histories of a read/write workload: unique values
@@ -166,36 +166,6 @@ impl Workload for Standard {
     }
 }
 
-/// Per key, the value of the latest `ok` completion on it by any slot (`null`
-/// before any), shared by the slots' generators. Register values are integers or
-/// `null` (any other value read is not kept).
-struct Seen(Vec<AtomicI64>);
-
-/// How `null` is held in [`Seen`] (never a written value: those are positive).
-const SEEN_NULL: i64 = i64::MIN;
-
-impl Seen {
-    fn new(keys: usize) -> Seen {
-        Seen((0..keys).map(|_| AtomicI64::new(SEEN_NULL)).collect())
-    }
-
-    fn get(&self, k: usize) -> Value {
-        match self.0[k].load(Ordering::Relaxed) {
-            SEEN_NULL => Value::Null,
-            v => Value::Int(v),
-        }
-    }
-
-    fn set(&self, k: usize, v: &Value) {
-        let held = match v {
-            Value::Null => SEEN_NULL,
-            Value::Int(i) if *i != SEEN_NULL => *i,
-            _ => return,
-        };
-        self.0[k].store(held, Ordering::Relaxed);
-    }
-}
-
 /// One slot's operations, drawn from its own [`Draw`]; a cas expects the value its
 /// key was last seen with ([`Seen`], from every slot's completions).
 struct Gen {
@@ -299,22 +269,12 @@ impl Generator for Gen {
     }
 
     fn update(&mut self, _ctx: &Context<'_>, c: &Completion) {
-        if !matches!(self.kind, Kind::CasRegister | Kind::Kv) || c.outcome != Outcome::Ok {
+        if !matches!(self.kind, Kind::CasRegister | Kind::Kv) {
             return;
         }
-        let Some(k) = c.op.key.as_ref().and_then(|key| self.key_index(key)) else {
-            return;
-        };
-        let value = match c.op.f {
-            F::Read => &c.value,
-            F::Write => &c.op.value,
-            F::Cas => match c.op.value.as_list() {
-                Some([_, new]) => new,
-                _ => return,
-            },
-            _ => return,
-        };
-        self.seen.set(k, value);
+        if let Some(k) = c.op.key.as_ref().and_then(|key| self.key_index(key)) {
+            self.seen.observe(k, c);
+        }
     }
 }
 
@@ -323,6 +283,7 @@ mod tests {
     use super::*;
     use crate::generator::testing::SimOp;
     use crate::{by_name, KeyDistribution, NAMES};
+    use checkers::Outcome;
     use std::collections::HashMap;
     use std::collections::HashSet;
 

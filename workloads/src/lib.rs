@@ -17,7 +17,9 @@
 //! routing by slot), [`final_reads`] (the final reads as until-ok generators),
 //! [`keys`] (how keys are chosen: [`KeyDistribution`], uniform or zipf), and `kinds`
 //! (each named workload, made by [`by_name`]); the transactional workloads
-//! [`list_append`] and [`rw_register`] over the rotating keys of `txn_keys`.
+//! [`list_append`] and [`rw_register`] over the rotating keys of `txn_keys`; `seen`
+//! (the value each key was last seen with, what a cas expects); and [`maelstrom`]
+//! (Maelstrom's workloads in its own message shapes).
 
 pub mod final_reads;
 pub mod generator;
@@ -26,6 +28,7 @@ mod kinds;
 pub mod list_append;
 pub mod maelstrom;
 pub mod rw_register;
+mod seen;
 pub mod txn_keys;
 
 use checkers::model::{ModelKind, ModelSpec};

@@ -9,7 +9,7 @@
 //! | `g-set` | `add` 80% (a unique integer element), `read` | eventual (set) |
 //! | `g-counter` | `add` 70% (a delta in 1..=5), `read` | eventual (counter) |
 //! | `pn-counter` | `add` 70% (a delta in -5..=5, not 0), `read` | eventual (counter) |
-//! | `lin-kv` | `read` 40%, `write` 40%, `cas` 20% over integer keys | linearizable (kv) |
+//! | `lin-kv` | `read` 40%, `write` 40%, `cas` 20% over integer keys; a cas expects what its key was last seen with | linearizable (kv) |
 //! | `kafka` | `send` 50%, `poll` 25%, `commit_offsets` 15%, `list_committed_offsets` 10% | kafka |
 //! | `txn-list-append` | `txn` of 1-4 appends and reads over integer keys | strict-serializable (list-append) |
 //! | `txn-rw-register` | `txn` of 1-4 writes and reads over integer keys | strict-serializable (rw-register) |
@@ -23,8 +23,11 @@
 use checkers::model::ModelKind;
 use checkers::{Value, F};
 
-use crate::generator::{each_slot, key_name, stream, Draw, Generator, OpStream};
+use std::sync::Arc;
+
+use crate::generator::{each_slot, key_name, Completion, Context, Draw, Generator, Next};
 use crate::keys::KeyChooser;
+use crate::seen::Seen;
 use crate::{model, CheckSpec, Consistency, DataKind, OpSpec, Workload, WorkloadConfig};
 
 /// The Maelstrom names [`make`] accepts.
@@ -118,14 +121,14 @@ impl Workload for Maelstrom {
     fn generator(&self, slots: usize, seed: u64) -> Box<dyn Generator> {
         let chooser = KeyChooser::new(self.keys.len().max(1), self.config.distribution);
         let (kind, keys) = (self.kind, self.keys.clone());
-        Box::new(each_slot(move |slot| {
-            stream(Gen {
-                kind,
-                draw: Draw::new(chooser.clone(), slot, slots, seed),
-                keys: keys.clone(),
-                last_written: vec![None; keys.len()],
-                committed: vec![0; keys.len()],
-            })
+        let seen = Arc::new(Seen::new(keys.len()));
+        Box::new(each_slot(move |slot| Gen {
+            kind,
+            draw: Draw::new(chooser.clone(), slot, slots, seed),
+            keys: keys.clone(),
+            last_written: vec![None; keys.len()],
+            committed: vec![0; keys.len()],
+            seen: seen.clone(),
         }))
     }
 
@@ -178,6 +181,8 @@ struct Gen {
     keys: Vec<Value>,
     last_written: Vec<Option<i64>>,
     committed: Vec<i64>,
+    /// lin-kv: what each key was last seen with, by any slot (what a cas expects).
+    seen: Arc<Seen>,
 }
 
 impl Gen {
@@ -193,13 +198,19 @@ impl Gen {
             return Gen::op(F::Read, key, Value::Null);
         }
         let new = self.draw.unique();
-        let expected = self.last_written[k].replace(new);
+        let own = self.last_written[k].replace(new);
         // Maelstrom's cas always expects a value: before the slot wrote one, write.
-        if roll < 80 || expected.is_none() {
-            Gen::op(F::Write, key, Value::Int(new))
-        } else {
-            let expected = expected.map_or(Value::Null, Value::Int);
-            Gen::op(F::Cas, key, Value::List(vec![expected, Value::Int(new)]))
+        // Which it is depends on the slot's own stream only; the value a cas expects
+        // is the one the key was last seen with by any slot (else the slot's own).
+        match own {
+            Some(own) if roll >= 80 => {
+                let expected = match self.seen.get(k) {
+                    Value::Null => Value::Int(own),
+                    seen => seen,
+                };
+                Gen::op(F::Cas, key, Value::List(vec![expected, Value::Int(new)]))
+            }
+            _ => Gen::op(F::Write, key, Value::Int(new)),
         }
     }
 
@@ -262,7 +273,25 @@ impl Gen {
     }
 }
 
-impl OpStream for Gen {
+impl Generator for Gen {
+    fn op(&mut self, _ctx: &Context<'_>) -> Next {
+        Next::Op(self.next_op())
+    }
+
+    fn update(&mut self, _ctx: &Context<'_>, c: &Completion) {
+        if self.kind != Kind::LinKv {
+            return;
+        }
+        // lin-kv keys are the integers 0..keys, so a key is its own index.
+        if let Some(k) = c.op.key.as_ref().and_then(Value::as_int) {
+            if let Ok(k) = usize::try_from(k) {
+                self.seen.observe(k, c);
+            }
+        }
+    }
+}
+
+impl Gen {
     fn next_op(&mut self) -> OpSpec {
         let k0 = || Some(key_name(0));
         match self.kind {
@@ -308,6 +337,8 @@ impl OpStream for Gen {
 mod tests {
     use super::*;
     use crate::by_name;
+    use crate::generator::testing::{simulate, SimOp};
+    use checkers::Outcome;
 
     fn ops(name: &str, n: usize) -> Vec<OpSpec> {
         let w = by_name(name, &WorkloadConfig::default()).unwrap();
@@ -362,6 +393,77 @@ mod tests {
             let pair = o.value.as_list().unwrap()[0].as_list().unwrap().to_vec();
             let prev = last.insert(pair[0].clone(), pair[1].as_int().unwrap());
             assert!(prev.is_none_or(|p| p < pair[1].as_int().unwrap()));
+        }
+    }
+
+    /// Runs lin-kv over 4 slots against one linearizable register per key (a cas on
+    /// a key never written fails, as Maelstrom's lin-kv service answers error 20); the
+    /// fraction of cas that succeeded.
+    fn lin_kv_cas_success(seed: u64, latency_ms: u64) -> (Vec<SimOp>, f64) {
+        use std::collections::HashMap;
+        use std::time::Duration;
+        let w = by_name("lin-kv", &WorkloadConfig::default()).unwrap();
+        let mut store: HashMap<Value, Value> = HashMap::new();
+        let (mut cas, mut cas_ok) = (0, 0);
+        let ops = simulate(
+            &mut *w.generator(4, seed),
+            4,
+            Duration::from_millis(latency_ms),
+            Duration::from_secs(5),
+            |op, _| {
+                let key = op.key.clone().unwrap();
+                let cur = store.get(&key).cloned();
+                match (&op.f, op.value.as_list()) {
+                    (F::Read, _) => (Outcome::Ok, cur.unwrap_or(Value::Null)),
+                    (F::Write, _) => {
+                        store.insert(key, op.value.clone());
+                        (Outcome::Ok, op.value.clone())
+                    }
+                    (F::Cas, Some([expected, new])) => {
+                        cas += 1;
+                        if cur.as_ref() == Some(expected) {
+                            cas_ok += 1;
+                            store.insert(key, new.clone());
+                            (Outcome::Ok, op.value.clone())
+                        } else {
+                            (Outcome::Fail, op.value.clone())
+                        }
+                    }
+                    _ => panic!("lin-kv made {op:?}"),
+                }
+            },
+        );
+        (ops, cas_ok as f64 / cas.max(1) as f64)
+    }
+
+    #[test]
+    fn a_lin_kv_cas_expects_what_its_key_was_last_seen_with_so_most_succeed() {
+        let (ops, ok) = lin_kv_cas_success(4, 3);
+        assert!(ops.iter().filter(|o| o.op.f == F::Cas).count() > 300);
+        assert!(ok > 0.5, "only {ok:.2} of cas succeeded");
+    }
+
+    #[test]
+    fn only_a_lin_kv_cas_expected_value_depends_on_completions() {
+        let shape = |ops: &[SimOp], slot: usize| -> Vec<(F, Option<Value>, Value)> {
+            ops.iter()
+                .filter(|o| o.slot == slot)
+                .map(|o| {
+                    let v = match o.op.f {
+                        F::Cas => o.op.value.as_list().unwrap()[1].clone(),
+                        _ => o.op.value.clone(),
+                    };
+                    (o.op.f.clone(), o.op.key.clone(), v)
+                })
+                .collect()
+        };
+        let (a, _) = lin_kv_cas_success(11, 3);
+        let (b, _) = lin_kv_cas_success(11, 7);
+        for slot in 0..4 {
+            let (x, y) = (shape(&a, slot), shape(&b, slot));
+            let n = x.len().min(y.len());
+            assert!(n > 100);
+            assert_eq!(x[..n], y[..n], "slot {slot}");
         }
     }
 }
