@@ -147,6 +147,17 @@ async fn a_kafka_log_on_one_node_is_consistent_and_logs_kept_per_node_conflict()
     assert_eq!(verdict(&out, "kafka"), Verdict::Invalid);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_echo_node_that_changes_a_payload_is_caught_and_a_faithful_one_is_valid() {
+    if python_missing() {
+        return;
+    }
+    let out = run(config("echo", "echo.py", "echo", &[])).await;
+    assert_eq!(verdict(&out, "echo"), Verdict::Valid);
+    let out = run(config("echo-changed", "echo_changed.py", "echo", &[])).await;
+    assert_eq!(verdict(&out, "echo"), Verdict::Invalid);
+}
+
 #[test]
 fn a_maelstrom_workload_option_that_contradicts_the_workload_is_refused() {
     let mut c = config(

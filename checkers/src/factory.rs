@@ -13,8 +13,8 @@ use crate::verdict::{Budget, CheckResult, Checker, Verdict};
 /// The checker that decides `consistency` for histories of `spec`'s model, or `None`
 /// when this build has none.
 pub fn checker_for(consistency: Consistency, spec: &ModelSpec) -> Option<Box<dyn Checker>> {
-    // Maelstrom's unique-ids and kafka: their own invariants, asked for as
-    // linearizable (what a correct implementation of either would be).
+    // Maelstrom's unique-ids, kafka and echo: their own invariants, asked for as
+    // linearizable (what a correct implementation of each would be).
     match (spec.kind, consistency) {
         (crate::model::ModelKind::UniqueIds, Consistency::Linearizable) => {
             return Some(Box::new(crate::unique_ids::UniqueIds))
@@ -22,7 +22,15 @@ pub fn checker_for(consistency: Consistency, spec: &ModelSpec) -> Option<Box<dyn
         (crate::model::ModelKind::Kafka, Consistency::Linearizable) => {
             return Some(Box::new(crate::kafka::Kafka))
         }
-        (crate::model::ModelKind::UniqueIds | crate::model::ModelKind::Kafka, _) => return None,
+        (crate::model::ModelKind::Echo, Consistency::Linearizable) => {
+            return Some(Box::new(crate::echo::Echo))
+        }
+        (
+            crate::model::ModelKind::UniqueIds
+            | crate::model::ModelKind::Kafka
+            | crate::model::ModelKind::Echo,
+            _,
+        ) => return None,
         _ => {}
     }
     if let Some(model) = crate::txn::data_model(spec.kind) {

@@ -13,12 +13,15 @@
 //! Modules: [`history`] (events, ops, the builder that pairs them), [`read`] (JSONL,
 //! Jepsen EDN, Porcupine logs), [`value`] (JSON-like values), [`model`] (sequential
 //! specifications), [`linearizable`], [`sequential`], [`eventual`], [`txn`] (transactions),
-//! [`causal`] (CC, CM, CCv, PRAM), [`session`] (the session guarantees) — the checkers;
+//! [`causal`] (CC, CM, CCv, PRAM), [`session`] (the session guarantees), and Maelstrom's
+//! own invariants [`unique_ids`], [`kafka`] and [`echo`] — the checkers; [`evidence`]
+//! (what each checker shows);
 //! [`lattice`] (which models imply which, and the strongest that held),
 //! [`consistency`], [`factory`], [`verdict`].
 
 pub mod causal;
 pub mod consistency;
+pub mod echo;
 pub mod eventual;
 pub mod evidence;
 pub mod factory;

@@ -3,7 +3,7 @@
 //!
 //! | workload | ops (history `f`) | checkers |
 //! |---|---|---|
-//! | `echo` | `echo` of a unique string | none (an answer is all it asks) |
+//! | `echo` | `echo` of a unique string | echo (every `ok` reply carries the payload sent) |
 //! | `unique-ids` | `generate` | unique-ids (ids distinct; availability) |
 //! | `broadcast` | `add` 80% (a unique integer message), `read` | eventual (set) |
 //! | `g-set` | `add` 80% (a unique integer element), `read` | eventual (set) |
@@ -163,7 +163,7 @@ impl Workload for Maelstrom {
         };
         use Consistency::*;
         match self.kind {
-            Kind::Echo => Vec::new(),
+            Kind::Echo => vec![spec(Linearizable, ModelKind::Echo)],
             Kind::UniqueIds => vec![spec(Linearizable, ModelKind::UniqueIds)],
             Kind::Broadcast | Kind::GSet => vec![spec(Eventual, ModelKind::Set)],
             Kind::GCounter | Kind::PnCounter => vec![spec(Eventual, ModelKind::Counter)],

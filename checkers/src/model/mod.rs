@@ -65,6 +65,9 @@ pub enum ModelKind {
     /// Maelstrom's `kafka`: keyed logs (`send`, `poll`, committed offsets); judged by
     /// [`crate::kafka`], no single-object model.
     Kafka,
+    /// Maelstrom's `echo`: each `ok` reply must carry the payload sent; judged by
+    /// [`crate::echo`], no single-object model.
+    Echo,
 }
 
 impl ModelKind {
@@ -81,6 +84,7 @@ impl ModelKind {
             ModelKind::RwRegister => "rw-register",
             ModelKind::UniqueIds => "unique-ids",
             ModelKind::Kafka => "kafka",
+            ModelKind::Echo => "echo",
         }
     }
 
@@ -105,8 +109,9 @@ impl std::str::FromStr for ModelKind {
             "rw-register" => Ok(ModelKind::RwRegister),
             "unique-ids" => Ok(ModelKind::UniqueIds),
             "kafka" => Ok(ModelKind::Kafka),
+            "echo" => Ok(ModelKind::Echo),
             other => Err(format!(
-                "unknown model \"{other}\"; expected one of register, cas-register, kv, set, counter, queue, list-append, rw-register, unique-ids, kafka"
+                "unknown model \"{other}\"; expected one of register, cas-register, kv, set, counter, queue, list-append, rw-register, unique-ids, kafka, echo"
             )),
         }
     }
@@ -177,7 +182,8 @@ impl ModelSpec {
             kind @ (ModelKind::ListAppend
             | ModelKind::RwRegister
             | ModelKind::UniqueIds
-            | ModelKind::Kafka) => return Err(NoObjectModel(kind)),
+            | ModelKind::Kafka
+            | ModelKind::Echo) => return Err(NoObjectModel(kind)),
         })
     }
 }
