@@ -148,6 +148,42 @@ async fn a_kafka_log_on_one_node_is_consistent_and_logs_kept_per_node_conflict()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn txn_list_append_on_one_copy_is_strict_serializable_and_lists_kept_per_node_are_not() {
+    if python_missing() {
+        return;
+    }
+    let out = run(config("txn", "txn_list_append.py", "txn-list-append", &[])).await;
+    assert_eq!(verdict(&out, "strict-serializable"), Verdict::Valid);
+    let out = run(config(
+        "txn-local",
+        "txn_list_append_local.py",
+        "txn-list-append",
+        &[],
+    ))
+    .await;
+    assert_eq!(verdict(&out, "strict-serializable"), Verdict::Invalid);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn txn_rw_register_on_one_copy_is_never_invalid_and_registers_kept_per_node_are_caught() {
+    if python_missing() {
+        return;
+    }
+    // rw-register infers little: with nothing but the values read to order the
+    // writes of a key, a correct history may stay undecided — but never invalid.
+    let out = run(config("rw", "txn_rw_register.py", "txn-rw-register", &[])).await;
+    assert_ne!(verdict(&out, "strict-serializable"), Verdict::Invalid);
+    let out = run(config(
+        "rw-local",
+        "txn_rw_register_local.py",
+        "txn-rw-register",
+        &[],
+    ))
+    .await;
+    assert_eq!(verdict(&out, "strict-serializable"), Verdict::Invalid);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_echo_node_that_changes_a_payload_is_caught_and_a_faithful_one_is_valid() {
     if python_missing() {
         return;
