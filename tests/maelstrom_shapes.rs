@@ -184,6 +184,44 @@ async fn txn_rw_register_on_one_copy_is_never_invalid_and_registers_kept_per_nod
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_g_counter_that_trusts_seq_kv_reads_is_caught_and_one_that_syncs_first_is_not() {
+    if python_missing() {
+        return;
+    }
+    // seq-kv as Maelstrom's: a read may come from a past state, so a final read that
+    // does not write first misses other nodes' adds.
+    let out = run(config("seqkv", "g_counter_seq_kv.py", "g-counter", &[])).await;
+    assert_eq!(verdict(&out, "eventual"), Verdict::Invalid);
+    let out = run(config(
+        "seqkv-sync",
+        "g_counter_seq_kv_sync.py",
+        "g-counter",
+        &[],
+    ))
+    .await;
+    assert_eq!(verdict(&out, "eventual"), Verdict::Valid);
+    // With every service linearizable, the same trusting node passes.
+    let strong = [("maelstrom-services", "strong")];
+    let out = run(config(
+        "seqkv-strong",
+        "g_counter_seq_kv.py",
+        "g-counter",
+        &strong,
+    ))
+    .await;
+    assert_eq!(verdict(&out, "eventual"), Verdict::Valid);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_g_counter_on_lww_kv_loses_concurrent_adds() {
+    if python_missing() {
+        return;
+    }
+    let out = run(config("lwwkv", "g_counter_lww_kv.py", "g-counter", &[])).await;
+    assert_eq!(verdict(&out, "eventual"), Verdict::Invalid);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_echo_node_that_changes_a_payload_is_caught_and_a_faithful_one_is_valid() {
     if python_missing() {
         return;

@@ -190,6 +190,11 @@ pub struct StoreOptions {
     /// maelstrom: drop each node-to-node message with this probability.
     #[arg(long)]
     pub maelstrom_loss: Option<f64>,
+    /// maelstrom: how strong the seq-kv and lww-kv services are: maelstrom (as
+    /// Maelstrom's: seq-kv serves stale reads in one sequential order, lww-kv is five
+    /// last-write-wins replicas) or strong (every service linearizable).
+    #[arg(long)]
+    pub maelstrom_services: Option<String>,
     /// postgres: the isolation level of every transaction (read-committed,
     /// repeatable-read, serializable).
     #[arg(long)]
@@ -279,6 +284,7 @@ impl StoreOptions {
             self.maelstrom_latency_ms.map(|x| x.to_string()),
         );
         put("maelstrom-loss", self.maelstrom_loss.map(|x| x.to_string()));
+        put("maelstrom-services", self.maelstrom_services.clone());
         put("maelstrom-workload", self.maelstrom_workload.clone());
         put("replication", self.replication.clone());
         put("read-from", self.read_from.clone());

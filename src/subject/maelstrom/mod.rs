@@ -5,7 +5,8 @@
 //! ([`services`]). Clients speak the Maelstrom workload's messages ([`client`]).
 //!
 //! Store options (as `(name, value)` pairs): `maelstrom-latency-ms` (delay of every
-//! node-to-node message), `maelstrom-loss` (probability that one is dropped) and
+//! node-to-node message), `maelstrom-loss` (probability that one is dropped),
+//! `maelstrom-services maelstrom|strong` (how strong `seq-kv` and `lww-kv` are) and
 //! `maelstrom-workload broadcast` (set data spoken as `broadcast`, after a
 //! `topology` message in which every node neighbours all others).
 
@@ -88,6 +89,10 @@ impl Maelstrom {
                         return Err(bad(&topology::NAMES.join(", ")));
                     }
                     topology_name = v.clone();
+                }
+                "maelstrom-services" => {
+                    net_config.services = services::Strength::parse(v)
+                        .ok_or_else(|| bad(&services::Strength::NAMES.join(" or ")))?;
                 }
                 "maelstrom-loss" => {
                     let p: f64 = v.parse().map_err(|_| bad("a probability"))?;
@@ -277,6 +282,7 @@ impl super::kind::StoreKind for Kind {
             "maelstrom-workload",
             "maelstrom-loss",
             "maelstrom-topology",
+            "maelstrom-services",
         ]
     }
 
@@ -346,6 +352,9 @@ impl super::kind::StoreKind for Kind {
                 }
                 "maelstrom-topology" => {
                     one_of(k, v, topology::NAMES)?;
+                }
+                "maelstrom-services" => {
+                    one_of(k, v, services::Strength::NAMES)?;
                 }
                 "maelstrom-loss" => {
                     let p: f64 = number(k, v)?;

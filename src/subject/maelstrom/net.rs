@@ -32,7 +32,7 @@ use tokio::sync::oneshot;
 
 use super::process::{self, Inbox};
 use super::protocol::Message;
-use super::services::{KvService, SERVICES};
+use super::services::{KvService, Strength, SERVICES};
 use super::stats::NetStats;
 use crate::recorder::Recorder;
 
@@ -45,6 +45,8 @@ pub struct NetConfig {
     pub latency: Duration,
     /// Each node-to-node message is dropped with this probability (0..=1).
     pub loss: f64,
+    /// How strong the `seq-kv` and `lww-kv` services are.
+    pub services: Strength,
 }
 
 /// Why a request to a node got no answer.

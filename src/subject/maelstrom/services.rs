@@ -3,71 +3,97 @@
 //! (with `create_if_not_exists`), with Maelstrom's error codes 20
 //! (key-does-not-exist) and 22 (precondition-failed).
 //!
-//! All three are served by one linearizable map per service. A linearizable store is
-//! a correct (if strongest possible) implementation of the sequential and
-//! last-write-wins contracts too, so a node that is correct against them here is not
-//! proven correct against a weaker real `seq-kv`; a node that is wrong here is wrong.
+//! With [`Strength::Maelstrom`] (the default) each is as strong as Maelstrom's and
+//! no stronger: `lin-kv` is one linearizable map; `seq-kv` ([`seq_kv`]) is
+//! sequentially consistent and serves reads from past states; `lww-kv` ([`lww_kv`])
+//! is several replicas merging by last write wins. A node that wrongly relies on
+//! `seq-kv` or `lww-kv` being linearizable is caught, as it would be under
+//! Maelstrom. [`Strength::Strong`] (`--maelstrom-services strong`) serves all three
+//! from one linearizable map each, for nodes known to need only that.
+//!
+//! Modules: [`request`] (a request parsed, and the linearizable semantics on a map),
+//! [`seq_kv`], [`lww_kv`].
+
+pub mod lww_kv;
+pub mod request;
+pub mod seq_kv;
 
 use std::collections::HashMap;
+use std::time::Instant;
 
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
-use super::protocol::{error_body, ErrorCode, Message};
+use super::protocol::Message;
+use request::Request;
 
 /// The names of the services.
 pub const SERVICES: &[&str] = &["lin-kv", "seq-kv", "lww-kv"];
 
-/// One service's state: a map from key (its JSON text) to value.
-#[derive(Debug, Default)]
-pub struct KvService {
-    data: HashMap<String, Json>,
+/// How strong the services are (`--maelstrom-services`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Strength {
+    /// As Maelstrom's: `seq-kv` sequential, `lww-kv` last-write-wins replicas.
+    #[default]
+    Maelstrom,
+    /// Every service linearizable.
+    Strong,
+}
+
+impl Strength {
+    /// The `--maelstrom-services` values.
+    pub const NAMES: &'static [&'static str] = &["maelstrom", "strong"];
+
+    /// The strength called `name`.
+    pub fn parse(name: &str) -> Option<Strength> {
+        match name {
+            "maelstrom" => Some(Strength::Maelstrom),
+            "strong" => Some(Strength::Strong),
+            _ => None,
+        }
+    }
+}
+
+/// One service's state.
+#[derive(Debug)]
+pub enum KvService {
+    /// One linearizable map from key (its JSON text) to value.
+    Linearizable(HashMap<String, Json>),
+    /// Maelstrom's `seq-kv`.
+    Sequential(seq_kv::SeqKv),
+    /// Maelstrom's `lww-kv`.
+    LastWriteWins(lww_kv::LwwKv),
+}
+
+impl Default for KvService {
+    fn default() -> KvService {
+        KvService::Linearizable(HashMap::new())
+    }
 }
 
 impl KvService {
+    /// The service called `name` (one of [`SERVICES`]) at `strength`, empty.
+    pub fn new(name: &str, strength: Strength) -> KvService {
+        match (name, strength) {
+            ("seq-kv", Strength::Maelstrom) => {
+                KvService::Sequential(seq_kv::SeqKv::new(seq_kv::DEFAULT_LAG))
+            }
+            ("lww-kv", Strength::Maelstrom) => {
+                KvService::LastWriteWins(lww_kv::LwwKv::new(lww_kv::REPLICAS, Instant::now()))
+            }
+            _ => KvService::default(),
+        }
+    }
+
     /// Handles one request and returns the reply body.
     pub fn handle(&mut self, m: &Message) -> Json {
-        let body = &m.body;
-        let Some(key) = body.get("key") else {
-            return error_body(ErrorCode::MalformedRequest, "missing key");
+        let req = match Request::parse(m) {
+            Ok(r) => r,
+            Err(reply) => return reply,
         };
-        let key = key.to_string();
-        match m.kind() {
-            Some("read") => match self.data.get(&key) {
-                Some(v) => json!({"type": "read_ok", "value": v}),
-                None => error_body(ErrorCode::KeyDoesNotExist, "key does not exist"),
-            },
-            Some("write") => {
-                let v = body.get("value").cloned().unwrap_or(Json::Null);
-                self.data.insert(key, v);
-                json!({"type": "write_ok"})
-            }
-            Some("cas") => {
-                let from = body.get("from").cloned().unwrap_or(Json::Null);
-                let to = body.get("to").cloned().unwrap_or(Json::Null);
-                let create = body
-                    .get("create_if_not_exists")
-                    .and_then(Json::as_bool)
-                    .unwrap_or(false);
-                match self.data.get(&key) {
-                    None if create => {
-                        self.data.insert(key, to);
-                        json!({"type": "cas_ok"})
-                    }
-                    None => error_body(ErrorCode::KeyDoesNotExist, "key does not exist"),
-                    Some(cur) if *cur == from => {
-                        self.data.insert(key, to);
-                        json!({"type": "cas_ok"})
-                    }
-                    Some(cur) => error_body(
-                        ErrorCode::PreconditionFailed,
-                        &format!("expected {from}, but had {cur}"),
-                    ),
-                }
-            }
-            other => error_body(
-                ErrorCode::NotSupported,
-                &format!("{} does not support {:?}", m.dest, other),
-            ),
+        match self {
+            KvService::Linearizable(map) => request::apply(map, &req).0,
+            KvService::Sequential(s) => s.handle(&m.src, &req, Instant::now()),
+            KvService::LastWriteWins(s) => s.handle(&req, Instant::now()),
         }
     }
 }
@@ -75,6 +101,7 @@ impl KvService {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn req(body: Json) -> Message {
         Message {

@@ -97,7 +97,7 @@ impl Inner {
             self.stats.service_requests.fetch_add(1, Ordering::Relaxed);
             let body = lock(&self.services)
                 .entry(m.dest.clone())
-                .or_default()
+                .or_insert_with(|| KvService::new(&m.dest, self.config.services))
                 .handle(&m);
             let reply = m.reply(body);
             let client_side = is_client(&reply.dest);
