@@ -125,6 +125,14 @@ const REFUSED: &[(&[&str], &str)] = &[
         &["--store", "maelstrom"],
         "--store maelstrom needs --bin PATH",
     ),
+    (
+        &["--store", "maelstrom", "--bin", "/bin/cat", "--latency-dist", "gaussian"],
+        "--maelstrom-latency-dist gaussian: expected constant or uniform or exponential",
+    ),
+    (
+        &["--store", "maelstrom", "--bin", "/bin/cat", "--maelstrom-services", "weak"],
+        "--maelstrom-services weak: expected maelstrom or strong",
+    ),
     (&["--workload", "bank"], "unknown workload \"bank\""),
     (
         &["--workload", "list-append", "--txn-length", "0"],

@@ -41,7 +41,8 @@ pub struct RunArgs {
     #[arg(long, default_value = "kv")]
     pub workload: String,
     /// How many nodes to start (default 3; with --hosts, one per host).
-    #[arg(long)]
+    /// `--node-count` is Maelstrom's spelling of the same.
+    #[arg(long, alias = "node-count")]
     pub nodes: Option<usize>,
     /// Run the nodes on these machines over SSH, one node per host:
     /// `[user@]address[:port]`, comma-separated (--store leaderless; see docs/remote.md).
@@ -122,9 +123,10 @@ pub struct RunArgs {
     /// How long nodes may take to become ready.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub ready_timeout: Duration,
-    /// How long to wait after healing before the final reads.
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
-    pub quiesce: Duration,
+    /// How long to wait after healing before the final reads, and how long the final
+    /// reads may retry (default 2s; 10s for --store maelstrom, as Maelstrom waits).
+    #[arg(long, value_parser = parse_duration)]
+    pub quiesce: Option<Duration>,
     /// The checkers' time budget (what is not decided by then is unknown).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub check_timeout: Duration,
@@ -181,9 +183,14 @@ pub struct StoreOptions {
     /// redis: how long the old primary still serves clients after a manual failover's promotion.
     #[arg(long)]
     pub redis_detection_ms: Option<u64>,
-    /// maelstrom: delay every node-to-node message by this many milliseconds.
-    #[arg(long)]
+    /// maelstrom: delay every node-to-node message by this many milliseconds (Maelstrom's
+    /// --latency; the mean, as --maelstrom-latency-dist draws it).
+    #[arg(long, alias = "latency")]
     pub maelstrom_latency_ms: Option<u64>,
+    /// maelstrom: how each message's delay is drawn: constant (exactly the latency),
+    /// uniform (0 to twice it) or exponential (its mean).
+    #[arg(long, alias = "latency-dist")]
+    pub maelstrom_latency_dist: Option<String>,
     /// maelstrom: speak --workload set as Maelstrom's broadcast (Maelstrom's own workloads, e.g. --workload lin-kv, set this themselves).
     #[arg(long)]
     pub maelstrom_workload: Option<String>,
@@ -285,6 +292,10 @@ impl StoreOptions {
         );
         put("maelstrom-loss", self.maelstrom_loss.map(|x| x.to_string()));
         put("maelstrom-services", self.maelstrom_services.clone());
+        put(
+            "maelstrom-latency-dist",
+            self.maelstrom_latency_dist.clone(),
+        );
         put("maelstrom-workload", self.maelstrom_workload.clone());
         put("replication", self.replication.clone());
         put("read-from", self.read_from.clone());
@@ -381,7 +392,11 @@ impl RunArgs {
             store_options: self.store_options.pairs(),
             base_port: self.base_port,
             ready_timeout: self.ready_timeout,
-            quiesce: self.quiesce,
+            quiesce: self.quiesce.unwrap_or_else(|| {
+                kind::by_name(&self.store)
+                    .filter(|_| self.cluster.is_none())
+                    .map_or(kind::DEFAULT_QUIESCE, |k| k.default_quiesce())
+            }),
             check_timeout: self.check_timeout,
             consistency: self.consistency.clone(),
             clock_mechanism: self.clock_mechanism,

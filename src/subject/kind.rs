@@ -81,9 +81,18 @@ pub trait StoreKind: Sync {
     fn defaults(&self, _settings: &StoreSettings) -> Vec<(String, String)> {
         Vec::new()
     }
+    /// How long a run waits after healing before the final reads when `--quiesce` is
+    /// not given (the final reads may retry as long again).
+    fn default_quiesce(&self) -> std::time::Duration {
+        DEFAULT_QUIESCE
+    }
     /// The subject that starts (or reaches) it.
     fn open(&self, config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError>;
 }
+
+/// How long a run waits after healing before its final reads, unless the store kind
+/// or `--quiesce` says otherwise.
+pub const DEFAULT_QUIESCE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Every store kind `--store` names. One line per kind.
 pub static KINDS: &[&dyn StoreKind] = &[

@@ -5,13 +5,14 @@
 //! ([`services`]). Clients speak the Maelstrom workload's messages ([`client`]).
 //!
 //! Store options (as `(name, value)` pairs): `maelstrom-latency-ms` (delay of every
-//! node-to-node message), `maelstrom-loss` (probability that one is dropped),
+//! node-to-node message) with `maelstrom-latency-dist` (how it is drawn: [`latency`]), `maelstrom-loss` (probability that one is dropped),
 //! `maelstrom-services maelstrom|strong` (how strong `seq-kv` and `lww-kv` are) and
 //! `maelstrom-workload broadcast` (set data spoken as `broadcast`, after a
 //! `topology` message in which every node neighbours all others).
 
 pub mod client;
 pub mod faults;
+pub mod latency;
 pub mod net;
 pub mod process;
 pub mod protocol;
@@ -89,6 +90,10 @@ impl Maelstrom {
                         return Err(bad(&topology::NAMES.join(", ")));
                     }
                     topology_name = v.clone();
+                }
+                "maelstrom-latency-dist" => {
+                    net_config.latency_dist = latency::LatencyDist::parse(v)
+                        .ok_or_else(|| bad(&latency::LatencyDist::NAMES.join(", ")))?;
                 }
                 "maelstrom-services" => {
                     net_config.services = services::Strength::parse(v)
@@ -283,6 +288,7 @@ impl super::kind::StoreKind for Kind {
             "maelstrom-loss",
             "maelstrom-topology",
             "maelstrom-services",
+            "maelstrom-latency-dist",
         ]
     }
 
@@ -309,6 +315,11 @@ impl super::kind::StoreKind for Kind {
             nemesis::Fault::Pause,
             nemesis::Fault::Partition,
         ]
+    }
+
+    /// Maelstrom waits 10 s for recovery before its final reads; so does faultline.
+    fn default_quiesce(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(10)
     }
 
     fn network_needs(&self) -> super::NetworkNeeds {
@@ -355,6 +366,9 @@ impl super::kind::StoreKind for Kind {
                 }
                 "maelstrom-services" => {
                     one_of(k, v, services::Strength::NAMES)?;
+                }
+                "maelstrom-latency-dist" => {
+                    one_of(k, v, latency::LatencyDist::NAMES)?;
                 }
                 "maelstrom-loss" => {
                     let p: f64 = number(k, v)?;

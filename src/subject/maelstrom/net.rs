@@ -30,6 +30,7 @@ use rand::Rng;
 use serde_json::{json, Value as Json};
 use tokio::sync::oneshot;
 
+use super::latency::LatencyDist;
 use super::process::{self, Inbox};
 use super::protocol::Message;
 use super::services::{KvService, Strength, SERVICES};
@@ -41,8 +42,11 @@ mod routing;
 /// How the network treats messages between nodes.
 #[derive(Clone, Debug, Default)]
 pub struct NetConfig {
-    /// Each node-to-node message is delayed by this much.
+    /// Each node-to-node message is delayed by this much (on average, as
+    /// `latency_dist` draws it).
     pub latency: Duration,
+    /// How each message's delay is drawn.
+    pub latency_dist: LatencyDist,
     /// Each node-to-node message is dropped with this probability (0..=1).
     pub loss: f64,
     /// How strong the `seq-kv` and `lww-kv` services are.

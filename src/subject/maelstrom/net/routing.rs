@@ -86,7 +86,10 @@ impl Inner {
                 self.deliver_to_node(&m.dest, &m, client_side);
             } else {
                 let me = self.clone();
-                let latency = self.config.latency;
+                let latency = self
+                    .config
+                    .latency_dist
+                    .sample(self.config.latency, &mut rand::thread_rng());
                 tokio::spawn(async move {
                     tokio::time::sleep(latency).await;
                     me.deliver_to_node(&m.dest, &m, client_side);
