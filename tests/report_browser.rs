@@ -438,3 +438,108 @@ fn the_matrix_page_shows_its_answer_and_cells_and_keeps_store_values_as_text() {
     assert_fetched_only_itself(&seen, &page);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_maelstrom_runs_report_draws_its_messages_zooms_and_keeps_message_types_as_text() {
+    let have_python = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_python {
+        eprintln!("SKIPPED: python3 is not installed");
+        return;
+    }
+    let dir = scratch("messages");
+    let node = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/maelstrom_nodes/g_set.py");
+    let results = dir.join("results");
+    let o = faultline(&[
+        "run",
+        "--store",
+        "maelstrom",
+        "--bin",
+        node.to_str().unwrap(),
+        "--workload",
+        "g-set",
+        "--nemesis",
+        "kill",
+        "--nemesis-interval",
+        "1s",
+        "--time-limit",
+        "3s",
+        "--quiesce",
+        "500ms",
+        "--seed",
+        "4",
+        "--results",
+        results.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        matches!(o.status.code(), Some(0..=2)),
+        "the run completes: {}",
+        text(&o)
+    );
+    let run = std::fs::read_dir(results.join("maelstrom-g-set"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("report.html").is_file())
+        .expect("a run directory with a report");
+    // A message whose type a node chose to be hostile stays text once re-rendered.
+    let journal = run.join("nodes/messages.jsonl");
+    let mut lines = std::fs::read_to_string(&journal).unwrap();
+    let last: serde_json::Value =
+        serde_json::from_str(lines.lines().last().expect("messages were journaled")).unwrap();
+    let t = last["sent"].as_u64().unwrap();
+    lines += &format!(
+        "{}\n",
+        serde_json::json!({"from": "n0", "to": "n1", "type": SCRIPT, "sent": t, "received": t})
+    );
+    std::fs::write(&journal, lines).unwrap();
+    let o = faultline(&["report", run.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let page = run.join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("id=\"messages\""), "a Messages section");
+    assert!(!html.contains("<script>window"), "the payload is escaped");
+    let Some(_) = chromium() else {
+        eprintln!("SKIPPED the browser part: no chromium (scripts/setup.sh installs it)");
+        return;
+    };
+    let (_browser, tab, seen) = open(&page, &dir.join("profile"));
+    let arrows = eval(
+        &tab,
+        "document.querySelectorAll('svg.messages g.msg').length",
+    );
+    assert!(arrows.as_u64().unwrap_or(0) >= 20, "arrows drawn: {arrows}");
+    let dropped = eval(
+        &tab,
+        "document.querySelectorAll('svg.messages g.dropped').length",
+    );
+    assert!(
+        dropped.as_u64().unwrap_or(0) >= 1,
+        "a killed node's messages are dropped: {dropped}"
+    );
+    let lanes = eval(
+        &tab,
+        "[...document.querySelectorAll('svg.messages > text[font-weight=bold]')].map(t => t.textContent).join(' ')",
+    );
+    assert!(
+        lanes.as_str().unwrap_or_default().starts_with("n0 n1 n2"),
+        "{lanes}"
+    );
+    let height = "document.querySelector('svg.messages').getBoundingClientRect().height";
+    let before = eval(&tab, height).as_f64().unwrap();
+    tab.find_element("label[for=msgzoom4]")
+        .unwrap()
+        .click()
+        .unwrap();
+    let after = eval(&tab, height).as_f64().unwrap();
+    assert!(
+        after > 3.0 * before,
+        "zoom 4× makes it taller: {before} -> {after}"
+    );
+    assert_eq!(eval(&tab, "typeof window.__pwned"), "undefined");
+    assert_eq!(eval(&tab, "document.scripts.length"), 0);
+    assert_fetched_only_itself(&seen, &page);
+    let _ = std::fs::remove_dir_all(&dir);
+}

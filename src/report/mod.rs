@@ -15,7 +15,8 @@
 //! anomalies and cycles as tables; [`plots`] draws latency and throughput;
 //! [`chart`] holds what the pictures share; [`index`] lists runs; [`junit`] and
 //! [`summary`] are for machines, with [`availability`] (the ok fraction overall and
-//! per fault window).
+//! per fault window); [`messages`] draws a Maelstrom run's message-sequence diagram
+//! and network statistics.
 
 pub mod accounting;
 pub mod anomalies;
@@ -25,6 +26,7 @@ pub mod faults;
 pub mod headline;
 pub mod index;
 pub mod junit;
+pub mod messages;
 pub mod page;
 pub mod plots;
 pub mod stepper;
@@ -52,6 +54,8 @@ pub struct LoadedRun {
     pub view: RunView,
     /// The history.
     pub history: History,
+    /// The routed network's message journal, for runs that have one (Maelstrom).
+    pub messages: Option<Vec<messages::Sent>>,
 }
 
 /// Reads `RUN_DIR/results.json`, `test.json` (optional) and `history.jsonl`.
@@ -64,6 +68,7 @@ pub fn load_run(run_dir: &Path) -> anyhow::Result<LoadedRun> {
     Ok(LoadedRun {
         view: RunView::from_json(&results, &test),
         history,
+        messages: messages::read(run_dir),
     })
 }
 
@@ -75,7 +80,7 @@ pub fn write_run_report(run_dir: &Path) -> anyhow::Result<PathBuf> {
 
 /// Renders the report of a loaded run into `RUN_DIR/report.html`; returns its path.
 pub fn write_report(run_dir: &Path, run: &LoadedRun) -> anyhow::Result<PathBuf> {
-    let html = page::run_report(&run.view, &run.history);
+    let html = page::run_report(&run.view, &run.history, run.messages.as_deref());
     let out = run_dir.join(REPORT);
     write_file(&out, html.as_bytes())?;
     Ok(out)
@@ -111,6 +116,7 @@ pub fn after_run(
             let run = LoadedRun {
                 view: view.clone(),
                 history,
+                messages: messages::read(run_dir),
             };
             let report = write_report(run_dir, &run);
             (run.history, report)

@@ -14,7 +14,7 @@ use super::chart::secs;
 use super::faults::{self, FaultWindow, Marker};
 use super::headline::{self, Headline};
 use super::view::{short, RunView};
-use super::{accounting, anomalies, plots, timeline, window};
+use super::{accounting, anomalies, messages, plots, timeline, window};
 
 /// The page's policy: nothing may be fetched or run; inline styles and data: images only.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
@@ -49,6 +49,9 @@ svg g.op:hover rect,svg rect:hover{stroke:#1b1f24;stroke-width:2}
 .note{color:#57606a;font-size:12px;margin:4px 0 10px}.summary{color:#57606a}
 .legend{font-size:12px;color:#57606a;margin:4px 0}.legend span{margin-right:14px;white-space:nowrap}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:-1px}
+.zoom input{margin:0 2px 0 10px}.msgscroll{max-height:640px;overflow:auto;border:1px solid #d8dee4;border-radius:6px;margin-top:6px}
+.msgscroll svg.messages{max-width:none;border:none;height:900px}#msgzoom2:checked~.msgscroll svg.messages{height:1800px}#msgzoom4:checked~.msgscroll svg.messages{height:3600px}
+svg g.msg:hover line{stroke-width:3}
 details{margin:6px 0}summary{cursor:pointer;color:#0969da}footer{margin-top:40px;color:#57606a;font-size:12px}
 "#;
 
@@ -150,12 +153,13 @@ fn availability(run: &Run) -> Markup {
     }
 }
 
-fn nav(has_faults: bool) -> Markup {
+fn nav(has_faults: bool, has_messages: bool) -> Markup {
     html! {
         nav {
             a href="#configuration" { "Configuration" } a href="#checkers" { "Checkers" }
             a href="#timeline" { "Timeline" } a href="#latency" { "Latency" } a href="#throughput" { "Throughput" }
             @if has_faults { a href="#faults" { "Faults" } }
+            @if has_messages { a href="#messages" { "Messages" } }
         }
     }
 }
@@ -336,13 +340,13 @@ fn unknown_reason(v: Option<Verdict>, said: Option<String>, history: &History) -
 }
 
 /// The report of a run.
-pub fn run_report(v: &RunView, history: &History) -> String {
+pub fn run_report(v: &RunView, history: &History, journal: Option<&[messages::Sent]>) -> String {
     let run = Run::new(history, &v.checkers);
     let reason = unknown_reason(v.verdict, v.verdict_reason.clone(), history);
     let body = html! {
         h1 { "faultline report: " (v.name) }
         div class="note" { (v.store) " · " (v.workload) " · faults: " (v.faults()) @if !v.started.is_empty() { " · started " (v.started) } }
-        (nav(!run.faults.is_empty()))
+        (nav(!run.faults.is_empty(), journal.is_some()))
         (interruption(v))
         (verdict_box(v.verdict, reason.as_deref(), &run, &v.checkers))
         (availability(&run))
@@ -350,6 +354,11 @@ pub fn run_report(v: &RunView, history: &History) -> String {
         (config_table(v, history))
         (checker_sections(&run, &v.checkers))
         (pictures(&run, &v.checkers))
+        @if let Some(journal) = journal {
+            h2 id="messages" { "Messages" }
+            (messages::statistics(&v.test))
+            (messages::diagram(journal, &run.faults))
+        }
     };
     shell(
         &format!("faultline: {} — {}", v.name, class(v.verdict)),
@@ -379,7 +388,7 @@ pub fn check_report(source: &str, history: &History, results: &[CheckResult]) ->
     let body = html! {
         h1 { "faultline check: " (source) }
         div class="note" { (history.ops.len()) " operations, " (history.event_count) " events, " (run.faults.len()) " fault windows" }
-        (nav(!run.faults.is_empty()))
+        (nav(!run.faults.is_empty(), false))
         (verdict_box(verdict, reason.as_deref(), &run, results))
         h2 id="configuration" { "Configuration" }
         table class="config" {

@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod faults;
+pub mod journal;
 pub mod latency;
 pub mod net;
 pub mod process;

@@ -30,6 +30,7 @@ use rand::Rng;
 use serde_json::{json, Value as Json};
 use tokio::sync::oneshot;
 
+use super::journal::Journal;
 use super::latency::LatencyDist;
 use super::process::{self, Inbox};
 use super::protocol::Message;
@@ -99,6 +100,8 @@ pub struct Inner {
     next_id: AtomicU64,
     pub(super) stats: NetStats,
     recorder: Mutex<Option<Recorder>>,
+    /// Every message carried, for the report's diagram.
+    journal: Journal,
     stopping: AtomicBool,
 }
 
@@ -158,6 +161,7 @@ impl Network {
             next_id: AtomicU64::new(1),
             stats: NetStats::default(),
             recorder: Mutex::new(None),
+            journal: Journal::create(nodes_dir),
             stopping: AtomicBool::new(false),
         });
         let mut procs = Vec::new();
@@ -191,6 +195,7 @@ impl Network {
 
     /// Where node exits and failed restarts are recorded, as `nemesis` events.
     pub fn record_to(&self, recorder: Recorder) {
+        self.inner.journal.use_clock(recorder.clone());
         *lock(&self.inner.recorder) = Some(recorder);
     }
 
@@ -296,6 +301,8 @@ impl Network {
         let inbox = match inbox {
             Some(i) => i,
             None => {
+                let now = self.inner.journal.now();
+                self.inner.journal.record(client, node, &body, now, None);
                 self.inner.stats.client.sent.fetch_add(1, Ordering::Relaxed);
                 self.inner
                     .stats
@@ -336,10 +343,13 @@ impl Network {
         };
         let counts = &self.inner.stats.client;
         counts.sent.fetch_add(1, Ordering::Relaxed);
+        let now = self.inner.journal.now();
         let result = if inbox.tx.send(m.to_line()).is_err() {
+            self.inner.journal.record(client, node, &m.body, now, None);
             counts.dropped.fetch_add(1, Ordering::Relaxed);
             Err(NetError::NodeDown(node.to_string()))
         } else {
+            self.inner.journal.record(client, node, &m.body, now, now);
             counts.delivered.fetch_add(1, Ordering::Relaxed);
             match tokio::time::timeout(timeout, rx).await {
                 Ok(Ok(reply)) => Ok(reply),
@@ -498,6 +508,12 @@ impl Network {
             tracing::debug!(node = %p.name, ?status, "maelstrom node stopped");
         }
         lock(&self.inner.inboxes).clear();
+        self.inner.journal.flush();
+    }
+
+    /// How many messages the journal left out (it was full).
+    pub fn journal_left_out(&self) -> u64 {
+        self.inner.journal.left_out.load(Ordering::Relaxed)
     }
 }
 
