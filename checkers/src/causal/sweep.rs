@@ -35,7 +35,7 @@
 //! ever answers *holds*; on a cycle or a read of the initial value after a write it
 //! says so, and the reference algorithm decides and names the evidence.
 
-use super::observation::{last_before, AccessId, KeyWrites, Kind, Observed};
+use super::observation::{last_before, AccessId, Cursors, KeyWrites, Kind, Observed};
 use super::order::Clocks;
 use crate::verdict::Budget;
 
@@ -63,6 +63,14 @@ pub enum Order<'a> {
 
 /// A cycle, or a read of the initial value after a write: the reference decides.
 struct Suspect;
+
+/// A write that must precede the write a read read: the access, its process and its
+/// position there.
+struct Source {
+    access: AccessId,
+    process: u32,
+    pos: u32,
+}
 
 struct Events<'a> {
     obs: &'a Observed,
@@ -304,7 +312,8 @@ impl Events<'_> {
         &self,
         r: AccessId,
         writes: &KeyWrites,
-        out: &mut Vec<AccessId>,
+        cursors: &mut Cursors,
+        out: &mut Vec<Source>,
     ) -> Result<u32, Suspect> {
         out.clear();
         let acc = &self.obs.accesses[r as usize];
@@ -322,19 +331,24 @@ impl Events<'_> {
         };
         let w_ev = self.event(w);
         let w_clock = self.clock(w_ev);
-        for (q, list) in writes.of(acc.key) {
+        let first = writes.first_slot(acc.key);
+        for (i, (q, list)) in writes.of(acc.key).iter().enumerate() {
             let q = *q as usize;
             // Where `r`'s past holds no more of `q` than `w`'s, the last write of `q`
             // there is in `w`'s past already: no search needed.
             if clock[q] <= w_clock[q] {
                 continue;
             }
-            let Some((pos2, w2)) = last_before(list, clock[q]) else {
+            let Some((pos2, w2)) = cursors.last_before(first + i, list, clock[q]) else {
                 continue;
             };
             // Unless `w2` is `w` or precedes it already.
             if pos2 >= w_clock[q] {
-                out.push(w2);
+                out.push(Source {
+                    access: w2,
+                    process: q as u32,
+                    pos: pos2,
+                });
             }
         }
         Ok(w_ev)
@@ -447,22 +461,22 @@ fn sweep(
     // are propagated.
     // Propagation stops at the past of the read last looked at (see the module doc).
     let mut limit: Vec<u32> = vec![u32::MAX; width];
-    let mut sources: Vec<AccessId> = Vec::new();
+    let mut sources: Vec<Source> = Vec::new();
+    let mut cursors = writes.cursors();
     let mut steps = 0u32;
     for &r in mine.iter().rev() {
         if !ev.propagate(&limit, budget, &mut steps)? {
             return Ok(false);
         }
-        let w_ev = ev.needed(r, writes, &mut sources)?;
+        let w_ev = ev.needed(r, writes, &mut cursors, &mut sources)?;
         if w_ev == NONE {
             continue;
         }
         limit.copy_from_slice(ev.clock(ev.event(r)));
-        for &src in &sources {
+        for src in &sources {
             // An order added just before may imply this one.
-            let (q, pos) = ev.at(src);
-            if ev.clock(w_ev)[q as usize] <= pos {
-                ev.add_order(src, w_ev, &mut covers)?;
+            if ev.clock(w_ev)[src.process as usize] <= src.pos {
+                ev.add_order(src.access, w_ev, &mut covers)?;
             }
         }
     }
