@@ -411,7 +411,10 @@ impl KeyWrites {
 
     /// Cursors for [`Cursors::last_before`], one per key and writer, none placed.
     pub fn cursors(&self) -> Cursors {
-        Cursors(vec![UNPLACED; self.first_slot.last().copied().unwrap_or(0) as usize])
+        Cursors(vec![
+            UNPLACED;
+            self.first_slot.last().copied().unwrap_or(0) as usize
+        ])
     }
 }
 
@@ -482,5 +485,34 @@ fn thin_air(op: &Op, value: &Value, failed: &HashMap<(u32, &Value), usize>, k: u
             op.key_label(),
             value
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_cursor_finds_the_same_write_as_the_binary_search_for_any_bounds(
+            gaps in proptest::collection::vec(1u32..4, 0..20),
+            bounds in proptest::collection::vec(0u32..70, 1..30),
+        ) {
+            let mut pos = 0;
+            let writes: Vec<(u32, AccessId)> = gaps
+                .iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    pos += g;
+                    (pos, i as AccessId)
+                })
+                .collect();
+            let mut cursors = Cursors(vec![UNPLACED; 1]);
+            for &b in &bounds {
+                prop_assert_eq!(cursors.last_before(0, &writes, b), last_before(&writes, b));
+            }
+        }
     }
 }
