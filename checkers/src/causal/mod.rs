@@ -39,7 +39,7 @@ use crate::history::History;
 use crate::model::{ModelKind, ModelSpec};
 use crate::verdict::{Budget, CheckResult, Checker, Verdict};
 use observation::{last_before, AccessId, Kind, Observed, Refusal, ThinAirRead};
-use order::{causal_path, clocks, Clocks, Edge, ReadsFrom, Step, Why};
+use order::{acyclic, causal_path, clocks, Clocks, Edge, ReadsFrom, Step, Why};
 use view::{Base, ViewEvidence, ViewOutcome};
 
 /// Which model of this module.
@@ -264,10 +264,16 @@ fn causal(obs: &Observed, convergence: bool) -> Option<BadPattern> {
         // edge (a cheap filter before looking at the later write's own past).
         let w_clock = from.map(|w| vc.of(w));
         for (q, list) in writes.of(acc.key) {
-            let Some((pos2, w2)) = last_before(list, clock[*q as usize]) else {
+            let q = *q as usize;
+            // Where the read's past holds no more of `q` than the write's, the last
+            // write of `q` there is in the write's past too: no search needed.
+            if w_clock.is_some_and(|c| clock[q] <= c[q]) {
+                continue;
+            }
+            let Some((pos2, w2)) = last_before(list, clock[q]) else {
                 continue;
             };
-            if w_clock.is_some_and(|c| pos2 < c[*q as usize]) {
+            if w_clock.is_some_and(|c| pos2 < c[q]) {
                 continue;
             }
             match from {
@@ -291,8 +297,9 @@ fn causal(obs: &Observed, convergence: bool) -> Option<BadPattern> {
     if !convergence {
         return None;
     }
-    match clocks(obs, ReadsFrom::All, &conflicts) {
-        Ok(_) => None,
+    // Only whether `CO` plus the conflicts has a cycle matters: no clocks.
+    match acyclic(obs, ReadsFrom::All, &conflicts) {
+        Ok(()) => None,
         Err(cycle) => Some(BadPattern {
             pattern: "CyclicCF".into(),
             ops: cycle

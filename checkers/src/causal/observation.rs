@@ -372,7 +372,17 @@ impl Observed {
                 list[i].1.push((a.pos, id as AccessId));
             }
         }
-        KeyWrites { per_key }
+        let mut first_slot = Vec::with_capacity(per_key.len() + 1);
+        let mut total = 0u32;
+        for writers in &per_key {
+            first_slot.push(total);
+            total += writers.len() as u32;
+        }
+        first_slot.push(total);
+        KeyWrites {
+            per_key,
+            first_slot,
+        }
     }
 }
 
@@ -383,12 +393,60 @@ pub type Writer = (u32, Vec<(u32, AccessId)>);
 /// its writes of the key, in program order.
 pub struct KeyWrites {
     per_key: Vec<Vec<Writer>>,
+    /// Per key: the index of its first writer among all keys' writers (a slot per
+    /// key and writer, for [`Cursors`]); one more entry at the end, the total.
+    first_slot: Vec<u32>,
 }
 
 impl KeyWrites {
     /// The writers of `key` and their writes of it.
     pub fn of(&self, key: u32) -> &[Writer] {
         &self.per_key[key as usize]
+    }
+
+    /// The slot of `key`'s first writer; its `i`-th writer's is this plus `i`.
+    pub fn first_slot(&self, key: u32) -> usize {
+        self.first_slot[key as usize] as usize
+    }
+
+    /// Cursors for [`Cursors::last_before`], one per key and writer, none placed.
+    pub fn cursors(&self) -> Cursors {
+        Cursors(vec![
+            UNPLACED;
+            self.first_slot.last().copied().unwrap_or(0) as usize
+        ])
+    }
+}
+
+const UNPLACED: u32 = u32::MAX;
+
+/// Per key and writer, how many of its writes of the key lay below the last bound
+/// asked about: [`last_before`] in amortized constant time when the bounds asked
+/// about one slot move little (as they do in a sweep of one process's reads).
+pub struct Cursors(Vec<u32>);
+
+impl Cursors {
+    /// As [`last_before`], for `writes`, the writes of slot `slot`.
+    pub fn last_before(
+        &mut self,
+        slot: usize,
+        writes: &[(u32, AccessId)],
+        bound: u32,
+    ) -> Option<(u32, AccessId)> {
+        let cursor = &mut self.0[slot];
+        let mut n = if *cursor == UNPLACED {
+            writes.partition_point(|&(pos, _)| pos < bound)
+        } else {
+            *cursor as usize
+        };
+        while n > 0 && writes[n - 1].0 >= bound {
+            n -= 1;
+        }
+        while n < writes.len() && writes[n].0 < bound {
+            n += 1;
+        }
+        *cursor = n as u32;
+        n.checked_sub(1).map(|i| writes[i])
     }
 }
 
@@ -427,5 +485,34 @@ fn thin_air(op: &Op, value: &Value, failed: &HashMap<(u32, &Value), usize>, k: u
             op.key_label(),
             value
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_cursor_finds_the_same_write_as_the_binary_search_for_any_bounds(
+            gaps in proptest::collection::vec(1u32..4, 0..20),
+            bounds in proptest::collection::vec(0u32..70, 1..30),
+        ) {
+            let mut pos = 0;
+            let writes: Vec<(u32, AccessId)> = gaps
+                .iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    pos += g;
+                    (pos, i as AccessId)
+                })
+                .collect();
+            let mut cursors = Cursors(vec![UNPLACED; 1]);
+            for &b in &bounds {
+                prop_assert_eq!(cursors.last_before(0, &writes, b), last_before(&writes, b));
+            }
+        }
     }
 }

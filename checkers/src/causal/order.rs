@@ -131,8 +131,25 @@ impl Cycle {
 /// The graph of program order, the chosen reads-from edges and `extra` edges, in
 /// topological order with vector clocks; or a cycle.
 pub fn clocks(obs: &Observed, reads_from: ReadsFrom, extra: &[Edge]) -> Result<Clocks, Cycle> {
+    topological(obs, reads_from, extra, true)
+}
+
+/// Whether the graph of [`clocks`] has no cycle (`Err` with one if it has), without
+/// computing the clocks: the same topological sort, without the joins.
+pub fn acyclic(obs: &Observed, reads_from: ReadsFrom, extra: &[Edge]) -> Result<(), Cycle> {
+    topological(obs, reads_from, extra, false).map(|_| ())
+}
+
+/// Kahn's algorithm over the graph of [`clocks`]; the clocks only `with_clocks`
+/// (otherwise an empty [`Clocks`]).
+fn topological(
+    obs: &Observed,
+    reads_from: ReadsFrom,
+    extra: &[Edge],
+    with_clocks: bool,
+) -> Result<Clocks, Cycle> {
     let n = obs.accesses.len();
-    let width = obs.processes.len();
+    let width = if with_clocks { obs.processes.len() } else { 0 };
     // In-edges per access, as a compact list (program order is implicit).
     let mut in_start = vec![0u32; n + 1];
     let wr_in = |a: AccessId| -> Option<AccessId> {
@@ -192,19 +209,21 @@ pub fn clocks(obs: &Observed, reads_from: ReadsFrom, extra: &[Edge]) -> Result<C
         done += 1;
         let acc = &obs.accesses[a as usize];
         let base = a as usize * width;
-        if acc.pos > 0 {
+        if with_clocks && acc.pos > 0 {
             let prev = obs.by_process[acc.process as usize][acc.pos as usize - 1] as usize;
             counts.copy_within(prev * width..prev * width + width, base);
         }
-        for &(from, _) in
-            &in_edges[in_start[a as usize] as usize..in_start[a as usize + 1] as usize]
-        {
-            let f = from as usize * width;
-            for q in 0..width {
-                counts[base + q] = counts[base + q].max(counts[f + q]);
+        if with_clocks {
+            for &(from, _) in
+                &in_edges[in_start[a as usize] as usize..in_start[a as usize + 1] as usize]
+            {
+                let f = from as usize * width;
+                for q in 0..width {
+                    counts[base + q] = counts[base + q].max(counts[f + q]);
+                }
             }
+            counts[base + acc.process as usize] = acc.pos + 1;
         }
-        counts[base + acc.process as usize] = acc.pos + 1;
         let mut release = |b: AccessId, ready: &mut Vec<AccessId>| {
             indegree[b as usize] -= 1;
             if indegree[b as usize] == 0 {

@@ -22,13 +22,20 @@
 //! clocks follow from the events alone: event `c` joins into event `d` when `c` covers
 //! `d` in the base, or covers the source of an order added into `d`.
 //!
+//! **Only the pasts still to be read.** Once read `rk` has been looked at, an event
+//! outside its past is in the past of no read still to come (theirs are inside it,
+//! and every order still to come joins two accesses inside them, so nothing enters
+//! it), and its clock is never consulted again: propagation stops at `rk`'s past. Every
+//! cycle a later order closes runs through accesses of that past too, whose clocks stay
+//! exact (an access's ancestors are inside every past it is in), so none is missed.
+//!
 //! The clocks only ever grow, and only by what an edge implies; after each order is
 //! propagated to a fixed point they are exactly the pasts in the graph so far. A cycle
 //! shows as an event whose own position reaches it from a predecessor. This path only
 //! ever answers *holds*; on a cycle or a read of the initial value after a write it
 //! says so, and the reference algorithm decides and names the evidence.
 
-use super::observation::{last_before, AccessId, KeyWrites, Kind, Observed};
+use super::observation::{last_before, AccessId, Cursors, KeyWrites, Kind, Observed};
 use super::order::Clocks;
 use crate::verdict::Budget;
 
@@ -56,6 +63,14 @@ pub enum Order<'a> {
 
 /// A cycle, or a read of the initial value after a write: the reference decides.
 struct Suspect;
+
+/// A write that must precede the write a read read: the access, its process and its
+/// position there.
+struct Source {
+    access: AccessId,
+    process: u32,
+    pos: u32,
+}
 
 struct Events<'a> {
     obs: &'a Observed,
@@ -233,8 +248,14 @@ impl Events<'_> {
         Ok(())
     }
 
-    /// Joins every grown clock into its successors until none grows.
-    fn propagate(&mut self, budget: &Budget, steps: &mut u32) -> Result<bool, Suspect> {
+    /// Joins every grown clock into its successors inside `limit` (a past: per
+    /// process, how many of its accesses are in it) until none grows.
+    fn propagate(
+        &mut self,
+        limit: &[u32],
+        budget: &Budget,
+        steps: &mut u32,
+    ) -> Result<bool, Suspect> {
         while let Some(e) = self.work.pop() {
             *steps = steps.wrapping_add(1);
             if steps.is_multiple_of(4096) && budget.expired() {
@@ -242,6 +263,10 @@ impl Events<'_> {
             }
             for i in 0..self.out[e as usize].len() {
                 let d = self.out[e as usize][i];
+                let (q, pos) = self.at(self.access[d as usize]);
+                if limit[q as usize] <= pos {
+                    continue;
+                }
                 if self.join_event(d, e)? {
                     self.work.push(d);
                 }
@@ -287,7 +312,8 @@ impl Events<'_> {
         &self,
         r: AccessId,
         writes: &KeyWrites,
-        out: &mut Vec<AccessId>,
+        cursors: &mut Cursors,
+        out: &mut Vec<Source>,
     ) -> Result<u32, Suspect> {
         out.clear();
         let acc = &self.obs.accesses[r as usize];
@@ -305,13 +331,24 @@ impl Events<'_> {
         };
         let w_ev = self.event(w);
         let w_clock = self.clock(w_ev);
-        for (q, list) in writes.of(acc.key) {
-            let Some((pos2, w2)) = last_before(list, clock[*q as usize]) else {
+        let first = writes.first_slot(acc.key);
+        for (i, (q, list)) in writes.of(acc.key).iter().enumerate() {
+            let q = *q as usize;
+            // Where `r`'s past holds no more of `q` than `w`'s, the last write of `q`
+            // there is in `w`'s past already: no search needed.
+            if clock[q] <= w_clock[q] {
+                continue;
+            }
+            let Some((pos2, w2)) = cursors.last_before(first + i, list, clock[q]) else {
                 continue;
             };
             // Unless `w2` is `w` or precedes it already.
-            if pos2 >= w_clock[*q as usize] {
-                out.push(w2);
+            if pos2 >= w_clock[q] {
+                out.push(Source {
+                    access: w2,
+                    process: q as u32,
+                    pos: pos2,
+                });
             }
         }
         Ok(w_ev)
@@ -422,22 +459,28 @@ fn sweep(
     ev.topological()?;
     // The sweep: each read, last to first, once the orders of the reads after it
     // are propagated.
-    let mut sources: Vec<AccessId> = Vec::new();
+    // Propagation stops at the past of the read last looked at (see the module doc).
+    let mut limit: Vec<u32> = vec![u32::MAX; width];
+    let mut sources: Vec<Source> = Vec::new();
+    let mut cursors = writes.cursors();
     let mut steps = 0u32;
     for &r in mine.iter().rev() {
-        if !ev.propagate(budget, &mut steps)? {
+        if !ev.propagate(&limit, budget, &mut steps)? {
             return Ok(false);
         }
-        let w_ev = ev.needed(r, writes, &mut sources)?;
-        for &src in &sources {
+        let w_ev = ev.needed(r, writes, &mut cursors, &mut sources)?;
+        if w_ev == NONE {
+            continue;
+        }
+        limit.copy_from_slice(ev.clock(ev.event(r)));
+        for src in &sources {
             // An order added just before may imply this one.
-            let (q, pos) = ev.at(src);
-            if ev.clock(w_ev)[q as usize] <= pos {
-                ev.add_order(src, w_ev, &mut covers)?;
+            if ev.clock(w_ev)[src.process as usize] <= src.pos {
+                ev.add_order(src.access, w_ev, &mut covers)?;
             }
         }
     }
-    ev.propagate(budget, &mut steps)
+    ev.propagate(&limit, budget, &mut steps)
 }
 
 #[cfg(test)]
