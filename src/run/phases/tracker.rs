@@ -43,7 +43,10 @@ impl PhaseTracker {
             tokio::spawn(async move {
                 until_interrupted(&mut interrupt).await;
                 let phase = *current.lock().unwrap_or_else(|e| e.into_inner());
-                *interrupted_in.lock().unwrap_or_else(|e| e.into_inner()) = Some(phase);
+                interrupted_in
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert(phase);
             })
         };
         PhaseTracker {
@@ -57,7 +60,17 @@ impl PhaseTracker {
 
     /// Phase `phase` begins: said to the person; then the test hooks, if they name it.
     pub async fn enter(&self, phase: &'static str) -> anyhow::Result<()> {
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = phase;
+        {
+            let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+            // A Ctrl-C the watcher has not seen yet arrived in the phase that ends now.
+            if *self.interrupt.borrow() {
+                self.interrupted_in
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert(*current);
+            }
+            *current = phase;
+        }
         self.progress.phase(phase);
         if std::env::var(HOLD_ENV).is_ok_and(|p| p == phase) {
             let mut int = self.interrupt.clone();
