@@ -18,22 +18,22 @@ use faultline::recorder::{Entry, Recorder};
 use faultline::run::rate::RateLimit;
 use faultline::run::scheduler::Pool;
 use faultline::subject::{self, Subject, SubjectConfig};
-use tokio::sync::{watch, RwLock};
+use tokio::sync::watch;
 use workloads::WorkloadConfig;
 
-/// Runs the kv workload at full speed for `secs` against `subject` (started), then
+/// Starts `subject`, runs the kv workload at full speed for `secs` against it, then
 /// stops it; returns operations per second.
 async fn measure(
-    subject: Box<dyn Subject>,
+    mut subject: Box<dyn Subject>,
     recorder: Recorder,
     concurrency: usize,
     secs: u64,
 ) -> f64 {
     let workload = Arc::from(workloads::by_name("kv", &WorkloadConfig::default()).unwrap());
-    let nodes = subject.nodes().len().max(1);
-    let shared = Arc::new(RwLock::new(subject));
+    let started = subject.start(recorder.clone()).await.unwrap();
+    let nodes = started.nodes.len().max(1);
     let pool = Pool {
-        subject: shared.clone(),
+        clients: started.clients.clone(),
         workload,
         recorder: recorder.clone(),
         concurrency,
@@ -54,7 +54,7 @@ async fn measure(
     let _ = stopper.await;
     let took = start.elapsed().as_secs_f64();
     recorder.finish().unwrap();
-    shared.write().await.stop().await;
+    subject.stop().await;
     recorder.counts().total as f64 / took
 }
 
@@ -157,8 +157,7 @@ fn main() {
             hosts: None,
         };
         for c in [8, 32] {
-            let mut s = subject::open(&config).unwrap();
-            rt.block_on(s.start()).unwrap();
+            let s = subject::open(&config).unwrap();
             let rate = rt.block_on(measure(s, Recorder::off(Instant::now()), c, secs));
             println!("HTTP client to a canned loopback server, concurrency {c}: {rate:.0} ops/s");
         }
@@ -189,8 +188,7 @@ fn main() {
             for &c in &store_concurrency {
                 let mut rates = Vec::new();
                 for recording in [false, true] {
-                    let mut s = subject::open(&config).unwrap();
-                    rt.block_on(s.start()).unwrap();
+                    let s = subject::open(&config).unwrap();
                     let r = if recording {
                         Recorder::create(&dir.join("store.jsonl"), Instant::now()).unwrap()
                     } else {

@@ -209,6 +209,17 @@ impl RunPlan {
                 ));
             }
         }
+        // Network and clock faults start the nodes from a nemesis layout; a store that
+        // routes its messages itself takes partitions there instead.
+        let needs = kind.network_needs();
+        if let Some(f) = faults.iter().find(|f| {
+            f.needs_layout() && !needs.from_layout && !(needs.routed && **f == Fault::Partition)
+        }) {
+            return refuse(format!(
+                "--nemesis {f}: --store {} cannot start its nodes on a nemesis network or clock; use kill, stop or pause with it",
+                kind.name()
+            ));
+        }
         if !faults.is_empty() && config.nemesis_interval < NEMESIS_INTERVAL_FLOOR {
             return refuse(format!(
                 "--nemesis-interval {}: expected at least {} (each fault lasts one interval)",

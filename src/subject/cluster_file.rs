@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::client::Client;
 use crate::cluster::{file, Cluster};
+use crate::recorder::Recorder;
 
 use super::http::HttpNodes;
-use super::{Subject, SubjectConfig, SubjectError};
+use super::{FaultSurface, Started, Subject, SubjectConfig, SubjectError};
 
 /// A cluster started from a cluster file.
 #[derive(Debug)]
@@ -41,24 +41,13 @@ impl Subject for ClusterFileSubject {
         "cluster-file"
     }
 
-    async fn start(&mut self) -> Result<(), SubjectError> {
+    async fn start(&mut self, _recorder: Recorder) -> Result<Started, SubjectError> {
         let timeout = self.file.ready_timeout.unwrap_or(self.config.ready_timeout);
         let cluster =
             Cluster::start(self.file.specs.clone(), &self.config.nodes_dir, timeout).await?;
+        let faults = FaultSurface::of_cluster(&cluster);
         self.cluster = Some(cluster);
-        Ok(())
-    }
-
-    fn nodes(&self) -> Vec<String> {
-        self.nodes.names()
-    }
-
-    fn client(&self, node: usize, _process: u64) -> Box<dyn Client> {
-        self.nodes.client(node)
-    }
-
-    fn cluster(&self) -> Option<&Cluster> {
-        self.cluster.as_ref()
+        Ok(self.nodes.started(faults))
     }
 
     async fn stop(&mut self) {

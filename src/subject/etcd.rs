@@ -29,7 +29,9 @@ use serde_json::{json, Value as Json};
 use crate::client::{Client, Completion, DataKind, Invocation};
 use crate::cluster::{ports, Cluster, Launch, NodeSpec, ReadyCheck};
 
-use super::{Subject, SubjectConfig, SubjectError};
+use crate::recorder::Recorder;
+
+use super::{FaultSurface, Started, Subject, SubjectConfig, SubjectError};
 
 /// An etcd cluster faultline starts.
 #[derive(Debug)]
@@ -172,6 +174,33 @@ impl Etcd {
     }
 }
 
+impl Etcd {
+    /// What the run gets once the members answer: their names, clients of them (over
+    /// one HTTP connection pool), and `faults`.
+    fn started(&self, faults: FaultSurface) -> Started {
+        let http = self.http.clone().unwrap_or_default();
+        let urls: Vec<String> = self.urls.clone();
+        let names: Vec<Arc<str>> = self.names.iter().map(|n| Arc::from(n.as_str())).collect();
+        let serializable = self.serializable;
+        Started {
+            nodes: self.names.clone(),
+            clients: Arc::new(move |node: usize, _process: u64| {
+                let i = node % urls.len().max(1);
+                match (urls.get(i), names.get(i)) {
+                    (Some(url), Some(name)) => Box::new(EtcdClient {
+                        http: http.clone(),
+                        url: url.clone(),
+                        node: name.clone(),
+                        serializable,
+                    }) as Box<dyn Client>,
+                    _ => Box::new(super::NoNodes),
+                }
+            }),
+            faults,
+        }
+    }
+}
+
 /// Where one member listens and how it is started.
 struct Place {
     name: String,
@@ -185,15 +214,11 @@ struct Place {
 
 #[async_trait::async_trait]
 impl Subject for Etcd {
-    fn supports_layout(&self) -> bool {
-        self.config.addrs.is_empty()
-    }
-
     fn name(&self) -> &str {
         "etcd"
     }
 
-    async fn start(&mut self) -> Result<(), SubjectError> {
+    async fn start(&mut self, _recorder: Recorder) -> Result<Started, SubjectError> {
         let http = reqwest::Client::builder()
             .no_proxy()
             .timeout(self.config.op_timeout)
@@ -217,7 +242,7 @@ impl Subject for Etcd {
                 }
             }
             self.http = Some(http);
-            return Ok(());
+            return Ok(self.started(FaultSurface::default()));
         }
         let (specs, urls) = self.specs()?;
         self.names = specs.iter().map(|s| s.name.clone()).collect();
@@ -232,31 +257,9 @@ impl Subject for Etcd {
         );
         let cluster =
             Cluster::start(specs, &self.config.nodes_dir, self.config.ready_timeout).await?;
+        let faults = FaultSurface::of_cluster(&cluster);
         self.cluster = Some(cluster);
-        Ok(())
-    }
-
-    fn nodes(&self) -> Vec<String> {
-        self.names.clone()
-    }
-
-    fn client(&self, node: usize, _process: u64) -> Box<dyn Client> {
-        match &self.http {
-            Some(http) if !self.urls.is_empty() => {
-                let i = node % self.urls.len();
-                Box::new(EtcdClient {
-                    http: http.clone(),
-                    url: self.urls[i].clone(),
-                    node: Arc::from(self.names[i].as_str()),
-                    serializable: self.serializable,
-                })
-            }
-            _ => Box::new(super::NotStarted),
-        }
-    }
-
-    fn cluster(&self) -> Option<&Cluster> {
-        self.cluster.as_ref()
+        Ok(self.started(faults))
     }
 
     async fn stop(&mut self) {
@@ -453,6 +456,7 @@ impl super::kind::StoreKind for Kind {
             services: 2,
             mechanism: Some(nemesis::Mechanism::Namespaces),
             routed: false,
+            from_layout: true,
         }
     }
 

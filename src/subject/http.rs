@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use crate::client::http::HttpPool;
 use crate::client::Client;
-use crate::cluster::{probe, Cluster, ReadyCheck};
+use crate::cluster::{probe, ReadyCheck};
+use crate::recorder::Recorder;
 
-use super::{Subject, SubjectConfig, SubjectError};
+use super::{FaultSurface, Started, Subject, SubjectConfig, SubjectError};
 
 /// Nodes that speak HTTP-KV: names, base URLs and a pool of connections.
 #[derive(Clone, Debug)]
@@ -52,6 +53,17 @@ impl HttpNodes {
     pub fn client(&self, node: usize) -> Box<dyn Client> {
         let i = node % self.urls.len().max(1);
         Box::new(self.pool.client(self.names[i].clone(), &self.urls[i]))
+    }
+
+    /// What a subject whose nodes these are hands the run once they are ready: their
+    /// names, clients of them, and `faults`.
+    pub fn started(&self, faults: FaultSurface) -> Started {
+        let nodes = self.clone();
+        Started {
+            nodes: self.names(),
+            clients: Arc::new(move |node, _process| nodes.client(node)),
+            faults,
+        }
     }
 }
 
@@ -97,7 +109,7 @@ impl Subject for HttpSubject {
         "http"
     }
 
-    async fn start(&mut self) -> Result<(), SubjectError> {
+    async fn start(&mut self, _recorder: Recorder) -> Result<Started, SubjectError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_millis(500))
             .no_proxy()
@@ -116,19 +128,7 @@ impl Subject for HttpSubject {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
-        Ok(())
-    }
-
-    fn nodes(&self) -> Vec<String> {
-        self.nodes.names()
-    }
-
-    fn client(&self, node: usize, _process: u64) -> Box<dyn Client> {
-        self.nodes.client(node)
-    }
-
-    fn cluster(&self) -> Option<&Cluster> {
-        None
+        Ok(self.nodes.started(FaultSurface::default()))
     }
 
     async fn stop(&mut self) {}

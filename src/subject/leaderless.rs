@@ -14,11 +14,11 @@ use std::sync::Arc;
 
 use nix::sys::signal::Signal;
 
-use crate::client::Client;
 use crate::cluster::{ports, Cluster, Launch, NodeSpec, ReadyCheck};
+use crate::recorder::Recorder;
 
 use super::http::HttpNodes;
-use super::{binary, Subject, SubjectConfig, SubjectError};
+use super::{binary, FaultSurface, Started, Subject, SubjectConfig, SubjectError};
 
 /// A cluster of `faultline-store` nodes started by faultline.
 #[derive(Debug)]
@@ -185,11 +185,36 @@ impl Leaderless {
 }
 
 impl Leaderless {
+    /// Starts the nodes on this machine.
+    async fn start_here(&mut self) -> Result<Started, SubjectError> {
+        let specs = self.specs()?;
+        let names = specs.iter().map(|s| s.name.clone()).collect();
+        let urls = match &self.config.network {
+            Some(layout) => layout
+                .nodes
+                .iter()
+                .map(|n| format!("http://{}", n.client_addr()))
+                .collect(),
+            None => specs
+                .iter()
+                .map(|s| format!("http://127.0.0.1:{}", s.port.unwrap_or(0)))
+                .collect(),
+        };
+        let nodes = HttpNodes::new(names, urls, self.config.op_timeout)?;
+        self.nodes = Some(nodes.clone());
+        self.specs = specs.clone();
+        let cluster =
+            Cluster::start(specs, &self.config.nodes_dir, self.config.ready_timeout).await?;
+        let faults = FaultSurface::of_cluster(&cluster);
+        self.cluster = Some(cluster);
+        Ok(nodes.started(faults))
+    }
+
     /// Copies the store to the hosts (where it differs) and starts node `i` on host `i`.
     async fn start_on_hosts(
         &mut self,
         hosts: Arc<nemesis::host::remote::RemoteHosts>,
-    ) -> Result<(), SubjectError> {
+    ) -> Result<Started, SubjectError> {
         if hosts.hosts.len() != self.config.nodes {
             return Err(SubjectError::Config(format!(
                 "--nodes {} on {} hosts: one node per host",
@@ -219,7 +244,8 @@ impl Leaderless {
                 ReadyCheck::Tcp(a) => format!("http://{a}"),
             })
             .collect();
-        self.nodes = Some(HttpNodes::new(names, urls, self.config.op_timeout)?);
+        let nodes = HttpNodes::new(names, urls, self.config.op_timeout)?;
+        self.nodes = Some(nodes.clone());
         self.specs = specs.clone();
         let root = self.remote_root();
         let on: Vec<Arc<dyn nemesis::Host>> = (0..specs.len())
@@ -227,62 +253,23 @@ impl Leaderless {
             .collect();
         let cluster =
             Cluster::start_on(specs, on, &self.config.nodes_dir, self.config.ready_timeout).await?;
+        let faults = FaultSurface::of_cluster(&cluster);
         self.cluster = Some(cluster);
-        Ok(())
+        Ok(nodes.started(faults))
     }
 }
 
 #[async_trait::async_trait]
 impl Subject for Leaderless {
-    fn supports_layout(&self) -> bool {
-        true
-    }
-
     fn name(&self) -> &str {
         "leaderless"
     }
 
-    async fn start(&mut self) -> Result<(), SubjectError> {
-        if let Some(hosts) = self.config.hosts.clone() {
-            return self.start_on_hosts(hosts).await;
+    async fn start(&mut self, _recorder: Recorder) -> Result<Started, SubjectError> {
+        match self.config.hosts.clone() {
+            Some(hosts) => self.start_on_hosts(hosts).await,
+            None => self.start_here().await,
         }
-        let specs = self.specs()?;
-        let names = specs.iter().map(|s| s.name.clone()).collect();
-        let urls = match &self.config.network {
-            Some(layout) => layout
-                .nodes
-                .iter()
-                .map(|n| format!("http://{}", n.client_addr()))
-                .collect(),
-            None => specs
-                .iter()
-                .map(|s| format!("http://127.0.0.1:{}", s.port.unwrap_or(0)))
-                .collect(),
-        };
-        self.nodes = Some(HttpNodes::new(names, urls, self.config.op_timeout)?);
-        self.specs = specs.clone();
-        let cluster =
-            Cluster::start(specs, &self.config.nodes_dir, self.config.ready_timeout).await?;
-        self.cluster = Some(cluster);
-        Ok(())
-    }
-
-    fn nodes(&self) -> Vec<String> {
-        self.nodes
-            .as_ref()
-            .map(HttpNodes::names)
-            .unwrap_or_default()
-    }
-
-    fn client(&self, node: usize, _process: u64) -> Box<dyn Client> {
-        match &self.nodes {
-            Some(n) => n.client(node),
-            None => Box::new(super::NotStarted),
-        }
-    }
-
-    fn cluster(&self) -> Option<&Cluster> {
-        self.cluster.as_ref()
     }
 
     async fn stop(&mut self) {
@@ -365,6 +352,14 @@ impl super::kind::StoreKind for Kind {
 
     fn workloads(&self) -> &'static [&'static str] {
         workloads::HTTP_KV_NAMES
+    }
+
+    /// Its nodes start from the nemesis network's layout (listen and peer addresses).
+    fn network_needs(&self) -> super::NetworkNeeds {
+        super::NetworkNeeds {
+            from_layout: true,
+            ..super::NetworkNeeds::default()
+        }
     }
 
     fn faults(&self, _settings: &super::kind::StoreSettings) -> &'static [nemesis::Fault] {

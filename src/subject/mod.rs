@@ -1,7 +1,10 @@
-//! The subject of a test: a kind of store. A [`Subject`] starts its cluster (or connects
-//! to one that runs already) and waits until it is ready, hands out one
-//! [`Client`](crate::client::Client) per (node, logical process), exposes its node
-//! processes to the nemesis, and stops everything at the end, idempotently.
+//! The subject of a test: a kind of store. A [`Subject`] has three verbs: `start` its
+//! cluster (or connect to one that runs already) and wait until it is ready, `stop`
+//! everything at the end (idempotently), and `describe` itself for `test.json`.
+//! `start` returns what the rest of the run needs ([`Started`]): the node names, a
+//! [`ClientFactory`] (one [`Client`](crate::client::Client) per (node, logical
+//! process)) and one [`FaultSurface`] (its node processes and, where it has them, its
+//! other nodes, router and failover) for the nemesis.
 //!
 //! What each kind of store is — its name, options, faults, workloads and how to open
 //! it — is declared in one table, [`kind::KINDS`]; [`open`] opens the subject of a
@@ -35,7 +38,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::Client;
-use crate::cluster::{Cluster, ClusterError};
+use crate::cluster::{Cluster, ClusterError, NodeProcess};
+use crate::recorder::Recorder;
 
 /// What a subject needs to know to start.
 #[derive(Clone, Debug)]
@@ -63,7 +67,8 @@ pub struct SubjectConfig {
     /// The per-operation timeout (clients may use it for their requests).
     pub op_timeout: Duration,
     /// Where the nemesis wants each node (addresses, namespace, environment), when its
-    /// faults need it (partitions, packet faults, clocks); see [`Subject::supports_layout`].
+    /// faults need it (partitions, packet faults, clocks); only kinds whose
+    /// [`NetworkNeeds::from_layout`] is true get one.
     pub network: Option<nemesis::Layout>,
     /// The SSH hosts to start the nodes on (`--hosts`: node `i` on host `i`), connected.
     pub hosts: Option<Arc<nemesis::host::remote::RemoteHosts>>,
@@ -83,63 +88,76 @@ pub enum SubjectError {
     Unreachable(String),
 }
 
+/// Makes the clients of a started subject: one per (node, logical process).
+pub trait ClientFactory: Send + Sync {
+    /// A client for logical process `process`, talking to node number `node` (an
+    /// index into [`Started::nodes`], wrapping around).
+    fn client(&self, node: usize, process: u64) -> Box<dyn Client>;
+}
+
+impl<F> ClientFactory for F
+where
+    F: Fn(usize, u64) -> Box<dyn Client> + Send + Sync,
+{
+    fn client(&self, node: usize, process: u64) -> Box<dyn Client> {
+        self(node, process)
+    }
+}
+
+/// Everything the nemesis may fault on a started subject, as plain data: its node
+/// processes and, where it has them, its other nodes, message router and failover.
+#[derive(Clone, Default)]
+pub struct FaultSurface {
+    /// The node processes faultline started (empty for a cluster it did not start).
+    pub processes: Vec<Arc<NodeProcess>>,
+    /// Nodes the nemesis may kill, stop and pause that are not [`NodeProcess`]es
+    /// (Maelstrom nodes, which faultline wires to itself).
+    pub other_nodes: Vec<Arc<dyn nemesis::Node>>,
+    /// The subject's own message router, when it carries its nodes' messages itself:
+    /// partitions are applied there.
+    pub router: Option<Arc<dyn nemesis::Router>>,
+    /// The store's own failover (`--nemesis failover`), when it has a primary to fail
+    /// over: the nemesis schedules, records and heals it, the store carries it out.
+    pub failover: Option<Arc<dyn nemesis::Failover>>,
+}
+
+impl FaultSurface {
+    /// The node processes of `cluster`, nothing else.
+    pub fn of_cluster(cluster: &Cluster) -> FaultSurface {
+        FaultSurface {
+            processes: cluster.nodes().to_vec(),
+            ..FaultSurface::default()
+        }
+    }
+}
+
+/// What a started subject hands the rest of the run.
+pub struct Started {
+    /// The nodes' names, in order (`n1`, `n2`, ...).
+    pub nodes: Vec<String>,
+    /// Makes the clients.
+    pub clients: Arc<dyn ClientFactory>,
+    /// What the nemesis may fault.
+    pub faults: FaultSurface,
+}
+
 /// A kind of store under test.
 #[async_trait::async_trait]
 pub trait Subject: Send + Sync {
     /// The store's name as written in results (`leaderless`, `http`, `etcd`, ...).
     fn name(&self) -> &str;
 
-    /// Starts the cluster (or connects to it) and waits until every node is ready.
-    async fn start(&mut self) -> Result<(), SubjectError>;
-
-    /// The nodes' names, in order (`n1`, `n2`, ...). Valid after [`Subject::start`].
-    fn nodes(&self) -> Vec<String>;
-
-    /// A client for logical process `process`, talking to node number `node`
-    /// (an index into [`Subject::nodes`]).
-    fn client(&self, node: usize, process: u64) -> Box<dyn Client>;
-
-    /// The node processes this subject started (for the nemesis: kill, pause, ...);
-    /// `None` for a cluster faultline did not start.
-    fn cluster(&self) -> Option<&Cluster>;
+    /// Starts the cluster (or connects to it) and waits until every node is ready;
+    /// what it notices itself (Maelstrom's node exits and failed restarts) goes to
+    /// `recorder` as `nemesis` events beside the nemesis's own. On an error, what was
+    /// started is stopped by [`Subject::stop`].
+    async fn start(&mut self, recorder: Recorder) -> Result<Started, SubjectError>;
 
     /// Stops everything it started and records each node's exit status. Idempotent.
     async fn stop(&mut self);
 
     /// The resolved configuration, for `test.json` (ports, options, binary, ...).
     fn describe(&self) -> serde_json::Value;
-
-    /// Whether it starts its nodes from [`SubjectConfig::network`] (listen and peer
-    /// addresses, namespace, environment). Network and clock faults need it.
-    fn supports_layout(&self) -> bool {
-        false
-    }
-
-    /// Node processes the nemesis may kill, stop and pause that are not in its
-    /// [`Subject::cluster`] (Maelstrom nodes, which faultline wires to itself).
-    fn fault_nodes(&self) -> Vec<Arc<dyn nemesis::Node>> {
-        Vec::new()
-    }
-
-    /// The subject's own message router, when it carries its nodes' messages itself:
-    /// partitions are applied there.
-    fn router(&self) -> Option<Arc<dyn nemesis::Router>> {
-        None
-    }
-
-    /// The store's own failover (`--nemesis failover`), when it has a primary to fail
-    /// over: the nemesis schedules, records and heals it, the store carries it out
-    /// (Redis: promote a replica, re-point the others, bring the old primary back as a
-    /// replica). Valid after [`Subject::start`]; only kinds that list
-    /// [`nemesis::Fault::Failover`] in their faults offer one.
-    fn failover(&self) -> Option<Arc<dyn nemesis::Failover>> {
-        None
-    }
-
-    /// Where to record what the subject notices itself (Maelstrom's node exits and
-    /// failed restarts), as `nemesis` events beside the nemesis's own. Called before
-    /// [`Subject::start`].
-    fn record_faults_to(&mut self, _recorder: crate::recorder::Recorder) {}
 }
 
 /// What a store's nodes need from a nemesis network, known before anything starts.
@@ -149,9 +167,13 @@ pub struct NetworkNeeds {
     pub services: usize,
     /// The only mechanism its nodes can be partitioned with, if it cannot use both.
     pub mechanism: Option<nemesis::Mechanism>,
-    /// Whether it routes its nodes' messages itself ([`Subject::router`]): no network
-    /// is set up for partitions.
+    /// Whether it routes its nodes' messages itself ([`FaultSurface::router`]): no
+    /// network is set up for partitions.
     pub routed: bool,
+    /// Whether it starts its nodes from [`SubjectConfig::network`] (listen and peer
+    /// addresses, namespace, environment). Network and clock faults need it, unless
+    /// the store routes its messages itself (then partitions only).
+    pub from_layout: bool,
 }
 
 impl Default for NetworkNeeds {
@@ -161,6 +183,7 @@ impl Default for NetworkNeeds {
             services: 1,
             mechanism: None,
             routed: false,
+            from_layout: false,
         }
     }
 }
@@ -181,14 +204,14 @@ pub fn open(config: &SubjectConfig) -> Result<Box<dyn Subject>, SubjectError> {
     kind.open(config)
 }
 
-/// The client handed out before a subject started: every operation is refused as
-/// unsupported, which stops the test (exit 3) rather than recording anything.
+/// The client handed out by a subject that has no node to talk to: every operation is
+/// refused as unsupported, which stops the test (exit 3) rather than recording anything.
 #[derive(Debug, Clone, Copy)]
-pub struct NotStarted;
+pub struct NoNodes;
 
 #[async_trait::async_trait]
-impl Client for NotStarted {
+impl Client for NoNodes {
     async fn invoke(&mut self, op: &crate::client::Invocation) -> crate::client::Completion {
-        crate::client::Completion::unsupported(op.value.clone(), "the subject was not started")
+        crate::client::Completion::unsupported(op.value.clone(), "the subject has no nodes")
     }
 }

@@ -2,11 +2,13 @@
 //! [`NoopClient`](crate::client::noop::NoopClient). For measuring the driver itself
 //! (benchmarks); `faultline run` does not offer it, as its histories mean nothing.
 
+use std::sync::Arc;
+
 use crate::client::noop::NoopClient;
 use crate::client::Client;
-use crate::cluster::Cluster;
+use crate::recorder::Recorder;
 
-use super::{Subject, SubjectError};
+use super::{FaultSurface, Started, Subject, SubjectError};
 
 /// `nodes` imaginary nodes that answer every operation at once.
 #[derive(Debug, Clone)]
@@ -21,20 +23,12 @@ impl Subject for NoopSubject {
         "noop"
     }
 
-    async fn start(&mut self) -> Result<(), SubjectError> {
-        Ok(())
-    }
-
-    fn nodes(&self) -> Vec<String> {
-        (1..=self.nodes).map(|i| format!("n{i}")).collect()
-    }
-
-    fn client(&self, _node: usize, _process: u64) -> Box<dyn Client> {
-        Box::new(NoopClient)
-    }
-
-    fn cluster(&self) -> Option<&Cluster> {
-        None
+    async fn start(&mut self, _recorder: Recorder) -> Result<Started, SubjectError> {
+        Ok(Started {
+            nodes: (1..=self.nodes).map(|i| format!("n{i}")).collect(),
+            clients: Arc::new(|_node, _process| Box::new(NoopClient) as Box<dyn Client>),
+            faults: FaultSurface::default(),
+        })
     }
 
     async fn stop(&mut self) {}

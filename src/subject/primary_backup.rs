@@ -43,6 +43,14 @@ impl StoreKind for Kind {
         &["register", "cas-register", "kv", "set", "counter"]
     }
 
+    /// Its nodes start from the nemesis network's layout (listen and peer addresses).
+    fn network_needs(&self) -> super::NetworkNeeds {
+        super::NetworkNeeds {
+            from_layout: true,
+            ..super::NetworkNeeds::default()
+        }
+    }
+
     fn faults(&self, _settings: &StoreSettings) -> &'static [nemesis::Fault] {
         nemesis::Fault::ON_ANY_STORE
     }

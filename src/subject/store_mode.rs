@@ -5,11 +5,10 @@
 //! with the way nodes are started. Each mode's store kind (its options, workloads and
 //! faults) lives in its own module and opens a [`StoreMode`].
 
-use crate::client::Client;
-use crate::cluster::Cluster;
+use crate::recorder::Recorder;
 
 use super::leaderless::Leaderless;
-use super::{Subject, SubjectConfig, SubjectError};
+use super::{Started, Subject, SubjectConfig, SubjectError};
 
 /// A cluster of `faultline-store --mode MODE` nodes.
 #[derive(Debug)]
@@ -34,28 +33,12 @@ impl StoreMode {
 
 #[async_trait::async_trait]
 impl Subject for StoreMode {
-    fn supports_layout(&self) -> bool {
-        true
-    }
-
     fn name(&self) -> &str {
         self.mode
     }
 
-    async fn start(&mut self) -> Result<(), SubjectError> {
-        self.inner.start().await
-    }
-
-    fn nodes(&self) -> Vec<String> {
-        self.inner.nodes()
-    }
-
-    fn client(&self, node: usize, process: u64) -> Box<dyn Client> {
-        self.inner.client(node, process)
-    }
-
-    fn cluster(&self) -> Option<&Cluster> {
-        self.inner.cluster()
+    async fn start(&mut self, recorder: Recorder) -> Result<Started, SubjectError> {
+        self.inner.start(recorder).await
     }
 
     async fn stop(&mut self) {

@@ -39,6 +39,14 @@ impl StoreKind for Kind {
     }
 
     /// Every fault: no promise of the store rests on a clock (timeouts only delay).
+    /// Its nodes start from the nemesis network's layout (listen and peer addresses).
+    fn network_needs(&self) -> super::NetworkNeeds {
+        super::NetworkNeeds {
+            from_layout: true,
+            ..super::NetworkNeeds::default()
+        }
+    }
+
     fn faults(&self, _settings: &StoreSettings) -> &'static [nemesis::Fault] {
         nemesis::Fault::ALL
     }

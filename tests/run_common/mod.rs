@@ -79,6 +79,10 @@ pub fn recorded_pids(dir: &Path) -> Vec<i32> {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = e.path();
+            // The `latest` link leads back into a run directory already walked.
+            if e.file_type().is_ok_and(|t| t.is_symlink()) {
+                continue;
+            }
             if p.is_dir() {
                 stack.push(p);
             } else if p.file_name().is_some_and(|n| n == "pid") {

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use checkers::{EventKind, Outcome, Process, F};
-use tokio::sync::{watch, Notify, RwLock};
+use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 use workloads::final_reads::FinalReads;
 use workloads::generator::{self, Context, Generator, Next, SlotSet};
@@ -26,7 +26,7 @@ use workloads::{DataKind, OpSpec, Workload};
 
 use crate::client::{Client, Completion, Ending, Invocation};
 use crate::recorder::{Entry, Recorder};
-use crate::subject::Subject;
+use crate::subject::ClientFactory;
 
 use super::rate::RateLimit;
 
@@ -40,8 +40,8 @@ const PENDING_POLL: Duration = Duration::from_millis(100);
 /// What the workers share.
 #[derive(Clone)]
 pub struct Pool {
-    /// The subject, to make clients.
-    pub subject: Arc<RwLock<Box<dyn Subject>>>,
+    /// Makes the clients (the started subject's).
+    pub clients: Arc<dyn ClientFactory>,
     /// The workload (generators, data kind).
     pub workload: Arc<dyn Workload>,
     /// The recorder.
@@ -188,7 +188,7 @@ impl Pool {
     }
 
     async fn client(&self, node: usize, process: u64) -> Box<dyn Client> {
-        self.subject.read().await.client(node, process)
+        self.clients.client(node, process)
     }
 
     /// Runs the workload's generator on every slot until `stop` turns true; returns

@@ -1,9 +1,7 @@
-//! The pool's tests: a flaky three-node subject, process retirement after `info`,
+//! The pool's tests: flaky clients of three nodes, process retirement after `info`,
 //! per-slot determinism under a seed, and final reads retried until their deadline.
 
 use super::*;
-use crate::cluster::Cluster;
-use crate::subject::SubjectError;
 use checkers::{History, Value};
 use std::time::Instant;
 use workloads::WorkloadConfig;
@@ -38,41 +36,20 @@ impl Client for Flaky {
     }
 }
 
-/// Three nodes of [`Flaky`] clients; reads on `failing_node` always fail.
-struct FlakySubject {
-    failing_node: Option<usize>,
-}
-
-#[async_trait::async_trait]
-impl Subject for FlakySubject {
-    fn name(&self) -> &str {
-        "flaky"
-    }
-    async fn start(&mut self) -> Result<(), SubjectError> {
-        Ok(())
-    }
-    fn nodes(&self) -> Vec<String> {
-        vec!["n1".into(), "n2".into(), "n3".into()]
-    }
-    fn client(&self, node: usize, _process: u64) -> Box<dyn Client> {
+/// Clients of three nodes of [`Flaky`]; reads on `failing_node` always fail.
+fn flaky_clients(failing_node: Option<usize>) -> Arc<dyn ClientFactory> {
+    Arc::new(move |node, _process| {
         Box::new(Flaky {
             node,
             n: 0,
-            reads_fail: self.failing_node == Some(node),
-        })
-    }
-    fn cluster(&self) -> Option<&Cluster> {
-        None
-    }
-    async fn stop(&mut self) {}
-    fn describe(&self) -> serde_json::Value {
-        serde_json::Value::Null
-    }
+            reads_fail: failing_node == Some(node),
+        }) as Box<dyn Client>
+    })
 }
 
 fn pool(recorder: &Recorder, seed: u64, failing_node: Option<usize>) -> Pool {
     Pool {
-        subject: Arc::new(RwLock::new(Box::new(FlakySubject { failing_node }))),
+        clients: flaky_clients(failing_node),
         workload: Arc::from(workloads::by_name("kv", &WorkloadConfig::default()).unwrap()),
         recorder: recorder.clone(),
         concurrency: 4,

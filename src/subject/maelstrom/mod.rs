@@ -28,9 +28,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::Client;
-use crate::cluster::Cluster;
+use crate::recorder::Recorder;
 
-use super::{Subject, SubjectConfig, SubjectError};
+use super::{FaultSurface, Started, Subject, SubjectConfig, SubjectError};
 use net::{NetConfig, Network};
 
 /// A Maelstrom cluster faultline runs and routes.
@@ -49,7 +49,6 @@ pub struct Maelstrom {
     /// faultline workloads' shapes of [`client`]).
     workload: Option<String>,
     net: Option<Network>,
-    recorder: Option<crate::recorder::Recorder>,
 }
 
 impl Maelstrom {
@@ -125,7 +124,6 @@ impl Maelstrom {
             workload: maelstrom_workload,
             topology: topology_name,
             net: None,
-            recorder: None,
         })
     }
 
@@ -141,7 +139,7 @@ impl Subject for Maelstrom {
         "maelstrom"
     }
 
-    async fn start(&mut self) -> Result<(), SubjectError> {
+    async fn start(&mut self, recorder: Recorder) -> Result<Started, SubjectError> {
         let net = Network::spawn(
             &self.bin,
             self.count,
@@ -149,9 +147,7 @@ impl Subject for Maelstrom {
             self.net_config.clone(),
         )
         .map_err(|e| SubjectError::Unreachable(e.to_string()))?;
-        if let Some(r) = &self.recorder {
-            net.record_to(r.clone());
-        }
+        net.record_to(recorder);
         self.net = Some(net.clone());
         if self.broadcast {
             // Every node's neighbours in the topology asked for. Sent right after
@@ -165,39 +161,9 @@ impl Subject for Maelstrom {
         net.init(self.ready_timeout)
             .await
             .map_err(SubjectError::Unreachable)?;
-        Ok(())
-    }
-
-    fn nodes(&self) -> Vec<String> {
-        self.net
-            .as_ref()
-            .map(|n| n.names().to_vec())
-            .unwrap_or_default()
-    }
-
-    fn client(&self, node: usize, process: u64) -> Box<dyn Client> {
-        match &self.net {
-            Some(net) if !net.names().is_empty() => Box::new(client::MaelstromClient {
-                net: net.clone(),
-                node: Arc::from(net.names()[node % net.names().len()].as_str()),
-                id: format!("c{}", process + 1),
-                timeout: self.op_timeout,
-                broadcast: self.broadcast,
-                workload: self.workload.clone(),
-            }),
-            _ => Box::new(super::NotStarted),
-        }
-    }
-
-    fn cluster(&self) -> Option<&Cluster> {
-        None
-    }
-
-    fn fault_nodes(&self) -> Vec<Arc<dyn nemesis::Node>> {
-        let (Some(net), Ok(handle)) = (&self.net, tokio::runtime::Handle::try_current()) else {
-            return Vec::new();
-        };
-        net.names()
+        let handle = tokio::runtime::Handle::current();
+        let other_nodes = net
+            .names()
             .iter()
             .map(|name| {
                 Arc::new(faults::MaelstromNode::new(
@@ -207,13 +173,32 @@ impl Subject for Maelstrom {
                     self.ready_timeout,
                 )) as Arc<dyn nemesis::Node>
             })
-            .collect()
-    }
-
-    fn router(&self) -> Option<Arc<dyn nemesis::Router>> {
-        self.net
-            .clone()
-            .map(|n| Arc::new(n) as Arc<dyn nemesis::Router>)
+            .collect();
+        let clients = {
+            let (net, timeout) = (net.clone(), self.op_timeout);
+            let (broadcast, workload) = (self.broadcast, self.workload.clone());
+            move |node: usize, process: u64| match net.names().get(node % net.names().len().max(1))
+            {
+                Some(name) => Box::new(client::MaelstromClient {
+                    net: net.clone(),
+                    node: Arc::from(name.as_str()),
+                    id: format!("c{}", process + 1),
+                    timeout,
+                    broadcast,
+                    workload: workload.clone(),
+                }) as Box<dyn Client>,
+                None => Box::new(super::NoNodes),
+            }
+        };
+        Ok(Started {
+            nodes: net.names().to_vec(),
+            clients: Arc::new(clients),
+            faults: FaultSurface {
+                other_nodes,
+                router: Some(Arc::new(net) as Arc<dyn nemesis::Router>),
+                ..FaultSurface::default()
+            },
+        })
     }
 
     async fn stop(&mut self) {
@@ -224,10 +209,6 @@ impl Subject for Maelstrom {
                 format!("{:#}\n", net.stats().json()),
             );
         }
-    }
-
-    fn record_faults_to(&mut self, recorder: crate::recorder::Recorder) {
-        self.recorder = Some(recorder);
     }
 
     fn describe(&self) -> serde_json::Value {

@@ -19,7 +19,9 @@ use crate::client::Client;
 use crate::cluster::{ports, Cluster, NodeSpec};
 
 use super::kind::{one_of, StoreSettings};
-use super::{Subject, SubjectConfig, SubjectError};
+use crate::recorder::Recorder;
+
+use super::{FaultSurface, Started, Subject, SubjectConfig, SubjectError};
 use client::{Isolation, PgClient, SCHEMA};
 use server::Server;
 
@@ -105,7 +107,7 @@ impl Subject for Postgres {
         "postgres"
     }
 
-    async fn start(&mut self) -> Result<(), SubjectError> {
+    async fn start(&mut self, _recorder: Recorder) -> Result<Started, SubjectError> {
         let port = match self.config.base_port {
             Some(p) => p,
             None => ports::free_ports(1)
@@ -128,32 +130,21 @@ impl Subject for Postgres {
             self.config.ready_timeout,
         )
         .await?;
+        let faults = FaultSurface::of_cluster(&cluster);
         self.cluster = Some(cluster);
         if let Err(e) = self.make_schema(port).await {
             self.stop().await;
             return Err(e);
         }
-        Ok(())
-    }
-
-    fn nodes(&self) -> Vec<String> {
-        vec![NODE.to_string()]
-    }
-
-    fn client(&self, _node: usize, _process: u64) -> Box<dyn Client> {
-        match self.port {
-            Some(port) => Box::new(PgClient::new(
-                port,
-                self.isolation,
-                Arc::from(NODE),
-                self.config.op_timeout,
-            )),
-            None => Box::new(super::NotStarted),
-        }
-    }
-
-    fn cluster(&self) -> Option<&Cluster> {
-        self.cluster.as_ref()
+        let (isolation, timeout) = (self.isolation, self.config.op_timeout);
+        Ok(Started {
+            nodes: vec![NODE.to_string()],
+            clients: Arc::new(move |_node, _process| {
+                Box::new(PgClient::new(port, isolation, Arc::from(NODE), timeout))
+                    as Box<dyn Client>
+            }),
+            faults,
+        })
     }
 
     async fn stop(&mut self) {

@@ -29,7 +29,9 @@ use serde_json::{json, Value as Json};
 use crate::client::Client;
 use crate::cluster::{ports, Cluster, Launch, NodeSpec, ReadyCheck};
 
-use super::{Subject, SubjectConfig, SubjectError};
+use crate::recorder::Recorder;
+
+use super::{FaultSurface, Started, Subject, SubjectConfig, SubjectError};
 
 /// What clients and the failover share: the ports and which node is the primary.
 #[derive(Debug)]
@@ -171,7 +173,7 @@ impl Subject for Redis {
         "redis"
     }
 
-    async fn start(&mut self) -> Result<(), SubjectError> {
+    async fn start(&mut self, _recorder: Recorder) -> Result<Started, SubjectError> {
         let n = self.config.nodes;
         let ports = ports::free_ports(n)
             .map_err(|e| SubjectError::Config(format!("cannot find free ports: {e}")))?;
@@ -229,6 +231,7 @@ impl Subject for Redis {
             Cluster::start(specs, &self.config.nodes_dir, self.config.ready_timeout).await?,
         );
         self.cluster = Some(cluster.clone());
+        let processes = cluster.nodes().to_vec();
         let control = Arc::new(RedisControl {
             ports: ports.clone(),
             primary: AtomicUsize::new(0),
@@ -296,34 +299,25 @@ impl Subject for Redis {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
-        Ok(())
-    }
-
-    fn failover(&self) -> Option<Arc<dyn nemesis::Failover>> {
-        self.control
-            .clone()
-            .map(|c| c as Arc<dyn nemesis::Failover>)
-    }
-
-    fn nodes(&self) -> Vec<String> {
-        self.specs.iter().map(|s| s.name.clone()).collect()
-    }
-
-    fn client(&self, node: usize, _process: u64) -> Box<dyn Client> {
-        match &self.control {
-            Some(c) => Box::new(client::RedisClient {
-                control: c.clone(),
-                node: node % c.ports.len(),
-                wait: self.wait,
-                timeout: self.config.op_timeout,
-                conns: vec![None; c.ports.len()],
+        let (wait, timeout) = (self.wait, self.config.op_timeout);
+        let clients = control.clone();
+        Ok(Started {
+            nodes: self.specs.iter().map(|s| s.name.clone()).collect(),
+            clients: Arc::new(move |node, _process| {
+                Box::new(client::RedisClient {
+                    control: clients.clone(),
+                    node: node % clients.ports.len(),
+                    wait,
+                    timeout,
+                    conns: vec![None; clients.ports.len()],
+                }) as Box<dyn Client>
             }),
-            None => Box::new(super::NotStarted),
-        }
-    }
-
-    fn cluster(&self) -> Option<&Cluster> {
-        self.cluster.as_deref()
+            faults: FaultSurface {
+                processes,
+                failover: Some(control as Arc<dyn nemesis::Failover>),
+                ..FaultSurface::default()
+            },
+        })
     }
 
     async fn stop(&mut self) {
