@@ -214,20 +214,27 @@ pub async fn run(
         // Main phase: clients and the nemesis until the time limit.
         phases.enter("main phase");
         let (stop_tx, stop_rx) = watch::channel(false);
-        let nemesis_task = hook.as_mut().map(|h| {
-            h.run(nemesis::NemesisContext {
-                faults: config.nemesis.clone(),
-                interval: config.nemesis_interval,
-                seed: config.seed,
-                node_names: node_names.clone(),
-                nodes: node_procs.clone(),
-                other_nodes: fault_nodes.clone(),
-                router: router.clone(),
-                failover: failover.clone(),
-                recorder: recorder.clone(),
-                stop: stop_rx.clone(),
-            })
-        });
+        let nemesis_ctx = nemesis::NemesisContext {
+            faults: config.nemesis.clone(),
+            interval: config.nemesis_interval,
+            seed: config.seed,
+            node_names: node_names.clone(),
+            nodes: node_procs.clone(),
+            other_nodes: fault_nodes.clone(),
+            router: router.clone(),
+            failover: failover.clone(),
+            recorder: recorder.clone(),
+            time_limit: config.time_limit,
+        };
+        // The nemesis is one more slot of the main phase (a failure to start it fails
+        // the run after the phase, as one during it does).
+        let (nemesis_slot, nemesis_started) = match hook.as_mut() {
+            Some(h) => match h.start(nemesis_ctx).await {
+                Ok(slot) => (Some(slot), Ok(())),
+                Err(e) => (None, Err(e)),
+            },
+            None => (None, Ok(())),
+        };
         let timer = {
             let mut int = interrupt.clone();
             let abort = pool.abort.clone();
@@ -252,13 +259,9 @@ pub async fn run(
                 let _ = stop_tx.send(true);
             }
         };
-        let nemesis_result = match nemesis_task {
-            Some(n) => tokio::join!(pool.run_main(stop_rx.clone()), timer, n).2,
-            None => {
-                tokio::join!(pool.run_main(stop_rx.clone()), timer);
-                Ok(())
-            }
-        };
+        tokio::join!(pool.run_main(stop_rx.clone(), nemesis_slot), timer);
+        let nemesis_result =
+            nemesis_started.and_then(|()| hook.as_mut().map_or(Ok(()), |h| h.outcome()));
         recorder.sync()?;
         anyhow::Ok(nemesis_result)
     };

@@ -275,6 +275,12 @@ impl Nemesis {
         self.nodes.iter().find(|n| n.name() == name)
     }
 
+    /// The seeded schedule of the faults on the nodes (after [`Nemesis::attach`]: by
+    /// the names the nodes go by).
+    pub fn schedule(&self) -> Schedule {
+        Schedule::new(self.plan.clone(), self.names.clone(), self.seed)
+    }
+
     /// Injects faults on the schedule until `stop` turns true, then heals everything:
     /// the schedule's [`Timeline`] driven alone, each cue carried out with
     /// [`Nemesis::perform`]. (A run drives the same timeline from its scheduler, on
@@ -284,11 +290,7 @@ impl Nemesis {
         events: &dyn Events,
         mut stop: watch::Receiver<bool>,
     ) -> Result<(), NemesisError> {
-        let mut timeline = Timeline::new(Schedule::new(
-            self.plan.clone(),
-            self.names.clone(),
-            self.seed,
-        ));
+        let mut timeline = Timeline::new(self.schedule());
         let start = tokio::time::Instant::now();
         let mut result = Ok(());
         loop {

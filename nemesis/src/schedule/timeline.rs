@@ -184,9 +184,9 @@ impl Timeline {
     /// The fault started and not yet stopped (its stop may be outstanding), if any.
     pub fn active(&self) -> Option<&Step> {
         match &self.state {
-            State::Holding { step, .. }
-            | State::Flipping { step, .. }
-            | State::Stopping(step) => Some(step),
+            State::Holding { step, .. } | State::Flipping { step, .. } | State::Stopping(step) => {
+                Some(step)
+            }
             _ => None,
         }
     }

@@ -98,7 +98,7 @@ async fn run_pool(path: &std::path::Path, seed: u64) -> History {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let _ = tx.send(true);
     });
-    pool.run_main(rx).await;
+    pool.run_main(rx, None).await;
     stopper.await.unwrap();
     recorder.nemesis(checkers::history::FINAL_READS, &Value::Null);
     pool.final_reads(Duration::ZERO).await;
