@@ -244,7 +244,11 @@ impl Generator for Faulty {
             Some(fault) => format!("stop-{fault}"),
             None => {
                 self.n += 1;
-                let fault = if self.n % 2 == 0 { "kill" } else { "pause" };
+                let fault = if self.n.is_multiple_of(2) {
+                    "kill"
+                } else {
+                    "pause"
+                };
                 self.active = Some(fault);
                 format!("start-{fault}")
             }
@@ -261,7 +265,10 @@ impl Generator for Faulty {
         self.next = c.time + Duration::from_millis(20);
         if c.outcome != Outcome::Ok && c.op.f.as_str().starts_with("start-") {
             self.active = None;
-            self.failed.lock().unwrap().push(c.op.f.as_str().to_string());
+            self.failed
+                .lock()
+                .unwrap()
+                .push(c.op.f.as_str().to_string());
         }
     }
 }
@@ -296,7 +303,11 @@ async fn the_nemesis_slot_runs_beside_the_clients_in_one_drive_and_hears_how_its
     pool.run_main(rx, Some(slot)).await;
     stopper.await.unwrap();
     recorder.finish().unwrap();
-    assert_eq!(client.finished.load(Ordering::Relaxed), 1, "healed once at the end");
+    assert_eq!(
+        client.finished.load(Ordering::Relaxed),
+        1,
+        "healed once at the end"
+    );
     let h = read_history(&path);
     // Clients as without a nemesis: processes of 4 slots, never the nemesis's.
     assert!(h.ops.len() > 50, "{} client ops", h.ops.len());
@@ -306,8 +317,13 @@ async fn the_nemesis_slot_runs_beside_the_clients_in_one_drive_and_hears_how_its
     // so none is stopped.
     let fs: Vec<&str> = h.nemesis.iter().map(|e| e.f.as_str()).collect();
     assert!(fs.len() >= 4, "{fs:?}");
-    assert!(fs.iter().all(|f| *f == "start-pause" || *f == "stop-pause"), "{fs:?}");
-    assert!(fs.chunks(2).all(|p| p[0] == "start-pause" && p.get(1).is_none_or(|f| *f == "stop-pause")));
+    assert!(
+        fs.iter().all(|f| *f == "start-pause" || *f == "stop-pause"),
+        "{fs:?}"
+    );
+    assert!(fs
+        .chunks(2)
+        .all(|p| p[0] == "start-pause" && p.get(1).is_none_or(|f| *f == "stop-pause")));
     let failed = failed.lock().unwrap();
     assert!(!failed.is_empty() && failed.iter().all(|f| f == "start-kill"));
     std::fs::remove_dir_all(&dir).unwrap();
