@@ -50,7 +50,7 @@ async fn measure(
         tokio::time::sleep(Duration::from_secs(secs)).await;
         let _ = tx.send(true);
     });
-    pool.run_main(rx).await;
+    pool.run_main(rx, None).await;
     let _ = stopper.await;
     let took = start.elapsed().as_secs_f64();
     recorder.finish().unwrap();

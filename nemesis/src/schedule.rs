@@ -1,6 +1,7 @@
 //! The fault schedule of a run: faults start and stop in turn, each on nodes (or a
 //! partition, a clock change, a packet fault) drawn from the seed, with staggered gaps,
-//! so the same seed gives the same schedule.
+//! so the same seed gives the same schedule. [`Timeline`] ([`timeline`]) plays a
+//! schedule out over time: when each fault starts and stops, told how each ended.
 
 use std::time::Duration;
 
@@ -13,8 +14,13 @@ use crate::packet::PacketFault;
 use crate::partition::{Partition, Topology};
 use crate::{Fault, Target};
 
+pub mod timeline;
+
+pub use timeline::{Cue, Timeline};
+
 /// What one fault does, concretely.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// Kill -9 these nodes (restarted at the stop).
     Kill(Vec<String>),
@@ -56,10 +62,12 @@ impl Action {
     }
 }
 
-/// One fault to start (and later stop).
-#[derive(Clone, Debug, PartialEq)]
+/// One fault to start (and later stop). It round-trips through JSON, so an operation
+/// that starts it can carry it whole.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Step {
     /// The fault.
+    #[serde(with = "fault_name")]
     pub fault: Fault,
     /// What it does.
     pub action: Action,
@@ -67,6 +75,23 @@ pub struct Step {
     pub gap: Duration,
     /// How long it lasts.
     pub hold: Duration,
+}
+
+/// A [`Fault`] as its name (`kill`), both ways.
+mod fault_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::Fault;
+
+    pub fn serialize<S: Serializer>(f: &Fault, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(f.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Fault, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// What a schedule may draw from.
@@ -181,6 +206,15 @@ mod tests {
     fn the_same_seed_gives_the_same_schedule() {
         assert_eq!(schedule(7), schedule(7));
         assert_ne!(schedule(7), schedule(8));
+    }
+
+    #[test]
+    fn a_step_round_trips_through_json() {
+        for step in schedule(5) {
+            let json = serde_json::to_value(&step).unwrap();
+            let back: Step = serde_json::from_value(json.clone()).unwrap();
+            assert_eq!(back, step, "{json}");
+        }
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! The nemesis hook of the run flow. Before the nodes start, [`NemesisHook::prepare`]
 //! sets up what the faults need (the network layout for partitions and packet faults,
 //! fake clocks for clock faults) and hands the subject the [`Layout`] to start its
-//! nodes from. During the main phase a task runs the seeded fault schedule with the
-//! cluster's node processes, the store's own failover if it has one, and the recorder
-//! (each start and stop is a `nemesis` event). The heal leaves no fault behind;
-//! dropping the hook tears the network down.
+//! nodes from. For the main phase [`NemesisHook::start`] attaches the cluster's node
+//! processes, the store's own failover if it has one, and the recorder, and gives the
+//! phase its nemesis slot: the seeded fault schedule as a generator
+//! ([`schedule::FaultSchedule`]) and the client that carries out its operations
+//! ([`client::FaultClient`]; each start and stop is a `nemesis` event), run by the
+//! scheduler beside the clients. The heal leaves no fault behind; dropping the hook
+//! tears the network down.
 //!
 //! The faults themselves live in the `nemesis` crate, and so does the node process
 //! type the subjects start ([`nemesis::NodeProcess`]); this file adapts the recorder.
@@ -15,11 +18,18 @@ use std::time::Duration;
 
 use nemesis::clock::ClockMechanism;
 use nemesis::{Events, Fault, Layout, Mechanism, Nemesis, Node, Options, Plan, Topology};
-use tokio::sync::watch;
+use workloads::generator::time_limit;
 
 use crate::cluster::NodeProcess;
 use crate::recorder::Recorder;
+use crate::run::scheduler::NemesisSlot;
 use crate::subject::NetworkNeeds;
+
+pub mod client;
+pub mod schedule;
+
+use client::FaultClient;
+use schedule::FaultSchedule;
 
 /// What a nemesis gets to work with.
 #[derive(Clone)]
@@ -42,8 +52,9 @@ pub struct NemesisContext {
     pub failover: Option<Arc<dyn nemesis::Failover>>,
     /// Where to record `{"process":"nemesis", ...}` events.
     pub recorder: Recorder,
-    /// Turns `true` when the main phase ends (time limit, Ctrl-C, abort).
-    pub stop: watch::Receiver<bool>,
+    /// The main phase's time limit: no fault starts or stops after it (the main
+    /// phase's stop, at the limit or sooner, ends the schedule too).
+    pub time_limit: Duration,
 }
 
 /// A fault schedule for the main phase, and its heal.
@@ -61,8 +72,12 @@ pub trait NemesisHook: Send {
     /// The nodes will run on these SSH hosts (`--hosts`): call before
     /// [`NemesisHook::prepare`].
     fn on_hosts(&mut self, _hosts: Arc<nemesis::host::remote::RemoteHosts>) {}
-    /// Injects faults until `ctx.stop` turns true.
-    async fn run(&mut self, ctx: NemesisContext) -> anyhow::Result<()>;
+    /// The main phase's nemesis slot: the fault schedule and the client that
+    /// performs it, for the scheduler to run beside the clients.
+    async fn start(&mut self, ctx: NemesisContext) -> anyhow::Result<NemesisSlot>;
+    /// After the main phase: the error that stopped the schedule (a fault that could
+    /// not start, stop or heal), if one did.
+    fn outcome(&mut self) -> anyhow::Result<()>;
     /// Heals every fault it started. Called after the main phase, also after errors
     /// and Ctrl-C; must be idempotent.
     async fn heal(&mut self) -> anyhow::Result<()>;
@@ -137,6 +152,7 @@ pub fn hook_for(
         mechanism,
         clock_mechanism,
         nemesis: None,
+        client: None,
         hosts: None,
     })))
 }
@@ -148,7 +164,9 @@ pub struct Faults {
     mechanism: Option<Mechanism>,
     /// How clock faults reach each node (`--clock-mechanism`).
     clock_mechanism: ClockMechanism,
-    nemesis: Option<Nemesis>,
+    nemesis: Option<Arc<Nemesis>>,
+    /// The client of the main phase's nemesis slot, once started.
+    client: Option<Arc<FaultClient>>,
     /// The SSH hosts the nodes run on, if any.
     hosts: Option<Arc<nemesis::host::remote::RemoteHosts>>,
 }
@@ -185,7 +203,7 @@ impl Faults {
             .await?;
             let mut n = n;
             n.set_clock_mechanism(self.clock_mechanism);
-            self.nemesis = Some(n);
+            self.nemesis = Some(Arc::new(n));
         }
         Ok(())
     }
@@ -207,10 +225,12 @@ impl NemesisHook for Faults {
         Ok(self.nemesis.as_ref().and_then(|n| n.layout().cloned()))
     }
 
-    async fn run(&mut self, ctx: NemesisContext) -> anyhow::Result<()> {
+    async fn start(&mut self, ctx: NemesisContext) -> anyhow::Result<NemesisSlot> {
         self.ensure(&ctx.node_names, NetworkNeeds::default(), None)
             .await?;
-        let nemesis = self.nemesis.as_mut().expect("prepared above");
+        let shared = self.nemesis.as_mut().expect("prepared above");
+        let nemesis = Arc::get_mut(shared)
+            .ok_or_else(|| anyhow::anyhow!("the nemesis is already running"))?;
         nemesis.attach(
             ctx.nodes
                 .iter()
@@ -224,9 +244,21 @@ impl NemesisHook for Faults {
         if let Some(failover) = &ctx.failover {
             nemesis.attach_failover(failover.clone());
         }
+        let schedule = nemesis.schedule();
         let events = RecorderEvents(ctx.recorder.clone());
-        nemesis.run(&events, ctx.stop.clone()).await?;
-        Ok(())
+        let client = Arc::new(FaultClient::new(shared.clone(), events));
+        self.client = Some(client.clone());
+        Ok(NemesisSlot {
+            generator: Box::new(time_limit(ctx.time_limit, FaultSchedule::new(schedule))),
+            client,
+        })
+    }
+
+    fn outcome(&mut self) -> anyhow::Result<()> {
+        match self.client.take().and_then(|c| c.take_error()) {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
     }
 
     async fn heal(&mut self) -> anyhow::Result<()> {
@@ -238,13 +270,13 @@ impl NemesisHook for Faults {
 
     fn describe(&self) -> serde_json::Value {
         self.nemesis
-            .as_ref()
+            .as_deref()
             .map_or(serde_json::Value::Null, Nemesis::describe)
     }
 }
 
 /// Nemesis events into the history.
-struct RecorderEvents(Recorder);
+pub(crate) struct RecorderEvents(Recorder);
 
 impl Events for RecorderEvents {
     fn record(&self, f: &str, value: serde_json::Value) {

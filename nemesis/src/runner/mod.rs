@@ -1,5 +1,6 @@
 //! The nemesis of a run: prepares what faults need before the nodes start (network
-//! layout, clocks), then starts and stops faults on the schedule, records each start
+//! layout, clocks), then starts and stops faults as a schedule's
+//! [`Timeline`](crate::schedule::Timeline) cues them ([`Nemesis::perform`]), records each start
 //! and stop as a history event, and heals everything — at the end, on error, and on
 //! drop (a panic unwinding through the driver). Every active fault is in the state
 //! file while it lasts ([`crate::state`]), for `faultline cleanup`. A failover is the
@@ -20,7 +21,7 @@ use crate::network::{self, Network, NetworkError};
 use crate::node::{Events, Node};
 use crate::owner::{Owner, ENV_NODE, ENV_OWNER};
 use crate::router::Router;
-use crate::schedule::{Action, Plan, Schedule, Step};
+use crate::schedule::{Action, Cue, Plan, Schedule, Step, Timeline};
 use crate::state::{State, StateFile};
 use crate::Fault;
 
@@ -274,33 +275,77 @@ impl Nemesis {
         self.nodes.iter().find(|n| n.name() == name)
     }
 
-    /// Injects faults on the schedule until `stop` turns true, then heals everything.
+    /// The seeded schedule of the faults on the nodes (after [`Nemesis::attach`]: by
+    /// the names the nodes go by).
+    pub fn schedule(&self) -> Schedule {
+        Schedule::new(self.plan.clone(), self.names.clone(), self.seed)
+    }
+
+    /// Injects faults on the schedule until `stop` turns true, then heals everything:
+    /// the schedule's [`Timeline`] driven alone, each cue carried out with
+    /// [`Nemesis::perform`]. (A run drives the same timeline from its scheduler, on
+    /// the nemesis slot; this is the nemesis crate's own entry point.)
     pub async fn run(
         &self,
         events: &dyn Events,
         mut stop: watch::Receiver<bool>,
     ) -> Result<(), NemesisError> {
-        let schedule = Schedule::new(self.plan.clone(), self.names.clone(), self.seed);
+        let mut timeline = Timeline::new(self.schedule());
+        let start = tokio::time::Instant::now();
         let mut result = Ok(());
-        for step in schedule {
-            if wait(&mut stop, step.gap).await {
-                break;
-            }
-            if let Err(e) = self.inject(&step, events) {
-                result = Err(e);
-                break;
-            }
-            let over = self.hold(&step, &mut stop).await;
-            if let Err(e) = self.heal(Some(events)) {
-                result = Err(e);
-                break;
-            }
-            if over {
-                break;
+        loop {
+            match timeline.next(start.elapsed()) {
+                Cue::Done => break,
+                Cue::Wait(until) => {
+                    // Nothing is outstanding here: a wait is always until a time.
+                    let d = until.map_or(Duration::ZERO, |u| u.saturating_sub(start.elapsed()));
+                    if wait(&mut stop, d).await {
+                        break;
+                    }
+                }
+                cue => {
+                    let done = self.perform(&cue, events);
+                    timeline.ended(done.is_ok(), start.elapsed());
+                    if let Err(e) = done {
+                        result = Err(e);
+                        break;
+                    }
+                }
             }
         }
         let healed = self.heal(Some(events));
         result.and(healed)
+    }
+
+    /// Carries out one cue of a [`Timeline`]: a start ([`Nemesis::inject`]), a stop
+    /// ([`Nemesis::heal`], recording the stop), or a strobing clock's flip (whose
+    /// failure is only logged: the stop resets the clocks). A wait or the end does
+    /// nothing.
+    pub fn perform(&self, cue: &Cue, events: &dyn Events) -> Result<(), NemesisError> {
+        match cue {
+            Cue::Start(step) => self.inject(step, events),
+            Cue::Stop(_) => self.heal(Some(events)),
+            Cue::Strobe { step, on } => {
+                self.strobe(step, *on);
+                Ok(())
+            }
+            Cue::Wait(_) | Cue::Done => Ok(()),
+        }
+    }
+
+    /// Sets `step`'s strobing clocks to their offsets (`on`) or to the true time.
+    fn strobe(&self, step: &Step, on: bool) {
+        let Action::Clock(changes) = &step.action else {
+            return;
+        };
+        for (name, change) in changes {
+            if let ClockChange::Strobe { ms, .. } = change {
+                let ms = if on { *ms } else { 0 };
+                if let Err(e) = blocking(|| self.set_clock(name, Some(ms))) {
+                    tracing::warn!("strobing {name}'s clock: {e}");
+                }
+            }
+        }
     }
 
     /// Starts one fault now (outside the schedule, e.g. from a test), recording its
@@ -365,36 +410,6 @@ impl Nemesis {
             }
         }
         Ok(())
-    }
-
-    /// Holds a fault for its duration (flipping strobing clocks); whether the phase ended.
-    async fn hold(&self, step: &Step, stop: &mut watch::Receiver<bool>) -> bool {
-        let strobes: Vec<(&str, i64, u64)> = match &step.action {
-            Action::Clock(changes) => changes
-                .iter()
-                .filter_map(|(n, c)| match c {
-                    ClockChange::Strobe { ms, period_ms } => Some((n.as_str(), *ms, *period_ms)),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        if strobes.is_empty() {
-            return wait(stop, step.hold).await;
-        }
-        let period = Duration::from_millis(strobes.iter().map(|s| s.2).min().unwrap_or(100));
-        let until = tokio::time::Instant::now() + step.hold;
-        let mut on = true;
-        while tokio::time::Instant::now() < until {
-            if wait(stop, period.min(until - tokio::time::Instant::now())).await {
-                return true;
-            }
-            on = !on;
-            for (name, ms, _) in &strobes {
-                let _ = blocking(|| self.set_clock(name, Some(if on { *ms } else { 0 })));
-            }
-        }
-        false
     }
 
     /// Heals every active fault (recording a stop event for each when `events` is

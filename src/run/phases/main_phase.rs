@@ -44,20 +44,28 @@ pub async fn run(
     ctx.tracker.enter(MAIN).await?;
     let config = &ctx.plan.config;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let nemesis_task = hook.map(|h| {
-        h.run(NemesisContext {
-            faults: config.nemesis.clone(),
-            interval: config.nemesis_interval,
-            seed: config.seed,
-            node_names: started.nodes.clone(),
-            nodes: started.faults.processes.clone(),
-            other_nodes: started.faults.other_nodes.clone(),
-            router: started.faults.router.clone(),
-            failover: started.faults.failover.clone(),
-            recorder: ctx.recorder.clone(),
-            stop: stop_rx.clone(),
-        })
-    });
+    let mut hook = hook;
+    let nemesis_ctx = NemesisContext {
+        faults: config.nemesis.clone(),
+        interval: config.nemesis_interval,
+        seed: config.seed,
+        node_names: started.nodes.clone(),
+        nodes: started.faults.processes.clone(),
+        other_nodes: started.faults.other_nodes.clone(),
+        router: started.faults.router.clone(),
+        failover: started.faults.failover.clone(),
+        recorder: ctx.recorder.clone(),
+        time_limit: config.time_limit,
+    };
+    // The nemesis is one more slot of the main phase (a failure to start it fails
+    // the run after the phase, as one during it does).
+    let (nemesis_slot, nemesis_started) = match hook.as_deref_mut() {
+        Some(h) => match h.start(nemesis_ctx).await {
+            Ok(slot) => (Some(slot), Ok(())),
+            Err(e) => (None, Err(e)),
+        },
+        None => (None, Ok(())),
+    };
     let timer = {
         let mut int = ctx.interrupt.clone();
         let abort = pool.abort.clone();
@@ -82,13 +90,8 @@ pub async fn run(
             let _ = stop_tx.send(true);
         }
     };
-    let nemesis = match nemesis_task {
-        Some(n) => tokio::join!(pool.run_main(stop_rx.clone()), timer, n).2,
-        None => {
-            tokio::join!(pool.run_main(stop_rx.clone()), timer);
-            Ok(())
-        }
-    };
+    tokio::join!(pool.run_main(stop_rx.clone(), nemesis_slot), timer);
+    let nemesis = nemesis_started.and_then(|()| hook.map_or(Ok(()), |h| h.outcome()));
     ctx.recorder.sync()?;
     nemesis.map_err(|e| e.context("the nemesis failed"))?;
     let aborted = pool.abort.lock().unwrap_or_else(|e| e.into_inner()).clone();

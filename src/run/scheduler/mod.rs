@@ -3,7 +3,8 @@
 //! all asking one shared [`Generator`] what to do next.
 //!
 //! [`Pool::drive`] is the one scheduler loop every phase runs (the main phase's
-//! workload generator, the final reads): a slot asks the generator with a
+//! workload generator with the fault schedule beside it, the final reads): a slot
+//! asks the generator with a
 //! [`Context`] (time since the phase began, its slot and process, the free slots),
 //! waits for the global rate limit if there is one, records the invoke, performs the
 //! operation with a timeout, records the completion and tells the generator
@@ -12,6 +13,14 @@
 //! completion the process id is retired and the slot continues as process `id + C`
 //! (Jepsen's rule), with a fresh client. A timed-out read is recorded as `fail` (a read
 //! has no effect); anything else that times out is `info`.
+//!
+//! A phase may have a nemesis slot ([`Phase::nemesis`]): one more slot, after the
+//! client slots, whose operations (start a fault, stop it) a [`NemesisClient`]
+//! carries out. The scheduler records nothing for them — the nemesis records its own
+//! `{"process":"nemesis","type":"info"}` events — and they are not rate limited; the
+//! generator is told how each ended like any other. The main phase's generator is
+//! [`generator::on_nemesis`]: the workload's generator on the client slots, the fault
+//! schedule on the nemesis slot, both run by one [`Pool::drive`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -62,6 +71,29 @@ pub struct Pool {
     pub abort: Arc<Mutex<Option<String>>>,
 }
 
+/// The process id the nemesis slot asks as (in its [`Context`]); never a client's,
+/// and nothing is recorded under it.
+pub const NEMESIS_PROCESS: u64 = u64::MAX;
+
+/// Carries out the nemesis slot's operations, recording in the history itself what
+/// they did.
+pub trait NemesisClient: Send + Sync {
+    /// Performs `op` (a short blocking call); why it failed, if it did.
+    fn perform(&self, op: &OpSpec) -> Result<(), String>;
+    /// The nemesis slot is done (its generator is, or the phase stopped): heal what
+    /// is still active, recording its stop.
+    fn finish(&self);
+}
+
+/// A nemesis for the main phase: the generator of the nemesis slot and the client
+/// that performs what it gives.
+pub struct NemesisSlot {
+    /// What the nemesis slot does.
+    pub generator: Box<dyn Generator>,
+    /// Who does it.
+    pub client: Arc<dyn NemesisClient>,
+}
+
 /// Which process ids a slot performs as.
 #[derive(Clone, Debug)]
 pub enum ProcessIds {
@@ -82,6 +114,9 @@ pub struct Phase {
     pub ids: ProcessIds,
     /// Whether the slots wait for the global rate limit.
     pub rate_limited: bool,
+    /// The nemesis slot's client, if the phase has one: then slot `slots` (after the
+    /// client slots) is the nemesis slot.
+    pub nemesis: Option<Arc<dyn NemesisClient>>,
 }
 
 /// The generator and what its contexts are built from, behind one lock.
@@ -191,14 +226,28 @@ impl Pool {
         self.clients.client(node, process)
     }
 
-    /// Runs the workload's generator on every slot until `stop` turns true; returns
-    /// when all have finished their outstanding operation.
-    pub async fn run_main(&self, stop: watch::Receiver<bool>) {
+    /// Runs the workload's generator on every client slot, and `nemesis`'s on the
+    /// nemesis slot if there is one, until `stop` turns true; returns when all have
+    /// finished their outstanding operation.
+    pub async fn run_main(&self, stop: watch::Receiver<bool>, nemesis: Option<NemesisSlot>) {
+        let clients = self.workload.generator(self.concurrency, self.seed);
+        let (generator, nemesis) = match nemesis {
+            Some(n) => (
+                Box::new(generator::on_nemesis(
+                    self.concurrency,
+                    clients,
+                    n.generator,
+                )) as Box<dyn Generator>,
+                Some(n.client),
+            ),
+            None => (clients, None),
+        };
         let phase = Phase {
-            generator: self.workload.generator(self.concurrency, self.seed),
+            generator,
             slots: self.concurrency,
             ids: ProcessIds::PerSlot,
             rate_limited: self.rate.is_limited(),
+            nemesis,
         };
         self.drive(phase, stop).await;
     }
@@ -220,15 +269,17 @@ impl Pool {
             slots: nodes,
             ids: ProcessIds::FreshPerOp(next),
             rate_limited: false,
+            nemesis: None,
         };
         let (_keep, never) = watch::channel(false);
         self.drive(phase, never).await;
     }
 
-    /// The scheduler loop: runs `phase` on its slots until each is told `Done` or
-    /// `stop` turns true; returns when every slot has finished its outstanding
-    /// operation.
+    /// The scheduler loop: runs `phase` on its slots (and its nemesis slot) until each
+    /// is told `Done` or `stop` turns true; returns when every slot has finished its
+    /// outstanding operation.
     pub async fn drive(&self, mut phase: Phase, stop: watch::Receiver<bool>) {
+        let total = phase.slots + usize::from(phase.nemesis.is_some());
         let start = Instant::now();
         let driver = |generator: Box<dyn Generator>, serving: SlotSet| {
             Arc::new(Driver {
@@ -244,21 +295,25 @@ impl Pool {
         };
         // Independent per-slot generators run each on its own slot, lock-free of the
         // others; anything else is shared by all slots behind one lock.
-        let drivers: Vec<Arc<Driver>> = match phase.generator.split(phase.slots) {
+        let drivers: Vec<Arc<Driver>> = match phase.generator.split(total) {
             Some(parts) => parts
                 .into_iter()
                 .enumerate()
                 .map(|(slot, g)| driver(g, SlotSet::one(slot)))
                 .collect(),
             None => {
-                let shared = driver(phase.generator, SlotSet::all(phase.slots));
-                vec![shared; phase.slots]
+                let shared = driver(phase.generator, SlotSet::all(total));
+                vec![shared; total]
             }
         };
         let mut tasks = tokio::task::JoinSet::new();
         for (slot, driver) in drivers.into_iter().enumerate() {
             let pool = self.clone();
             let stop = stop.clone();
+            if let (true, Some(client)) = (slot == phase.slots, phase.nemesis.clone()) {
+                tasks.spawn(async move { pool.nemesis_slot(&driver, slot, &*client, stop).await });
+                continue;
+            }
             let ids = phase.ids.clone();
             let (slots, limited) = (phase.slots, phase.rate_limited);
             tasks.spawn(async move { pool.slot(&driver, slot, slots, ids, limited, stop).await });
@@ -396,6 +451,49 @@ impl Pool {
                 tokio::task::yield_now().await;
             }
         }
+        if let Some(c) = finished {
+            driver.lock().report(&driver.wake, &c);
+        }
+    }
+}
+
+impl Pool {
+    /// The nemesis slot: asks like any slot, has `client` perform what it is given
+    /// (which records its own history events) and tells the generator how it ended;
+    /// heals what is still active when it is done.
+    async fn nemesis_slot(
+        &self,
+        driver: &Driver,
+        slot: usize,
+        client: &dyn NemesisClient,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let mut finished: Option<generator::Completion> = None;
+        while !*stop.borrow() {
+            let Some(spec) = self
+                .ask(driver, slot, NEMESIS_PROCESS, &mut stop, finished.take())
+                .await
+            else {
+                break;
+            };
+            let outcome = match client.perform(&spec) {
+                Ok(()) => Outcome::Ok,
+                Err(why) => {
+                    tracing::debug!("nemesis {}: {why}", spec.f);
+                    Outcome::Info
+                }
+            };
+            finished = Some(generator::Completion {
+                slot,
+                process: NEMESIS_PROCESS,
+                value: spec.value.clone(),
+                op: spec,
+                outcome,
+                time: driver.elapsed(),
+            });
+            tokio::task::yield_now().await;
+        }
+        client.finish();
         if let Some(c) = finished {
             driver.lock().report(&driver.wake, &c);
         }

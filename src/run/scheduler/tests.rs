@@ -75,7 +75,7 @@ async fn run_pool(path: &std::path::Path, seed: u64) -> History {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let _ = tx.send(true);
     });
-    pool.run_main(rx).await;
+    pool.run_main(rx, None).await;
     stopper.await.unwrap();
     recorder.nemesis(checkers::history::FINAL_READS, &Value::Null);
     pool.final_reads(Duration::ZERO).await;
@@ -178,5 +178,130 @@ async fn the_same_seed_gives_each_slot_the_same_operations() {
     let c = slot0(&run_pool(&dir.join("c.jsonl"), 10).await);
     let m = n.min(c.len());
     assert!(a[..m] != c[..m], "another seed gave the same operations");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Performs fault operations by recording them as nemesis events, as a nemesis does;
+/// fails every start of `failing` (a fault name).
+struct RecordingNemesis {
+    recorder: Recorder,
+    failing: &'static str,
+    finished: AtomicU64,
+}
+
+impl NemesisClient for RecordingNemesis {
+    fn perform(&self, op: &OpSpec) -> Result<(), String> {
+        if op.f.as_str() == format!("start-{}", self.failing) {
+            return Err("cannot".into());
+        }
+        self.recorder.nemesis(op.f.as_str(), &op.value);
+        Ok(())
+    }
+
+    fn finish(&self) {
+        self.finished.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A start every 20 ms, then its stop 20 ms after the start ended — unless the start
+/// failed; remembers which starts it was told failed.
+struct Faulty {
+    next: Duration,
+    active: Option<&'static str>,
+    n: usize,
+    failed: Arc<Mutex<Vec<String>>>,
+}
+
+impl Generator for Faulty {
+    fn op(&mut self, ctx: &Context<'_>) -> Next {
+        if ctx.time < self.next {
+            return Next::pending_until(self.next);
+        }
+        let f = match self.active.take() {
+            Some(fault) => format!("stop-{fault}"),
+            None => {
+                self.n += 1;
+                let fault = if self.n.is_multiple_of(2) {
+                    "kill"
+                } else {
+                    "pause"
+                };
+                self.active = Some(fault);
+                format!("start-{fault}")
+            }
+        };
+        Next::Op(OpSpec {
+            f: F::parse(&f),
+            key: None,
+            value: Value::Int(self.n as i64),
+        })
+    }
+
+    fn update(&mut self, _ctx: &Context<'_>, c: &generator::Completion) {
+        assert_eq!(c.process, NEMESIS_PROCESS);
+        self.next = c.time + Duration::from_millis(20);
+        if c.outcome != Outcome::Ok && c.op.f.as_str().starts_with("start-") {
+            self.active = None;
+            self.failed
+                .lock()
+                .unwrap()
+                .push(c.op.f.as_str().to_string());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nemesis_slot_runs_beside_the_clients_in_one_drive_and_hears_how_its_faults_ended() {
+    let dir = std::env::temp_dir().join(format!("faultline-pool-nem-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("n.jsonl");
+    let recorder = Recorder::create(&path, Instant::now()).unwrap();
+    let pool = pool(&recorder, 3, None);
+    let client = Arc::new(RecordingNemesis {
+        recorder: recorder.clone(),
+        failing: "kill",
+        finished: AtomicU64::new(0),
+    });
+    let failed = Arc::new(Mutex::new(Vec::new()));
+    let slot = NemesisSlot {
+        generator: Box::new(Faulty {
+            next: Duration::from_millis(20),
+            active: None,
+            n: 0,
+            failed: failed.clone(),
+        }),
+        client: client.clone(),
+    };
+    let (tx, rx) = watch::channel(false);
+    let stopper = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let _ = tx.send(true);
+    });
+    pool.run_main(rx, Some(slot)).await;
+    stopper.await.unwrap();
+    recorder.finish().unwrap();
+    assert_eq!(
+        client.finished.load(Ordering::Relaxed),
+        1,
+        "healed once at the end"
+    );
+    let h = read_history(&path);
+    // Clients as without a nemesis: processes of 4 slots, never the nemesis's.
+    assert!(h.ops.len() > 50, "{} client ops", h.ops.len());
+    assert!(h.ops.iter().all(|o| o.process != NEMESIS_PROCESS));
+    assert!(h.ops.iter().any(|o| o.process % 4 == 3));
+    // Nemesis events only as info events: pauses start and stop; kills never start,
+    // so none is stopped.
+    let fs: Vec<&str> = h.nemesis.iter().map(|e| e.f.as_str()).collect();
+    assert!(fs.len() >= 4, "{fs:?}");
+    assert!(
+        fs.iter().all(|f| *f == "start-pause" || *f == "stop-pause"),
+        "{fs:?}"
+    );
+    assert!(fs
+        .chunks(2)
+        .all(|p| p[0] == "start-pause" && p.get(1).is_none_or(|f| *f == "stop-pause")));
+    let failed = failed.lock().unwrap();
+    assert!(!failed.is_empty() && failed.iter().all(|f| f == "start-kill"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -25,6 +25,7 @@
 //! | [`each_slot`] | a generator of its own for every slot | [`routing`] |
 //! | [`on_slots`] | a generator only for some slots (e.g. a nemesis slot) | [`routing`] |
 //! | [`any`] | the first of several generators that has an operation | [`routing`] |
+//! | [`on_nemesis`] | clients on slots `0..n`, the nemesis on slot `n` (Jepsen's `gen/nemesis`) | [`routing`] |
 //!
 //! Randomness is per slot ([`Draw`], seeded from the run's seed and the slot), so a
 //! generator whose choices do not depend on completions gives every slot the same
@@ -44,7 +45,7 @@ pub mod until_ok;
 pub use context::{earliest, Completion, Context, Next, SlotSet};
 pub use draw::{key_name, stream, Draw, OpStream, Stream};
 pub use mix::mix;
-pub use routing::{any, each_slot, on_slots};
+pub use routing::{any, each_slot, on_nemesis, on_slots};
 pub use sequence::{limit, once, phases};
 pub use timing::{stagger, time_limit};
 pub use until_ok::until_ok;

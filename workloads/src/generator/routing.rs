@@ -1,6 +1,8 @@
 //! Routing requests by slot: [`each_slot`] (a generator of its own per slot),
-//! [`on_slots`] (a generator for some slots only) and [`any`] (the first of several
-//! that has an operation: e.g. clients on some slots, a nemesis on another).
+//! [`on_slots`] (a generator for some slots only), [`any`] (the first of several
+//! that has an operation: e.g. clients on some slots, a nemesis on another) and
+//! [`on_nemesis`] (clients on the first slots, the nemesis on the one after them:
+//! Jepsen's `(gen/nemesis ...)`).
 
 use super::{earliest, Completion, Context, Generator, Next, SlotSet};
 
@@ -157,6 +159,82 @@ impl Generator for Any {
     }
 }
 
+/// `clients` on slots `0..n`, `nemesis` on slot `n` (it serves that slot alone),
+/// done for any other slot; each is told only its own completions. It splits
+/// ([`Generator::split`]) when `clients` does: the client parts, then the nemesis.
+pub fn on_nemesis(n: usize, clients: Box<dyn Generator>, nemesis: Box<dyn Generator>) -> OnNemesis {
+    OnNemesis {
+        n,
+        clients,
+        nemesis,
+        client_slots: None,
+        nemesis_slot: SlotSet::one(n),
+    }
+}
+
+/// See [`on_nemesis`].
+pub struct OnNemesis {
+    n: usize,
+    clients: Box<dyn Generator>,
+    nemesis: Box<dyn Generator>,
+    client_slots: Option<SlotSet>,
+    nemesis_slot: SlotSet,
+}
+
+impl OnNemesis {
+    /// The client slots among those `all` serves.
+    fn client_slots(&mut self, all: &SlotSet) -> &SlotSet {
+        let n = self.n;
+        self.client_slots
+            .get_or_insert_with(|| SlotSet::from_fn(n, |s| all.contains(s)))
+    }
+}
+
+/// A generator that is done: what [`OnNemesis::split`] leaves behind.
+struct Finished;
+
+impl Generator for Finished {
+    fn op(&mut self, _ctx: &Context<'_>) -> Next {
+        Next::Done
+    }
+}
+
+impl Generator for OnNemesis {
+    fn op(&mut self, ctx: &Context<'_>) -> Next {
+        match ctx.slot {
+            s if s < self.n => {
+                let serving = self.client_slots(ctx.serving()).clone();
+                self.clients.op(&ctx.serving_only(&serving))
+            }
+            s if s == self.n => self.nemesis.op(&ctx.serving_only(&self.nemesis_slot)),
+            _ => Next::Done,
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<'_>, completion: &Completion) {
+        match completion.slot {
+            s if s < self.n => {
+                let serving = self.client_slots(ctx.serving()).clone();
+                self.clients.update(&ctx.serving_only(&serving), completion);
+            }
+            s if s == self.n => self
+                .nemesis
+                .update(&ctx.serving_only(&self.nemesis_slot), completion),
+            _ => {}
+        }
+    }
+
+    fn split(&mut self, slots: usize) -> Option<Vec<Box<dyn Generator>>> {
+        if slots != self.n + 1 {
+            return None;
+        }
+        let mut parts = self.clients.split(self.n)?;
+        parts.push(std::mem::replace(&mut self.nemesis, Box::new(Finished)));
+        self.clients = Box::new(Finished);
+        Some(parts)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -165,7 +243,7 @@ mod tests {
 
     use super::*;
     use crate::generator::testing::{all_ok, simulate};
-    use crate::generator::{limit, phases, stream, time_limit};
+    use crate::generator::{limit, once, phases, stream, time_limit};
     use crate::OpSpec;
 
     const MS: fn(u64) -> Duration = Duration::from_millis;
@@ -200,6 +278,65 @@ mod tests {
             "{kills} kills in 200 ms at ~50 ms"
         );
         assert!(ops.iter().filter(|o| o.slot < 3).count() > 100);
+    }
+
+    #[test]
+    fn on_nemesis_gives_the_nemesis_its_own_slot_and_its_own_completions() {
+        use std::sync::{Arc, Mutex};
+        /// A kill every 40 ms; remembers the completions it is told.
+        struct Kills(Arc<Mutex<Vec<usize>>>, Duration);
+        impl Generator for Kills {
+            fn op(&mut self, ctx: &Context<'_>) -> Next {
+                assert_eq!(ctx.serving().iter().collect::<Vec<_>>(), [ctx.slot]);
+                if ctx.time < self.1 {
+                    return Next::pending_until(self.1);
+                }
+                self.1 = ctx.time + MS(40);
+                Next::Op(OpSpec {
+                    f: F::parse("start-kill"),
+                    key: None,
+                    value: Value::Null,
+                })
+            }
+            fn update(&mut self, _ctx: &Context<'_>, c: &Completion) {
+                self.0.lock().unwrap().push(c.slot);
+            }
+        }
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let mut g = time_limit(
+            MS(200),
+            on_nemesis(
+                3,
+                Box::new(each_slot(|_| of("read"))),
+                Box::new(Kills(told.clone(), MS(40))),
+            ),
+        );
+        let ops = simulate(&mut g, 4, MS(5), MS(10_000), all_ok);
+        assert!(ops
+            .iter()
+            .all(|o| (o.op.f.as_str() == "start-kill") == (o.slot == 3)));
+        let kills = ops.iter().filter(|o| o.slot == 3).count();
+        assert_eq!(kills, 4, "at 40, 80, 120 and 160 ms");
+        assert_eq!(*told.lock().unwrap(), vec![3; kills]);
+        assert!(ops.iter().filter(|o| o.slot < 3).count() > 100);
+        // Splits into the clients' parts and the nemesis, when the clients split.
+        let mut whole = on_nemesis(
+            2,
+            Box::new(each_slot(|_| of("read"))),
+            Box::new(once(OpSpec {
+                f: F::parse("start-kill"),
+                key: None,
+                value: Value::Null,
+            })),
+        );
+        let mut parts = whole.split(3).unwrap();
+        assert_eq!(parts.len(), 3);
+        use crate::generator::testing::ops_of;
+        assert_eq!(ops_of(&mut *parts[2], 2, 3, 5).len(), 1);
+        assert_eq!(ops_of(&mut *parts[0], 0, 3, 5).len(), 5);
+        assert!(on_nemesis(2, Box::new(of("read")), Box::new(of("kill")))
+            .split(3)
+            .is_none());
     }
 
     #[test]
