@@ -34,7 +34,7 @@ impl StoreKind for Kind {
     }
 
     fn workloads(&self) -> &'static [&'static str] {
-        &["register", "cas-register", "kv", "set", "counter"]
+        &["register", "cas-register", "kv", "set", "counter", "dependent-update"]
     }
 
     fn faults(&self, _settings: &StoreSettings) -> &'static [nemesis::Fault] {
