@@ -34,7 +34,14 @@ impl StoreKind for Kind {
     }
 
     fn workloads(&self) -> &'static [&'static str] {
-        &["register", "cas-register", "kv", "set", "counter", "dependent-update"]
+        &[
+            "register",
+            "cas-register",
+            "kv",
+            "set",
+            "counter",
+            "dependent-update",
+        ]
     }
 
     fn faults(&self, _settings: &StoreSettings) -> &'static [nemesis::Fault] {

@@ -86,7 +86,9 @@ async fn a_slow_link_delays_each_update_by_the_link_delay_even_under_a_steady_st
     let mut i = 0;
     while start.elapsed() < Duration::from_secs(3) {
         i += 1;
-        let (s, _) = c.post(0, "/kv/write", json!({"key": "s", "value": i})).await;
+        let (s, _) = c
+            .post(0, "/kv/write", json!({"key": "s", "value": i}))
+            .await;
         assert_eq!(s, 200);
         written.push((start.elapsed(), i));
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -105,7 +107,10 @@ async fn a_slow_link_delays_each_update_by_the_link_delay_even_under_a_steady_st
         on_n3 >= due,
         "n3 shows write {on_n3} of {i}; write {due} was made 1.5 s ago"
     );
-    assert!(on_n3 < i, "the link is slow: n3 does not have the last write yet");
+    assert!(
+        on_n3 < i,
+        "the link is slow: n3 does not have the last write yet"
+    );
 }
 
 #[tokio::test]
