@@ -34,7 +34,14 @@ impl StoreKind for Kind {
     }
 
     fn workloads(&self) -> &'static [&'static str] {
-        &["register", "cas-register", "kv", "set", "counter"]
+        &[
+            "register",
+            "cas-register",
+            "kv",
+            "set",
+            "counter",
+            "dependent-update",
+        ]
     }
 
     /// Its nodes start from the nemesis network's layout (listen and peer addresses).

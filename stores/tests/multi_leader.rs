@@ -75,6 +75,45 @@ async fn all_to_all_without_version_vectors_shows_an_update_before_the_one_it_de
 }
 
 #[tokio::test]
+async fn a_slow_link_delays_each_update_by_the_link_delay_even_under_a_steady_stream() {
+    // n1 -> n3 is slow. A write every 20 ms for 3 s: each update leaves 500 ms after it
+    // was made, so n3 lags n1 by about the delay, not until the stream stops (a sender
+    // that waited for every queued update to come due before sending any would hold
+    // them all back while writes keep coming).
+    let c = Cluster::start(3, &ml(&["--link-delay-ms", "500"])).await;
+    let start = std::time::Instant::now();
+    let mut written: Vec<(Duration, i64)> = Vec::new();
+    let mut i = 0;
+    while start.elapsed() < Duration::from_secs(3) {
+        i += 1;
+        let (s, _) = c
+            .post(0, "/kv/write", json!({"key": "s", "value": i}))
+            .await;
+        assert_eq!(s, 200);
+        written.push((start.elapsed(), i));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let now = start.elapsed();
+    let on_n3 = read(&c, 2, "s").await.as_i64().unwrap_or(0);
+    // The last write made 1.5 s before now (the delay plus a margin for a loaded
+    // machine) has reached n3.
+    let due = written
+        .iter()
+        .rev()
+        .find(|(at, _)| *at + Duration::from_millis(1500) <= now)
+        .map(|(_, v)| *v)
+        .expect("writes older than 1.5 s");
+    assert!(
+        on_n3 >= due,
+        "n3 shows write {on_n3} of {i}; write {due} was made 1.5 s ago"
+    );
+    assert!(
+        on_n3 < i,
+        "the link is slow: n3 does not have the last write yet"
+    );
+}
+
+#[tokio::test]
 async fn concurrent_counter_adds_are_lost_with_lww_and_kept_as_a_crdt() {
     // n1 -> n3 is slow: n3 adds before it has seen n1's add (concurrent adds).
     for (resolution, total) in [("lww", 2), ("crdt", 4)] {

@@ -1,5 +1,6 @@
-//! The seven workloads: their operation mixes, final reads and checkers (the two
-//! transactional ones live in [`crate::list_append`] and [`crate::rw_register`]).
+//! The eight workloads: their operation mixes, final reads and checkers (the two
+//! transactional ones live in [`crate::list_append`] and [`crate::rw_register`],
+//! seed 001's dependent update in [`crate::dependent_update`]).
 //!
 //! | workload | ops | checkers |
 //! |---|---|---|
@@ -10,6 +11,7 @@
 //! | `counter` | add 70% (delta in -5..=5, not 0), read 30% | eventual (counter) |
 //! | `list-append` | txn of 1..=`--txn-length` micro-ops, append 50% / read 50%, rotating keys | list-append |
 //! | `rw-register` | txn of 1..=`--txn-length` micro-ops, write 50% / read 50%, rotating keys | rw-register |
+//! | `dependent-update` | by slot: write `x`; read `x`, then write `y` after each new `x`; read `y` then `x` | causal, eventual (kv) |
 //!
 //! A cas expects the value the key was last seen with: the value of the latest `ok`
 //! completion on the key by any slot (a read's value, a write's value, a cas's new
@@ -57,7 +59,7 @@ const COLLECTION_MODELS: &[Consistency] = &[
 /// list-append) or an unknown name.
 pub fn declared_models(name: &str) -> Option<&'static [Consistency]> {
     match name {
-        "register" | "cas-register" | "kv" => Some(READ_WRITE_MODELS),
+        "register" | "cas-register" | "kv" | "dependent-update" => Some(READ_WRITE_MODELS),
         "set" | "counter" => Some(COLLECTION_MODELS),
         _ => None,
     }
@@ -82,6 +84,11 @@ pub(crate) fn make(name: &str, config: &WorkloadConfig) -> Option<Box<dyn Worklo
         "counter" => Kind::Counter,
         "list-append" => return Some(Box::new(crate::list_append::ListAppend::new(config))),
         "rw-register" => return Some(Box::new(crate::rw_register::RwRegister::new(config))),
+        "dependent-update" => {
+            return Some(Box::new(crate::dependent_update::DependentUpdate::new(
+                config,
+            )))
+        }
         _ => return None,
     };
     Some(Box::new(Standard {

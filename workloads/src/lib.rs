@@ -1,5 +1,5 @@
 //! Workloads: for each kind of test (register, cas-register, kv, set, counter,
-//! list-append, rw-register), the operation generator and the checkers that judge its history.
+//! list-append, rw-register, dependent-update), the operation generator and the checkers that judge its history.
 //!
 //! A [`Workload`] is the seam between the driver and a kind of test: it names its
 //! keys and the data they hold ([`DataKind`], so a client knows which store API to
@@ -17,10 +17,12 @@
 //! routing by slot), [`final_reads`] (the final reads as until-ok generators),
 //! [`keys`] (how keys are chosen: [`KeyDistribution`], uniform or zipf), and `kinds`
 //! (each named workload, made by [`by_name`]); the transactional workloads
-//! [`list_append`] and [`rw_register`] over the rotating keys of `txn_keys`; `seen`
-//! (the value each key was last seen with, what a cas expects); and [`maelstrom`]
-//! (Maelstrom's workloads in its own message shapes).
+//! [`list_append`] and [`rw_register`] over the rotating keys of `txn_keys`; seed
+//! 001's causality pattern as [`dependent_update`]; `seen` (the value each key was
+//! last seen with, what a cas expects); and [`maelstrom`] (Maelstrom's workloads in
+//! its own message shapes).
 
+pub mod dependent_update;
 pub mod final_reads;
 pub mod generator;
 pub mod keys;
@@ -156,6 +158,7 @@ pub const NAMES: &[&str] = &[
     "counter",
     "list-append",
     "rw-register",
+    "dependent-update",
 ];
 
 /// The workloads a store speaking the reference store's HTTP-KV API serves: every one

@@ -87,21 +87,28 @@ async fn ship(node: Arc<Node>, peer: String, mut rx: mpsc::UnboundedReceiver<Que
     };
     let timeout = Duration::from_millis(node.args.request_timeout_ms);
     let mut batch: Vec<Update> = Vec::new();
+    // The head of the queue, taken out but not yet due.
+    let mut next: Option<Queued> = None;
     loop {
         if batch.is_empty() {
-            let Some((at, u)) = rx.recv().await else {
-                return;
+            let head = match next.take() {
+                Some(q) => q,
+                None => match rx.recv().await {
+                    Some(q) => q,
+                    None => return,
+                },
             };
+            let (at, u) = head;
             tokio::time::sleep_until((at + delay).into()).await;
             batch.push(u);
         }
-        // Everything else already due goes in the same batch.
-        while batch.len() < 512 {
+        // Everything else already due goes in the same batch; the first update not
+        // due yet waits for the next batch (waiting for it here would hold back the
+        // ones already due for as long as updates keep coming).
+        while next.is_none() && batch.len() < 512 {
             match rx.try_recv() {
-                Ok((at, u)) => {
-                    tokio::time::sleep_until((at + delay).into()).await;
-                    batch.push(u);
-                }
+                Ok((at, u)) if at + delay <= Instant::now() => batch.push(u),
+                Ok(q) => next = Some(q),
                 Err(_) => break,
             }
         }
