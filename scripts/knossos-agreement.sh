@@ -3,7 +3,8 @@
 # every data/cas-register/{good,bad}/*.edn file, which Knossos's core_test.clj
 # (`test-examples`) checks with (cas-register 0) and expects valid in good/ and
 # invalid in bad/. faultline is run with Knossos's meaning: --model cas-register
-# --initial 0 --nil-read any (an ok read of nil is "value unknown").
+# --initial 0 --nil-read any (an ok read of nil is "value unknown"); NIL_READ=value
+# measures faultline's default meaning instead.
 #
 #   scripts/knossos-agreement.sh [KNOSSOS_DIR] [FAULTLINE]
 #
@@ -16,6 +17,7 @@ set -u
 root="$(cd "$(dirname "$0")/.." && pwd)"
 knossos="${1:-${KNOSSOS_DIR:-/tmp/knossos}}"
 faultline="${2:-${CARGO_TARGET_DIR:-$root/target}/debug/faultline}"
+nil_read="${NIL_READ:-any}"
 data="$knossos/data/cas-register"
 if [ ! -d "$data/good" ] || [ ! -d "$data/bad" ]; then
     echo "knossos-agreement: Knossos's data is absent ($data/good and $data/bad not found; fetch jepsen-io/knossos and pass its directory): skipped"
@@ -32,7 +34,7 @@ for label in good bad; do
     seen[$label]=0 agreed[$label]=0
     for f in "$data/$label"/*.edn; do
         "$faultline" check --format jepsen-edn --model cas-register --initial 0 \
-            --nil-read any --timeout 60 "$f" >/tmp/knossos-agreement.$$ 2>&1
+            --nil-read "$nil_read" --timeout 60 "$f" >/tmp/knossos-agreement.$$ 2>&1
         code=$?
         case $code in
             0) got=valid ;;
@@ -52,4 +54,4 @@ for label in good bad; do
     done
 done
 rm -f /tmp/knossos-agreement.$$
-echo "knossos-agreement: faultline agrees with Knossos on $agree of $total files (${agreed[good]} of ${seen[good]} valid, ${agreed[bad]} of ${seen[bad]} invalid)"
+echo "knossos-agreement (--nil-read $nil_read): faultline agrees with Knossos on $agree of $total files (${agreed[good]} of ${seen[good]} valid, ${agreed[bad]} of ${seen[bad]} invalid)"

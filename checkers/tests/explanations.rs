@@ -377,8 +377,7 @@ fn a_history_without_times_names_ops_by_number_not_seconds() {
     assert!(!r.summary.contains(" s"), "{}", r.summary);
     assert!(
         r.summary.contains("first anomaly at op #4")
-            && r.summary
-                .contains("write 1 (process 0) completed at op #1")
+            && r.summary.contains("write 1 (process 0) completed at op #1")
             && r.summary
                 .contains("invoked at op #2 and completed at op #3"),
         "{}",
@@ -388,7 +387,8 @@ fn a_history_without_times_names_ops_by_number_not_seconds() {
 
 /// An untimed history whose op maps are spread over lines, with comments between
 /// them: op #N must count the maps from 0 (or be the map's `:index`), not lines.
-const UNTIMED_WITH_COMMENTS: &str = "; a Knossos-style file: a list, comments, maps over several lines\n\
+const UNTIMED_WITH_COMMENTS: &str =
+    "; a Knossos-style file: a list, comments, maps over several lines\n\
 (\n\
  ; op #0 and #1: write 1\n\
  {:process 0, :type :invoke,\n\

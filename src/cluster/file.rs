@@ -373,14 +373,20 @@ port = 9200
         // Found while writing the cluster_toml fuzz target: a node count from the file
         // sized every list of the cluster (a memory exhaustion, not an error).
         for nodes in ["99999999999999", "1001"] {
-            let text = format!("[cluster]\nnodes = {nodes}\ncommand = \"x\"\nready = \"tcp://x\"\n");
+            let text =
+                format!("[cluster]\nnodes = {nodes}\ncommand = \"x\"\nready = \"tcp://x\"\n");
             let e = parse(&text, Path::new("/")).unwrap_err();
             assert!(e.contains("expected at most 1000"), "{e}");
         }
         let many = format!(
             "[cluster]\nnodes = [{}]\ncommand = \"x\"\nready = \"tcp://x\"\n",
-            (0..1001).map(|i| format!("\"n{i}\"")).collect::<Vec<_>>().join(",")
+            (0..1001)
+                .map(|i| format!("\"n{i}\""))
+                .collect::<Vec<_>>()
+                .join(",")
         );
-        assert!(parse(&many, Path::new("/")).unwrap_err().contains("expected at most 1000"));
+        assert!(parse(&many, Path::new("/"))
+            .unwrap_err()
+            .contains("expected at most 1000"));
     }
 }
