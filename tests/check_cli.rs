@@ -423,7 +423,7 @@ fn a_nil_read_is_a_value_by_default_and_any_value_with_nil_read_any() {
     let out = String::from_utf8_lossy(&by_value.stdout);
     assert_eq!(by_value.status.code(), Some(1), "{out}");
     assert!(out.contains("1 ok reads returned nil"), "{out}");
-    assert!(out.contains("times are shown as event #N"), "{out}");
+    assert!(out.contains("times are shown as op #N"), "{out}");
     assert!(!out.contains("0.000 s"), "{out}");
     assert!(out.contains("--nil-read any"), "{out}");
     let any = faultline()

@@ -356,7 +356,7 @@ fn a_violation_with_no_two_write_proof_says_no_order_is_legal() {
 }
 
 #[test]
-fn a_history_without_times_names_events_not_seconds() {
+fn a_history_without_times_names_ops_by_number_not_seconds() {
     let h = checkers::read::edn::read(
         "({:process 0, :type :invoke, :f :write, :value 1}\n\
           {:process 0, :type :ok, :f :write, :value 1}\n\
@@ -376,11 +376,66 @@ fn a_history_without_times_names_events_not_seconds() {
     assert_eq!(r.verdict, Verdict::Invalid);
     assert!(!r.summary.contains(" s"), "{}", r.summary);
     assert!(
-        r.summary.contains("first anomaly at event #4")
+        r.summary.contains("first anomaly at op #4")
+            && r.summary.contains("write 1 (process 0) completed at op #1")
             && r.summary
-                .contains("write 1 (process 0) completed at event #1")
+                .contains("invoked at op #2 and completed at op #3"),
+        "{}",
+        r.summary
+    );
+}
+
+/// An untimed history whose op maps are spread over lines, with comments between
+/// them: op #N must count the maps from 0 (or be the map's `:index`), not lines.
+const UNTIMED_WITH_COMMENTS: &str =
+    "; a Knossos-style file: a list, comments, maps over several lines\n\
+(\n\
+ ; op #0 and #1: write 1\n\
+ {:process 0, :type :invoke,\n\
+  :f :write, :value 1}\n\
+ {:process 0, :type :ok, :f :write, :value 1}\n\
+\n\
+ {:process 0, :type :invoke, :f :write, :value 2} {:process 0, :type :ok, :f :write, :value 2}\n\
+ ; op #4: the stale read's invoke\n\
+ {:process 1, :type :invoke, :f :read, :value nil}\n\
+ {:process 1, :type :ok, :f :read, :value 1})\n";
+
+#[test]
+fn op_n_is_the_position_of_the_op_map_in_the_file_counting_from_zero() {
+    let h = checkers::read::edn::read(UNTIMED_WITH_COMMENTS, "c.edn").unwrap();
+    let r = linearizable::check(
+        &h,
+        &ModelSpec::new(ModelKind::Register),
+        &Budget::unlimited(),
+    );
+    assert_eq!(r.verdict, Verdict::Invalid);
+    // The maps, in file order: 0 invoke write 1, 1 ok write 1, 2 invoke write 2,
+    // 3 ok write 2, 4 invoke read, 5 ok read 1 (their lines are 4, 6, 8, 8, 10, 11).
+    assert!(
+        r.summary.contains("first anomaly at op #4")
+            && r.summary.contains("write 1 (process 0) completed at op #1")
             && r.summary
-                .contains("invoked at event #2 and completed at event #3"),
+                .contains("invoked at op #2 and completed at op #3"),
+        "{}",
+        r.summary
+    );
+    // With Jepsen's :index (here from 100), N is the :index.
+    let mut indexed = String::new();
+    for (n, part) in UNTIMED_WITH_COMMENTS.split("{:process").enumerate() {
+        if n > 0 {
+            indexed.push_str(&format!("{{:index {}, :process", 99 + n));
+        }
+        indexed.push_str(part);
+    }
+    let h = checkers::read::edn::read(&indexed, "i.edn").unwrap();
+    let r = linearizable::check(
+        &h,
+        &ModelSpec::new(ModelKind::Register),
+        &Budget::unlimited(),
+    );
+    assert!(
+        r.summary.contains("first anomaly at op #104")
+            && r.summary.contains("completed at op #101"),
         "{}",
         r.summary
     );

@@ -294,3 +294,32 @@ fn sniffing_tells_spaced_json_from_edn() {
     );
     assert_eq!(sniff(&file("f", "hello\n")).unwrap(), Format::Jsonl);
 }
+
+#[test]
+fn reading_bytes_in_memory_gives_what_reading_the_file_gives() {
+    use checkers::read::{read_bytes_with, read_path_with, ReadOptions};
+    let options = ReadOptions::default();
+    let from_file = read_path_with(&file("same.jsonl", JSONL_OK), Format::Auto, &options).unwrap();
+    let from_bytes =
+        read_bytes_with(JSONL_OK.as_bytes(), "same.jsonl", Format::Auto, &options).unwrap();
+    assert_eq!(from_bytes.format, Format::Jsonl);
+    assert_eq!(from_bytes.history.ops, from_file.history.ops);
+    let e = read_bytes_with(b"", "empty.edn", Format::Auto, &options).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("empty.edn:1: the history holds no events"),
+        "{e}"
+    );
+    let e = read_bytes_with(
+        b"[{:process 0 \xff}]",
+        "bad.edn",
+        Format::JepsenEdn,
+        &options,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("bad.edn:1: the line is not valid UTF-8"),
+        "{e}"
+    );
+}

@@ -236,7 +236,7 @@ fn reading_notes(reading: &checkers::read::Reading, nil_read: NilRead) -> Vec<St
     let mut notes = Vec::new();
     if reading.history.untimed {
         notes.push(
-            "the history records no times; its order is the real-time order, and times are shown as event #N"
+            "the history records no times; its order is the real-time order, and times are shown as op #N (the op's :index: its position in the file, counting from 0)"
                 .to_string(),
         );
     }

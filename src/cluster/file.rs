@@ -30,6 +30,9 @@ use serde::Deserialize;
 
 use super::{ports, Launch, NodeSpec, ReadyCheck};
 
+/// The most nodes a cluster file may start (all on this machine).
+const MAX_NODES: usize = 1000;
+
 /// The file's shape.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,12 +95,23 @@ pub fn parse(text: &str, nodes_dir: &Path) -> Result<ClusterFile, String> {
     let c = &doc.cluster;
     let names: Vec<String> = match &c.nodes {
         Nodes::Count(0) => return Err("[cluster] nodes: expected at least one node".into()),
+        Nodes::Count(n) if *n > MAX_NODES => {
+            return Err(format!(
+                "[cluster] nodes = {n}; expected at most {MAX_NODES} (every node is a process on this machine with a port of its own)"
+            ))
+        }
         Nodes::Count(n) => (1..=*n).map(|i| format!("n{i}")).collect(),
         Nodes::Names(v) if v.is_empty() => {
             return Err("[cluster] nodes: expected at least one node name".into())
         }
         Nodes::Names(v) => v.clone(),
     };
+    if names.len() > MAX_NODES {
+        return Err(format!(
+            "[cluster] nodes: {} nodes; expected at most {MAX_NODES} (every node is a process on this machine with a port of its own)",
+            names.len()
+        ));
+    }
     for name in doc.node.keys() {
         if !names.contains(name) {
             return Err(format!(
@@ -352,5 +366,27 @@ port = 9200
         )
         .unwrap_err();
         assert!(e.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn a_cluster_of_absurdly_many_nodes_is_refused_before_anything_is_allocated() {
+        // Found while writing the cluster_toml fuzz target: a node count from the file
+        // sized every list of the cluster (a memory exhaustion, not an error).
+        for nodes in ["99999999999999", "1001"] {
+            let text =
+                format!("[cluster]\nnodes = {nodes}\ncommand = \"x\"\nready = \"tcp://x\"\n");
+            let e = parse(&text, Path::new("/")).unwrap_err();
+            assert!(e.contains("expected at most 1000"), "{e}");
+        }
+        let many = format!(
+            "[cluster]\nnodes = [{}]\ncommand = \"x\"\nready = \"tcp://x\"\n",
+            (0..1001)
+                .map(|i| format!("\"n{i}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert!(parse(&many, Path::new("/"))
+            .unwrap_err()
+            .contains("expected at most 1000"));
     }
 }

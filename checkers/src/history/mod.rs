@@ -108,7 +108,7 @@ pub struct History {
     /// How many events the source had.
     pub event_count: u64,
     /// Whether the source had no clock (Knossos EDN without `:time`, Porcupine logs):
-    /// each event's `time` is then its index, and times are shown as "event #N".
+    /// each event's `time` is then its index, and times are shown as "op #N".
     pub untimed: bool,
 }
 
@@ -135,11 +135,13 @@ impl History {
         keys
     }
 
-    /// A time as a person reads it: "1.234 s", or "event #N" when the history is
-    /// [`untimed`](History::untimed).
+    /// A time as a person reads it: "1.234 s", or "op #N" when the history is
+    /// [`untimed`](History::untimed). N is then the event's index: in Jepsen's terms
+    /// each map in the file is an op, numbered from 0 in file order (its `:index`
+    /// when the file gives one), so op #N is the (N+1)-th op of the file.
     pub fn at(&self, ns: u64) -> String {
         if self.untimed {
-            format!("event #{ns}")
+            format!("op #{ns}")
         } else {
             format!("{:.3} s", ns as f64 / 1e9)
         }

@@ -169,6 +169,33 @@ pub fn read_path_with(
     options: &ReadOptions,
 ) -> Result<Reading, ReadError> {
     let (parsed, format) = parse_path(path, format, options)?;
+    judgeable(parsed, format, &path.display().to_string())
+}
+
+/// [`read_path_with`] on a file's bytes already in memory; errors name `file`.
+/// [`Format::Auto`] sniffs the bytes as [`sniff`] sniffs a file.
+pub fn read_bytes_with(
+    bytes: &[u8],
+    file: &str,
+    format: Format,
+    options: &ReadOptions,
+) -> Result<Reading, ReadError> {
+    let format = match format {
+        Format::Auto => sniff_lines(Path::new(file), bytes).map_err(|source| ReadError::Io {
+            file: file.to_string(),
+            source,
+        })?,
+        f => f,
+    };
+    let parsed = match format {
+        Format::Jsonl | Format::Auto => jsonl::read_options(bytes, file, options)?,
+        _ => parse_text(&text_of(bytes.to_vec(), file)?, file, format, options)?,
+    };
+    judgeable(parsed, format, file)
+}
+
+/// The reading of `parsed`, unless it holds no client operation.
+fn judgeable(parsed: Parsed, format: Format, file: &str) -> Result<Reading, ReadError> {
     if parsed.history.ops.is_empty() {
         let message = if parsed.history.event_count == 0 {
             "the history holds no events (the file is empty or blank); expected at least one client operation (an invoke and its completion)".to_string()
@@ -179,7 +206,7 @@ pub fn read_path_with(
             )
         };
         return Err(ReadError::History(HistoryError {
-            file: path.display().to_string(),
+            file: file.to_string(),
             line: 1,
             message,
         }));
@@ -216,15 +243,23 @@ fn parse_path(
                 options,
             )?
         }
-        Format::JepsenEdn => edn::read_options(&read_text(path, &name)?, &name, options)?,
-        Format::PorcupineKv => {
-            porcupine_kv::read_options(&read_text(path, &name)?, &name, options)?
-        }
-        Format::PorcupineEtcd => {
-            porcupine_etcd::read_options(&read_text(path, &name)?, &name, options)?
-        }
+        _ => parse_text(&read_text(path, &name)?, &name, format, options)?,
     };
     Ok((parsed, format))
+}
+
+/// Parses `text` in one of the whole-text formats (EDN, Porcupine kv and etcd).
+fn parse_text(
+    text: &str,
+    file: &str,
+    format: Format,
+    options: &ReadOptions,
+) -> Result<Parsed, ReadError> {
+    match format {
+        Format::PorcupineKv => porcupine_kv::read_options(text, file, options),
+        Format::PorcupineEtcd => porcupine_etcd::read_options(text, file, options),
+        _ => edn::read_options(text, file, options),
+    }
 }
 
 /// The whole file as text; bytes that are not UTF-8 are an error naming their line.
@@ -233,6 +268,11 @@ fn read_text(path: &Path, name: &str) -> Result<String, ReadError> {
         file: name.to_string(),
         source,
     })?;
+    text_of(bytes, name)
+}
+
+/// `bytes` as text; bytes that are not UTF-8 are an error naming their line.
+fn text_of(bytes: Vec<u8>, name: &str) -> Result<String, ReadError> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = 1 + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
@@ -257,14 +297,18 @@ pub(crate) fn not_utf8(file: &str, line: usize) -> HistoryError {
 /// reads Porcupine's kv logs). Anything else is read as JSONL, whose reader then
 /// names the first line it cannot parse.
 pub fn sniff(path: &Path) -> std::io::Result<Format> {
-    use std::io::BufRead;
     let file = std::fs::File::open(path)?;
+    sniff_lines(path, std::io::BufReader::new(file))
+}
+
+/// [`sniff`] on the name `path` and the lines of `reader`.
+fn sniff_lines(path: &Path, reader: impl std::io::BufRead) -> std::io::Result<Format> {
     match path.extension().and_then(|e| e.to_str()) {
         Some("jsonl") => return Ok(Format::Jsonl),
         Some("edn") => return Ok(Format::JepsenEdn),
         _ => {}
     }
-    for line in std::io::BufReader::new(file).split(b'\n').take(100) {
+    for line in reader.split(b'\n').take(100) {
         let line = line?;
         let text = String::from_utf8_lossy(&line);
         let t = text.trim_start();
