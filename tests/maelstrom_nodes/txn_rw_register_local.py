@@ -1,28 +1,5 @@
 #!/usr/bin/env python3
-"""A BROKEN txn-rw-register node: each node keeps its own registers and runs txns on them
-alone, without telling the others. Each node's registers are consistent, but two nodes
-hold different values for one key, so reads across nodes cannot be ordered."""
-import threading
+"""A BROKEN txn-rw-register node: each node keeps its own registers (see txn_node.py)."""
+from txn_node import rw_register, serve
 
-from maelstrom import Node
-
-node = Node()
-registers = {}
-lock = threading.Lock()
-
-
-def txn(msg):
-    out = []
-    with lock:
-        for f, k, v in msg["body"]["txn"]:
-            key = str(k)
-            if f == "w":
-                registers[key] = v
-                out.append([f, k, v])
-            else:
-                out.append([f, k, registers.get(key)])
-    node.reply(msg, {"type": "txn_ok", "txn": out})
-
-
-node.on("txn")(txn)
-node.run()
+serve(rw_register, one_copy=False)

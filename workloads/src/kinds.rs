@@ -288,10 +288,8 @@ impl Generator for Gen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generator::testing::SimOp;
+    use crate::generator::testing::{against_registers, assert_same_up_to_cas_expectations, SimOp};
     use crate::{by_name, KeyDistribution, NAMES};
-    use checkers::Outcome;
-    use std::collections::HashMap;
     use std::collections::HashSet;
 
     fn ops(name: &str, slot: usize, seed: u64, n: usize) -> Vec<OpSpec> {
@@ -353,46 +351,12 @@ mod tests {
         assert_eq!(keys.len(), 5);
     }
 
-    /// Runs `name` over 4 slots against a linearizable in-memory register per key
-    /// (cas applies only when the expected value matches); the ops and the fraction
-    /// of cas that succeeded.
+    /// Runs `name` over 4 slots against a linearizable in-memory register per key;
+    /// the ops and the fraction of cas that succeeded.
     fn against_a_register(name: &str, seed: u64, latency_ms: u64) -> (Vec<SimOp>, f64) {
-        use crate::generator::testing::simulate;
-        use std::time::Duration;
         let w = by_name(name, &WorkloadConfig::default()).unwrap();
-        let mut store: HashMap<Value, Value> = HashMap::new();
-        let (mut cas, mut cas_ok) = (0, 0);
-        let ops = simulate(
-            &mut *w.generator(4, seed),
-            4,
-            Duration::from_millis(latency_ms),
-            Duration::from_secs(5),
-            |op, _| {
-                let key = op.key.clone().unwrap();
-                let cur = store.get(&key).cloned().unwrap_or(Value::Null);
-                match op.f {
-                    F::Read => (Outcome::Ok, cur),
-                    F::Write => {
-                        store.insert(key, op.value.clone());
-                        (Outcome::Ok, op.value.clone())
-                    }
-                    _ => {
-                        let [expected, new] = op.value.as_list().unwrap() else {
-                            panic!("cas value {:?}", op.value)
-                        };
-                        cas += 1;
-                        if *expected == cur {
-                            cas_ok += 1;
-                            store.insert(key, new.clone());
-                            (Outcome::Ok, op.value.clone())
-                        } else {
-                            (Outcome::Fail, op.value.clone())
-                        }
-                    }
-                }
-            },
-        );
-        (ops, cas_ok as f64 / cas.max(1) as f64)
+        let latency = std::time::Duration::from_millis(latency_ms);
+        against_registers(&mut *w.generator(4, seed), latency, false)
     }
 
     #[test]
@@ -411,26 +375,9 @@ mod tests {
     fn only_a_cas_expected_value_depends_on_completions() {
         // Other latencies, other interleavings: the same functions, keys and written
         // values per slot; only what a cas expects may differ.
-        let shape = |ops: &[SimOp], slot: usize| -> Vec<(F, Option<Value>, Value)> {
-            ops.iter()
-                .filter(|o| o.slot == slot)
-                .map(|o| {
-                    let v = match o.op.f {
-                        F::Cas => o.op.value.as_list().unwrap()[1].clone(),
-                        _ => o.op.value.clone(),
-                    };
-                    (o.op.f.clone(), o.op.key.clone(), v)
-                })
-                .collect()
-        };
         let (a, _) = against_a_register("kv", 11, 3);
         let (b, _) = against_a_register("kv", 11, 7);
-        for slot in 0..4 {
-            let (x, y) = (shape(&a, slot), shape(&b, slot));
-            let n = x.len().min(y.len());
-            assert!(n > 100);
-            assert_eq!(x[..n], y[..n], "slot {slot}");
-        }
+        assert_same_up_to_cas_expectations(&a, &b);
     }
 
     #[test]

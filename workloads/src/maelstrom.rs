@@ -337,8 +337,7 @@ impl Gen {
 mod tests {
     use super::*;
     use crate::by_name;
-    use crate::generator::testing::{simulate, SimOp};
-    use checkers::Outcome;
+    use crate::generator::testing::{against_registers, assert_same_up_to_cas_expectations, SimOp};
 
     fn ops(name: &str, n: usize) -> Vec<OpSpec> {
         let w = by_name(name, &WorkloadConfig::default()).unwrap();
@@ -396,44 +395,10 @@ mod tests {
         }
     }
 
-    /// Runs lin-kv over 4 slots against one linearizable register per key (a cas on
-    /// a key never written fails, as Maelstrom's lin-kv service answers error 20); the
-    /// fraction of cas that succeeded.
     fn lin_kv_cas_success(seed: u64, latency_ms: u64) -> (Vec<SimOp>, f64) {
-        use std::collections::HashMap;
-        use std::time::Duration;
         let w = by_name("lin-kv", &WorkloadConfig::default()).unwrap();
-        let mut store: HashMap<Value, Value> = HashMap::new();
-        let (mut cas, mut cas_ok) = (0, 0);
-        let ops = simulate(
-            &mut *w.generator(4, seed),
-            4,
-            Duration::from_millis(latency_ms),
-            Duration::from_secs(5),
-            |op, _| {
-                let key = op.key.clone().unwrap();
-                let cur = store.get(&key).cloned();
-                match (&op.f, op.value.as_list()) {
-                    (F::Read, _) => (Outcome::Ok, cur.unwrap_or(Value::Null)),
-                    (F::Write, _) => {
-                        store.insert(key, op.value.clone());
-                        (Outcome::Ok, op.value.clone())
-                    }
-                    (F::Cas, Some([expected, new])) => {
-                        cas += 1;
-                        if cur.as_ref() == Some(expected) {
-                            cas_ok += 1;
-                            store.insert(key, new.clone());
-                            (Outcome::Ok, op.value.clone())
-                        } else {
-                            (Outcome::Fail, op.value.clone())
-                        }
-                    }
-                    _ => panic!("lin-kv made {op:?}"),
-                }
-            },
-        );
-        (ops, cas_ok as f64 / cas.max(1) as f64)
+        let latency = std::time::Duration::from_millis(latency_ms);
+        against_registers(&mut *w.generator(4, seed), latency, true)
     }
 
     #[test]
@@ -445,25 +410,8 @@ mod tests {
 
     #[test]
     fn only_a_lin_kv_cas_expected_value_depends_on_completions() {
-        let shape = |ops: &[SimOp], slot: usize| -> Vec<(F, Option<Value>, Value)> {
-            ops.iter()
-                .filter(|o| o.slot == slot)
-                .map(|o| {
-                    let v = match o.op.f {
-                        F::Cas => o.op.value.as_list().unwrap()[1].clone(),
-                        _ => o.op.value.clone(),
-                    };
-                    (o.op.f.clone(), o.op.key.clone(), v)
-                })
-                .collect()
-        };
         let (a, _) = lin_kv_cas_success(11, 3);
         let (b, _) = lin_kv_cas_success(11, 7);
-        for slot in 0..4 {
-            let (x, y) = (shape(&a, slot), shape(&b, slot));
-            let n = x.len().min(y.len());
-            assert!(n > 100);
-            assert_eq!(x[..n], y[..n], "slot {slot}");
-        }
+        assert_same_up_to_cas_expectations(&a, &b);
     }
 }

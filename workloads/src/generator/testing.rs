@@ -120,3 +120,70 @@ pub fn ops_of(gen: &mut dyn Generator, slot: usize, slots: usize, n: usize) -> V
     let ctx = Context::new(Duration::ZERO, slot, slot as u64, &serving, &free);
     (0..n).map_while(|_| gen.op(&ctx).into_op()).collect()
 }
+
+/// Runs `gen` over 4 slots with `latency` per op against one linearizable register
+/// per key (a cas applies only when it expects what the key holds; with
+/// `missing_fails`, a cas on a key never written fails, as Maelstrom's lin-kv
+/// answers error 20, else a missing key holds `null`); the ops and the fraction of
+/// cas that succeeded.
+pub fn against_registers(
+    gen: &mut dyn Generator,
+    latency: Duration,
+    missing_fails: bool,
+) -> (Vec<SimOp>, f64) {
+    use checkers::F;
+    let mut store: std::collections::HashMap<Value, Value> = std::collections::HashMap::new();
+    let (mut cas, mut cas_ok) = (0, 0);
+    let ops = simulate(gen, 4, latency, Duration::from_secs(5), |op, _| {
+        let key = op.key.clone().expect("register ops name a key");
+        let cur = store.get(&key).cloned();
+        match (&op.f, op.value.as_list()) {
+            (F::Read, _) => (Outcome::Ok, cur.unwrap_or(Value::Null)),
+            (F::Write, _) => {
+                store.insert(key, op.value.clone());
+                (Outcome::Ok, op.value.clone())
+            }
+            (F::Cas, Some([expected, new])) => {
+                cas += 1;
+                let held = match cur {
+                    Some(v) => Some(v),
+                    None if missing_fails => None,
+                    None => Some(Value::Null),
+                };
+                if held.as_ref() == Some(expected) {
+                    cas_ok += 1;
+                    store.insert(key, new.clone());
+                    (Outcome::Ok, op.value.clone())
+                } else {
+                    (Outcome::Fail, op.value.clone())
+                }
+            }
+            _ => panic!("not a register op: {op:?}"),
+        }
+    });
+    (ops, cas_ok as f64 / cas.max(1) as f64)
+}
+
+/// Asserts that `a` and `b` (the same generator under other timings) gave every one
+/// of 4 slots the same functions, keys and written values, up to what a cas expects.
+pub fn assert_same_up_to_cas_expectations(a: &[SimOp], b: &[SimOp]) {
+    use checkers::F;
+    let shape = |ops: &[SimOp], slot: usize| -> Vec<(F, Option<Value>, Value)> {
+        ops.iter()
+            .filter(|o| o.slot == slot)
+            .map(|o| {
+                let v = match o.op.f {
+                    F::Cas => o.op.value.as_list().expect("cas [expected, new]")[1].clone(),
+                    _ => o.op.value.clone(),
+                };
+                (o.op.f.clone(), o.op.key.clone(), v)
+            })
+            .collect()
+    };
+    for slot in 0..4 {
+        let (x, y) = (shape(a, slot), shape(b, slot));
+        let n = x.len().min(y.len());
+        assert!(n > 100, "slot {slot}: only {n} ops");
+        assert_eq!(x[..n], y[..n], "slot {slot}");
+    }
+}
