@@ -95,11 +95,17 @@ fn failovers(out: &RunOutcome, how: &str) -> Vec<Value> {
         let (old, new) = (v["nodes"][0].as_str().unwrap(), v["promoted"].as_str());
         let new = new.unwrap_or_else(|| panic!("nothing promoted: {v}"));
         assert_ne!(old, new, "{v}");
-        assert_eq!(
-            v["healed"].as_str(),
-            Some(format!("{old} restarted as a replica of {new}").as_str()),
-            "{v}"
-        );
+        // The heal re-points the old primary at the primary of its time: the one this
+        // failover promoted, or — with sentinels, which may fail over again on their
+        // own when a loaded machine stalls the new primary past their 1 s — a later one.
+        let healed = v["healed"].as_str().unwrap_or_default();
+        let of = healed
+            .strip_prefix(&format!("{old} restarted as a replica of "))
+            .unwrap_or_else(|| panic!("the heal does not restart {old} as a replica: {v}"));
+        if how == "manual" {
+            assert_eq!(of, new, "{v}");
+        }
+        assert_ne!(of, old, "{v}");
         stops.push(v.clone());
     }
     stops
