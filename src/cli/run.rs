@@ -470,6 +470,16 @@ impl Progress for Terminal {
     }
 }
 
+/// Resolves at the next signal `s` receives; never, if it could not be listened for.
+async fn next_signal(s: Option<&mut tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
 /// Runs `faultline run`; returns the exit code. A setting that cannot work is one
 /// line on stderr and exit 3, before anything is created or started.
 pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
@@ -496,12 +506,16 @@ pub fn main(args: RunArgs, quiet: bool) -> anyhow::Result<i32> {
     });
     let outcome = rt.block_on(async {
         let (tx, rx) = watch::channel(false);
+        // Registered here, before the run starts (a listener made inside the spawned
+        // task would not exist until that task first runs, and a Ctrl-C before that
+        // would kill the process unhealed).
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut int = signal(SignalKind::interrupt()).ok();
+        let mut term = signal(SignalKind::terminate()).ok();
         tokio::spawn(async move {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+                _ = next_signal(int.as_mut()) => {}
+                _ = next_signal(term.as_mut()) => {}
             }
             eprintln!("\nfaultline: interrupted; stopping the clients and the nodes, keeping what was recorded");
             let _ = tx.send(true);
