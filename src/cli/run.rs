@@ -183,12 +183,13 @@ pub struct StoreOptions {
     /// redis: how long the old primary still serves clients after a manual failover's promotion.
     #[arg(long)]
     pub redis_detection_ms: Option<u64>,
-    /// maelstrom: delay every node-to-node message by this many milliseconds (Maelstrom's
-    /// --latency; the mean, as --maelstrom-latency-dist draws it).
+    /// maelstrom: delay every node-to-node message by this many milliseconds (the mean,
+    /// as --maelstrom-latency-dist draws it). `--latency` is Maelstrom's spelling.
     #[arg(long, alias = "latency")]
     pub maelstrom_latency_ms: Option<u64>,
     /// maelstrom: how each message's delay is drawn: constant (exactly the latency),
-    /// uniform (0 to twice it) or exponential (its mean).
+    /// uniform (0 to twice it) or exponential (its mean). `--latency-dist` is Maelstrom's
+    /// spelling of the same.
     #[arg(long, alias = "latency-dist")]
     pub maelstrom_latency_dist: Option<String>,
     /// maelstrom: speak --workload set as Maelstrom's broadcast (Maelstrom's own workloads, e.g. --workload lin-kv, set this themselves).
